@@ -1,0 +1,339 @@
+package engine
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/confusables"
+)
+
+// maxFindings bounds the findings reported for one domain.
+const maxFindings = 4
+
+// knownRatio: a known suspect is still flagged as a lookalike of a known candidate only
+// when the candidate received at least this many times more mail.
+const knownRatio = 50
+
+// providerWeight is the message count a provider stands for when a known suspect is
+// compared with it: big, because everybody writes to providers.
+const providerWeight = 1000
+
+// check is the state of one Check: the result and the raw hits, deduplicated per candidate.
+type check struct {
+	e    *Engine
+	r    Result
+	hits [16]Finding
+	n    int
+}
+
+// Check looks for the domains d is likely a mistyping or lookalike of.
+func (e *Engine) Check(d address.Domain) Result {
+	c := check{e: e, r: Result{Domain: d}}
+	if e.allowed(d.ASCII) {
+		c.r.Allowed = true
+		return c.r
+	}
+	c.r.Blocked = e.block[d.ASCII] || underAny(d.ASCII, e.blockNS)
+	if id, ok := e.find(d.ASCII); ok {
+		c.r.Self, c.r.Count = e.cands[id].class, e.cands[id].count
+		if c.r.Self&(Own|Protect|Provider) != 0 {
+			return c.r
+		}
+	}
+	for _, ns := range e.namespaces {
+		if d.Under(ns) {
+			c.r.Namespace = ns
+			break
+		}
+	}
+	pre := d.DisplayPre()
+	if pre != "" {
+		c.appended(d)
+		reg := pre[strings.LastIndexByte(pre, '.')+1:]
+		c.label(d, pre)
+		if reg != pre {
+			c.label(d, reg)
+		}
+	}
+	c.namespaceTypos(d)
+	c.finish()
+	return c.r
+}
+
+func (e *Engine) allowed(name string) bool {
+	return e.allow[name] || underAny(name, e.allowNS)
+}
+
+// appended finds "army.mil.ml" and "gmail.com.co": a candidate name, or a name inside a
+// protected namespace, with more labels appended.
+func (c *check) appended(d address.Domain) {
+	name := d.ASCII
+	for i := strings.IndexByte(name, '.'); i >= 0; {
+		next := strings.IndexByte(name[i+1:], '.')
+		if next < 0 {
+			break
+		}
+		prefix := name[:i+1+next]
+		rest := name[len(prefix):]
+		if id, ok := c.e.find(prefix); ok {
+			c.add(id, edit{tech: AppendedSuffix, to: rest}, prefix, prefix, 1)
+		} else if pd, err := address.ParseDomain(prefix); err == nil {
+			for _, ns := range c.e.namespaces {
+				if pd.Under(ns) && pd.ASCII != ns {
+					c.addUnknown(pd, edit{tech: AppendedSuffix, to: rest}, name, prefix)
+				}
+			}
+		}
+		i += 1 + next
+	}
+}
+
+// label looks for candidates whose label part is key, one edit from key, or looks like key.
+func (c *check) label(d address.Domain, key string) {
+	e := c.e
+	// The same label part under another suffix: army.ml, cba.com, partner.uk.
+	e.ix.lookup(hashKey(kindPre, key), func(id uint32) bool {
+		if cd := &e.cands[id]; cd.pre == key && cd.suffix != d.Suffix {
+			if se, ok := suffixEdit(cd.suffix, d.Suffix); ok {
+				c.add(id, se, d.Suffix, cd.suffix, 1)
+			}
+		}
+		return true
+	})
+	// One edit: the candidate's deletions hold key (key lacks a character), key's
+	// deletions hold the candidate (key has one more), or both share a deletion
+	// (replacement, transposition).
+	verify := func(id uint32) bool {
+		cd := &e.cands[id]
+		if cd.pre == key {
+			return true
+		}
+		ed, ok := classify(cd.pre, key)
+		if !ok {
+			return true
+		}
+		c.addLabel(id, d, key, ed)
+		return true
+	}
+	e.ix.lookup(hashKey(kindDel, key), verify)
+	deletions(kindDel, key, func(h uint64) { e.ix.lookup(h, verify) })
+	deletions(kindPre, key, func(h uint64) { e.ix.lookup(h, verify) })
+	// Looks the same: the skeletons match.
+	sk := confusables.Skeleton(key)
+	seen := func(id uint32) bool {
+		cd := &e.cands[id]
+		if cd.pre == key {
+			return true
+		}
+		if confusables.Skeleton(cd.pre) != sk {
+			return true
+		}
+		t := Visual
+		if !confusables.IsASCII(key) {
+			t = Homoglyph
+		}
+		c.addLabel(id, d, key, edit{tech: t, from: cd.pre, to: key})
+		return true
+	}
+	e.ix.lookup(hashKey(kindSkel, sk), seen)
+	e.ix.lookup(hashKey(kindPre, sk), seen)
+}
+
+// addLabel records a label-part finding once the suffixes agree (or are one slip apart).
+func (c *check) addLabel(id uint32, d address.Domain, key string, ed edit) {
+	cd := &c.e.cands[id]
+	factor := 1.0
+	if cd.suffix != d.Suffix {
+		if _, ok := suffixEdit(cd.suffix, d.Suffix); !ok {
+			return
+		}
+		factor = 0.7 // two mistakes at once: less likely
+	}
+	c.add(id, ed, key, cd.pre, factor)
+}
+
+// namespaceTypos finds xyz.ml when .mil is protected: a suffix typo of a protected
+// namespace, suspicious for every label.
+func (c *check) namespaceTypos(d address.Domain) {
+	name := d.ASCII
+	for k, i := 0, len(name); k < 3; k++ {
+		j := strings.LastIndexByte(name[:i], '.')
+		if j < 0 {
+			return
+		}
+		tail := name[j+1:]
+		for _, ns := range c.e.nsTypos[tail] {
+			intended := name[:j+1] + ns
+			ed := edit{tech: SuffixTypo}
+			if se, ok := suffixEdit(ns, tail); ok {
+				ed = se
+			}
+			if id, ok := c.e.find(intended); ok {
+				c.add(id, ed, tail, ns, 1)
+			} else if pd, err := address.ParseDomain(intended); err == nil {
+				ed.tech = NamespaceTypo
+				c.addUnknown(pd, ed, tail, ns)
+			}
+		}
+		i = j
+	}
+}
+
+// add scores a finding against candidate id and keeps the best one per candidate.
+func (c *check) add(id uint32, ed edit, query, target string, factor float64) {
+	cd := &c.e.cands[id]
+	score, sit := c.score(cd, ed.tech, target, factor)
+	if score < MinScore {
+		return
+	}
+	c.keep(Finding{
+		Intended: cd.name, IntendedDisplay: cd.display, Technique: ed.tech, Situation: sit,
+		Class: cd.class, Count: cd.count, Score: score - ed.tieBreak(), Query: query, Target: target,
+		edit: ed, pre: cd.pre,
+	})
+}
+
+// addUnknown records a finding whose intended domain is not a candidate: a name inside a
+// protected namespace that nobody writes to yet.
+func (c *check) addUnknown(intended address.Domain, ed edit, query, target string) {
+	sev, _ := ed.tech.severity()
+	c.keep(Finding{
+		Intended: intended.ASCII, IntendedDisplay: intended.Display, Technique: ed.tech,
+		Situation: SituationNamespace, Score: sev * 0.7, Query: query, Target: target, edit: ed,
+	})
+}
+
+func (c *check) keep(f Finding) {
+	for i := 0; i < c.n; i++ {
+		if c.hits[i].Intended == f.Intended {
+			if f.Score > c.hits[i].Score {
+				c.hits[i] = f
+			}
+			return
+		}
+	}
+	if c.n < len(c.hits) {
+		c.hits[c.n] = f
+		c.n++
+		return
+	}
+	// Full: replace the weakest if this one is stronger.
+	w := 0
+	for i := 1; i < c.n; i++ {
+		if c.hits[i].Score < c.hits[w].Score {
+			w = i
+		}
+	}
+	if f.Score > c.hits[w].Score {
+		c.hits[w] = f
+	}
+}
+
+func (c *check) finish() {
+	if c.n == 0 {
+		return
+	}
+	hits := c.hits[:c.n]
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		if hits[i].Situation != hits[j].Situation {
+			return hits[i].Situation < hits[j].Situation
+		}
+		if hits[i].Count != hits[j].Count {
+			return hits[i].Count > hits[j].Count
+		}
+		return hits[i].Intended < hits[j].Intended
+	})
+	// The same label under several suffixes (outlook.com, outlook.cl, outlook.co.id) is
+	// one organisation: keep its most likely domain only.
+	out := make([]Finding, 0, min(len(hits), maxFindings))
+next:
+	for _, f := range hits {
+		for _, o := range out {
+			if f.pre != "" && f.pre == o.pre {
+				continue next
+			}
+		}
+		if out = append(out, f); len(out) == maxFindings {
+			break
+		}
+	}
+	c.r.Findings = out
+}
+
+// score weighs a technique against a candidate: the technique's severity, the label length
+// (short labels have many legitimate neighbours), the candidate's importance, and the
+// suspect's own standing (a domain the organisation already writes to is rarely a typo).
+func (c *check) score(cd *candidate, t Technique, target string, factor float64) (float64, Situation) {
+	sev, str := t.severity()
+	n := utf8.RuneCountInString(target)
+	if i := strings.LastIndexByte(target, '.'); i >= 0 && t != SuffixTypo && t != AppendedSuffix {
+		// For "us.ibm" what matters is the shortest label that the edit could hit.
+		n = min(n, utf8.RuneCountInString(target[i+1:])+1)
+	}
+	providerOnly := cd.class&(Own|Protect|Known) == 0
+	score := sev * lengthFactor(str, n, providerOnly) * factor
+
+	sit := SituationKnown
+	switch {
+	case cd.class&(Own|Protect) != 0:
+		sit = SituationProtected
+	case cd.class&Provider != 0:
+		sit = SituationProvider
+	default:
+		// Evidence grows with the mail that went to the candidate: 1 message is weak,
+		// 100 or more is as strong as it gets.
+		w := min(1, math.Log10(float64(cd.count)+1)/2)
+		score *= 0.7 + 0.3*w
+	}
+	if c.r.Self&Known != 0 && sit != SituationProtected {
+		// The suspect is itself known: flag it only next to something with far more mail.
+		weight := cd.count
+		if cd.class&Provider != 0 {
+			weight = max(weight, providerWeight)
+		}
+		if weight < knownRatio*max(c.r.Count, 1) {
+			return 0, sit
+		}
+		score = min(score, StrongScore-0.01)
+	}
+	if c.r.Namespace != "" {
+		sit = SituationNamespace
+	}
+	return score, sit
+}
+
+// lengthFactor says how much a technique of the given strength counts on a label of n
+// characters. Providers' labels are common words, so they need more.
+func lengthFactor(s strength, n int, provider bool) float64 {
+	type tier struct{ zeroUpTo, partialUpTo int }
+	var t tier
+	switch s {
+	case strong:
+		return 1
+	case typo:
+		t = tier{3, 4}
+	case keyboard:
+		t = tier{3, 4}
+		if provider {
+			t = tier{4, 4}
+		}
+	case weak:
+		t = tier{4, 5}
+		if provider {
+			t = tier{5, 7}
+		}
+	}
+	switch {
+	case n <= t.zeroUpTo:
+		return 0
+	case n <= t.partialUpTo:
+		return 0.85
+	}
+	return 1
+}

@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/confusables"
+)
+
+// Class says why the organisation means a candidate domain. A domain can be several.
+type Class uint8
+
+// The classes, as bits.
+const (
+	Own      Class = 1 << iota // one of the organisation's own domains
+	Protect                    // listed as protected
+	Provider                   // a major mailbox provider (built in)
+	Known                      // a correspondent the organisation writes to
+)
+
+// Has reports whether c includes all of x.
+func (c Class) Has(x Class) bool { return c&x == x }
+
+// Inputs are the named sets an Engine is built from. Domains must be normalised
+// (address.ParseDomain); namespaces are ASCII suffixes without a leading dot ("mil").
+type Inputs struct {
+	Own       []address.Domain
+	Protected []address.Domain
+	// ProtectedNamespaces are trusted inside: a typo that stays inside one bounces or
+	// reaches another trusted party. Their suffix typos outside are suspicious for every
+	// label.
+	ProtectedNamespaces []string
+	Providers           []address.Domain
+	Known               []KnownDomain
+	Allow               []address.Domain
+	AllowNamespaces     []string
+	Block               []address.Domain
+	BlockNamespaces     []string
+}
+
+// KnownDomain is a correspondent with the number of messages sent to it.
+type KnownDomain struct {
+	Domain address.Domain
+	Count  int64
+}
+
+// candidate is one domain the organisation means.
+type candidate struct {
+	name    string // ASCII
+	display string
+	pre     string // label part, display form, lowercase
+	suffix  string // ASCII public suffix
+	class   Class
+	count   int64
+}
+
+// Engine is an immutable, indexed set of candidates. Build it with New.
+type Engine struct {
+	cands      []candidate
+	ix         index
+	namespaces []string            // protected namespaces
+	nsTypos    map[string][]string // typo suffix -> protected namespaces it is a typo of
+	allow      map[string]bool
+	allowNS    []string
+	block      map[string]bool
+	blockNS    []string
+	maxCount   int64
+}
+
+// New builds an engine. It copies what it needs from in; in may be reused afterwards.
+func New(in Inputs) (*Engine, error) {
+	e := &Engine{
+		allow:   make(map[string]bool, len(in.Allow)),
+		block:   make(map[string]bool, len(in.Block)),
+		nsTypos: map[string][]string{},
+	}
+	for _, d := range in.Allow {
+		e.allow[d.ASCII] = true
+	}
+	for _, d := range in.Block {
+		e.block[d.ASCII] = true
+	}
+	var err error
+	if e.allowNS, err = cleanNamespaces(in.AllowNamespaces); err != nil {
+		return nil, err
+	}
+	if e.blockNS, err = cleanNamespaces(in.BlockNamespaces); err != nil {
+		return nil, err
+	}
+	if e.namespaces, err = cleanNamespaces(in.ProtectedNamespaces); err != nil {
+		return nil, err
+	}
+	for _, ns := range e.namespaces {
+		suffixTypos(ns, func(q string) {
+			// A typo that lands in another protected namespace is not a leak.
+			if !underAny(q, e.namespaces) {
+				e.nsTypos[q] = append(e.nsTypos[q], ns)
+			}
+		})
+	}
+
+	byName := make(map[string]int, len(in.Own)+len(in.Protected)+len(in.Providers)+len(in.Known))
+	add := func(d address.Domain, c Class, count int64) {
+		if i, ok := byName[d.ASCII]; ok {
+			e.cands[i].class |= c
+			e.cands[i].count = satAdd(e.cands[i].count, count)
+			return
+		}
+		byName[d.ASCII] = len(e.cands)
+		e.cands = append(e.cands, candidate{
+			name: d.ASCII, display: d.Display, pre: lowerPre(d), suffix: d.Suffix, class: c, count: count,
+		})
+	}
+	for _, d := range in.Own {
+		add(d, Own|Protect, 0)
+	}
+	for _, d := range in.Protected {
+		add(d, Protect, 0)
+	}
+	for _, d := range in.Providers {
+		add(d, Provider, 0)
+	}
+	for _, k := range in.Known {
+		if k.Count < 0 {
+			return nil, fmt.Errorf("known domain %s has a negative count", k.Domain.ASCII)
+		}
+		add(k.Domain, Known, k.Count)
+	}
+	byName = nil
+	if len(e.cands) >= math.MaxUint32 {
+		return nil, fmt.Errorf("too many candidate domains (%d)", len(e.cands))
+	}
+
+	var p pending
+	p.hashes = make([]uint64, 0, len(e.cands)*12)
+	p.ids = make([]uint32, 0, len(e.cands)*12)
+	for i := range e.cands {
+		c := &e.cands[i]
+		id := uint32(i)
+		e.maxCount = max(e.maxCount, c.count)
+		p.add(hashKey(kindName, c.name), id)
+		if c.pre == "" {
+			continue
+		}
+		p.add(hashKey(kindPre, c.pre), id)
+		deletions(kindDel, c.pre, func(h uint64) { p.add(h, id) })
+		if sk := confusables.Skeleton(c.pre); sk != c.pre {
+			p.add(hashKey(kindSkel, sk), id)
+		}
+	}
+	e.ix = p.build()
+	return e, nil
+}
+
+// lowerPre is the label part of d in display form.
+func lowerPre(d address.Domain) string {
+	return d.DisplayPre()
+}
+
+func cleanNamespaces(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, ns := range in {
+		ns = strings.Trim(strings.ToLower(ns), ".")
+		if ns == "" {
+			return nil, fmt.Errorf("empty namespace")
+		}
+		out = append(out, ns)
+	}
+	return out, nil
+}
+
+func underAny(name string, nss []string) bool {
+	for _, ns := range nss {
+		if name == ns || strings.HasSuffix(name, "."+ns) {
+			return true
+		}
+	}
+	return false
+}
+
+func satAdd(a, b int64) int64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxInt64
+}
+
+// Size is the number of candidate domains.
+func (e *Engine) Size() int { return len(e.cands) }
+
+// find returns the id of the candidate named name.
+func (e *Engine) find(name string) (uint32, bool) {
+	var found uint32
+	ok := false
+	e.ix.lookup(hashKey(kindName, name), func(id uint32) bool {
+		if e.cands[id].name == name {
+			found, ok = id, true
+			return false
+		}
+		return true
+	})
+	return found, ok
+}

@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Detail explains the mistake in a short clause for the sender, naming what differs:
+// `"ml" is one letter short of "mil"`, `"gmаil" uses a Cyrillic "а" that looks like "a"`.
+func (f Finding) Detail() string {
+	q, t, e := f.Query, f.Target, f.edit
+	switch f.Technique {
+	case AppendedSuffix:
+		return fmt.Sprintf("%q is %s with %q added", f.Query, f.Intended, strings.TrimPrefix(e.to, "."))
+	case Homoglyph:
+		if r, script := foreignRune(q); script != "" {
+			return fmt.Sprintf("%q uses a %s %q that looks like the letter in %q", q, script, string(r), t)
+		}
+		return fmt.Sprintf("%q looks like %q but is not the same", q, t)
+	case Visual:
+		if e.from != "" && e.to != "" && len(e.from) <= 2 && len(e.to) <= 2 {
+			return fmt.Sprintf("%q looks like %q (%q for %q)", q, t, e.to, e.from)
+		}
+		return fmt.Sprintf("%q looks like %q", q, t)
+	case SuffixTypo, NamespaceTypo:
+		if e.base == 0 {
+			if e.from != "" {
+				return fmt.Sprintf("%q is %q without %q", q, t, e.from)
+			}
+			return fmt.Sprintf("%q is a mistyped %q", q, t)
+		}
+		return describe(e.base, q, t, e)
+	}
+	return describe(f.Technique, q, t, e)
+}
+
+func describe(tech Technique, q, t string, e edit) string {
+	switch tech {
+	case Omission:
+		return fmt.Sprintf("%q is one letter short of %q", q, t)
+	case Repetition:
+		return fmt.Sprintf("%q repeats the %q of %q", q, e.to, t)
+	case Transposition:
+		return fmt.Sprintf("%q swaps the %q of %q", q, e.from, t)
+	case Insertion, Addition, Plural:
+		return fmt.Sprintf("%q is %q with an extra %q", q, t, e.to)
+	case Replacement:
+		return fmt.Sprintf("%q has %q where %q has %q, the key next to it", q, e.to, t, e.from)
+	case Visual:
+		return fmt.Sprintf("%q has %q where %q has %q, which looks the same", q, e.to, t, e.from)
+	case Homoglyph:
+		if r, script := foreignRune(q); script != "" {
+			return fmt.Sprintf("%q uses a %s %q that looks like the letter in %q", q, script, string(r), t)
+		}
+	case Doppelganger:
+		switch {
+		case e.from == ".":
+			return fmt.Sprintf("%q is %q with the dot left out", q, t)
+		case e.to == ".":
+			return fmt.Sprintf("%q is %q with a dot added", q, t)
+		}
+		return fmt.Sprintf("%q is %q with a hyphen for the dot", q, t)
+	case Hyphenation:
+		if e.from == "-" {
+			return fmt.Sprintf("%q is %q without the hyphen", q, t)
+		}
+		return fmt.Sprintf("%q is %q with a hyphen added", q, t)
+	}
+	if e.from != "" && e.to != "" {
+		return fmt.Sprintf("%q has %q where %q has %q", q, e.to, t, e.from)
+	}
+	return fmt.Sprintf("%q is one letter away from %q", q, t)
+}
+
+// foreignRune finds the first non-ASCII letter of s and names its script.
+func foreignRune(s string) (rune, string) {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			continue
+		}
+		for _, sc := range [...]struct {
+			name  string
+			table *unicode.RangeTable
+		}{{"Cyrillic", unicode.Cyrillic}, {"Greek", unicode.Greek}, {"Armenian", unicode.Armenian}, {"Latin", unicode.Latin}, {"Cherokee", unicode.Cherokee}} {
+			if unicode.Is(sc.table, r) {
+				return r, sc.name
+			}
+		}
+		return r, "non-Latin"
+	}
+	return 0, ""
+}

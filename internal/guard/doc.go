@@ -1,0 +1,8 @@
+// Package guard turns what the engine found about a recipient into a decision: a verdict
+// under the administrator's policy, the likely intended domains, and one plain sentence
+// for the sender with the evidence.
+//
+// It is the one decision core that every door (CLI, policy service, milter, relay, HTTP)
+// asks. It knows no protocol and does no I/O; a Guard is immutable and safe for
+// concurrent use, and is replaced as a whole when its configuration changes.
+package guard

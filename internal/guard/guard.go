@@ -1,0 +1,153 @@
+package guard
+
+import (
+	"errors"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/engine"
+)
+
+// Policy maps each situation to a verdict. A strong finding gets the situation's verdict;
+// a weaker one gets a warning at most.
+type Policy struct {
+	Protected, Provider, Known, Namespace, Blocked Verdict
+	// Monitor: decide, log and count, but let mail pass.
+	Monitor bool
+}
+
+// DefaultPolicy is the policy of DESIGN section 5.
+func DefaultPolicy() Policy {
+	return Policy{Protected: Hold, Provider: Hold, Known: Hold, Namespace: Warn, Blocked: Reject}
+}
+
+// Guard decides about recipients with one engine and one policy.
+type Guard struct {
+	eng    *engine.Engine
+	policy Policy
+}
+
+// New returns a guard. The engine must not be nil.
+func New(eng *engine.Engine, p Policy) *Guard {
+	return &Guard{eng: eng, policy: p}
+}
+
+// Engine is the guard's engine.
+func (g *Guard) Engine() *engine.Engine { return g.eng }
+
+// Policy is the guard's policy.
+func (g *Guard) Policy() Policy { return g.policy }
+
+// Decision is the guard's answer for one recipient.
+type Decision struct {
+	Input   string
+	Address address.Address // zero when the input is invalid
+	Verdict Verdict
+	// Monitor: the verdict is only recorded, not enforced (policy monitor mode).
+	Monitor bool
+	// Findings are the engine's, best first; Intended and Techniques summarise them.
+	Findings []engine.Finding
+	Blocked  bool
+	Score    float64
+	Reason   string
+	Err      error
+}
+
+// Enforced is the verdict that the mail path applies: Allow in monitor mode.
+func (d Decision) Enforced() Verdict {
+	if d.Monitor && d.Verdict != Invalid {
+		return Allow
+	}
+	return d.Verdict
+}
+
+// Intended lists the likely intended domains (display form), the most likely first.
+func (d Decision) Intended() []string {
+	out := make([]string, 0, len(d.Findings))
+	for _, f := range d.Findings {
+		out = append(out, f.IntendedDisplay)
+	}
+	return out
+}
+
+// Techniques lists the kinds of mistake found, without repeats, strongest finding first.
+func (d Decision) Techniques() []engine.Technique {
+	out := make([]engine.Technique, 0, len(d.Findings))
+	for _, f := range d.Findings {
+		dup := false
+		for _, t := range out {
+			dup = dup || t == f.Technique
+		}
+		if !dup {
+			out = append(out, f.Technique)
+		}
+	}
+	return out
+}
+
+// Check decides about one recipient as written by a person or an MTA: an address or a
+// bare domain.
+func (g *Guard) Check(input string) Decision {
+	a, err := address.Parse(input)
+	if err != nil {
+		return invalid(input, err)
+	}
+	d := g.Decide(a.Domain)
+	d.Input, d.Address = input, a
+	return d
+}
+
+func invalid(input string, err error) Decision {
+	msg := err.Error()
+	if errors.Is(err, address.ErrInvalid) {
+		msg = trimInvalid(msg)
+	}
+	return Decision{Input: input, Verdict: Invalid, Err: err, Reason: "Not a valid address: " + msg + "."}
+}
+
+func trimInvalid(s string) string {
+	const p = "invalid: "
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+// Decide decides about a normalised domain.
+func (g *Guard) Decide(dom address.Domain) Decision {
+	r := g.eng.Check(dom)
+	d := Decision{Input: dom.ASCII, Address: address.Address{Domain: dom}, Monitor: g.policy.Monitor}
+	if r.Allowed {
+		return d
+	}
+	d.Findings, d.Blocked = r.Findings, r.Blocked
+	if r.Blocked {
+		d.Verdict, d.Score = g.policy.Blocked, 1
+	}
+	for _, f := range r.Findings {
+		v := g.verdictFor(f)
+		if v > d.Verdict {
+			d.Verdict = v
+		}
+		d.Score = max(d.Score, f.Score)
+	}
+	d.Reason = reason(r, d.Verdict)
+	return d
+}
+
+func (g *Guard) verdictFor(f engine.Finding) Verdict {
+	var v Verdict
+	switch f.Situation {
+	case engine.SituationProtected:
+		v = g.policy.Protected
+	case engine.SituationProvider:
+		v = g.policy.Provider
+	case engine.SituationKnown:
+		v = g.policy.Known
+	default:
+		v = g.policy.Namespace
+	}
+	if !f.Strong() && v > Warn {
+		v = Warn
+	}
+	return v
+}

@@ -1,0 +1,46 @@
+// Package providers holds the built-in list of major mailbox providers and their real
+// variants (gmail.com and googlemail.com, hotmail.co.uk, ymail.com, ...), so that a lookalike
+// of a provider is caught with no configuration and a real variant is never flagged.
+//
+// It is data: a list embedded from providers.txt, parsed on request. It knows nothing of
+// lookalikes.
+package providers
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+)
+
+//go:embed providers.txt
+var list string
+
+// Domains returns the built-in provider domains, normalised, without duplicates.
+func Domains() []address.Domain {
+	var out []address.Domain
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(list))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line == "" {
+			continue
+		}
+		d, err := address.ParseDomain(line)
+		if err != nil {
+			// The list is part of the program: a bad line is a build mistake that the
+			// package's test catches.
+			panic(fmt.Sprintf("providers.txt:%d: %v", n, err))
+		}
+		if !seen[d.ASCII] {
+			seen[d.ASCII] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
