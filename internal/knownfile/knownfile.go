@@ -1,0 +1,308 @@
+// Package knownfile reads the known-correspondents file: the domains the organisation mails,
+// with how many messages went to each.
+//
+// The format is one "DOMAIN [COUNT]" per line. COUNT is a non-negative decimal number, 1
+// when absent. "#" starts a comment, on its own line or after the entries. Blank lines,
+// extra spaces and tabs, CRLF line ends and a UTF-8 byte order mark are tolerated. A domain
+// listed more than once gets the sum of its counts (saturating at the largest int64); any
+// spelling of a domain that normalises to the same name counts as the same domain.
+//
+// The package parses and validates; it does not decide what a count means, and it does not
+// learn counts from mail.
+package knownfile
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+)
+
+// Entry is one known correspondent.
+type Entry struct {
+	Domain address.Domain
+	Count  int64 // messages sent there; at least 0
+}
+
+// MaxLine bounds one line of the file, comment included.
+const MaxLine = 1 << 20
+
+// Error is a problem at one line of a known-correspondents file.
+type Error struct {
+	File string // the name given to Read
+	Line int    // 1-based
+	Msg  string // what is wrong
+	Err  error  // the cause (an address error for an invalid domain), or nil
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads the file at path; errors name it as given.
+func Load(path string) ([]Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, path)
+}
+
+// Read reads a known-correspondents file from r, streaming; name is the file's name in
+// errors ("known.txt:12: invalid count \"x\""). Entries come in the order of each domain's
+// first line. The first problem in file order stops the read.
+//
+// Normalising a domain is the main cost, so lines are parsed in batches on all CPUs while
+// the reader goes on; the result is the same as a line-by-line read.
+func Read(r io.Reader, name string) ([]Entry, error) {
+	workers := runtime.GOMAXPROCS(0)
+	work := make(chan *batch, workers)
+	ordered := make(chan *batch, 2*workers)
+	stop := make(chan struct{})
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for b := range work {
+				b.parse()
+				close(b.done)
+			}
+		})
+	}
+
+	var scanErr error // the first line error of the scanner; read after ordered is closed
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		scanErr = scan(r, name, func(b *batch) bool {
+			select {
+			case ordered <- b:
+			case <-stop:
+				return false
+			}
+			work <- b
+			return true
+		})
+	}()
+
+	var m merger
+	var err error
+	for b := range ordered { // in file order; drained to the end so that no goroutine blocks
+		<-b.done
+		if err == nil {
+			if err = m.add(b, name); err != nil {
+				close(stop)
+			}
+		}
+	}
+	wg.Wait()
+	if err == nil {
+		err = scanErr // a problem after every line that was handed on
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.entries, nil
+}
+
+const batchLines = 1024
+
+// record is one entry line before its domain is normalised.
+type record struct {
+	line  int
+	raw   string
+	count int64
+}
+
+type batch struct {
+	records []record
+	domains []address.Domain
+	hashes  []uint64 // of each domain's ASCII name, for the merger
+	bad     int      // index of the first record whose domain is invalid, or -1
+	err     error    // its error
+	done    chan struct{}
+}
+
+func (b *batch) parse() {
+	b.domains = make([]address.Domain, len(b.records))
+	b.hashes = make([]uint64, len(b.records))
+	b.bad = -1
+	for i, rec := range b.records {
+		d, err := address.ParseDomain(rec.raw)
+		if err != nil {
+			b.bad, b.err = i, err
+			return
+		}
+		b.domains[i] = d
+		b.hashes[i] = maphash.String(seed, d.ASCII)
+	}
+}
+
+// scan reads lines, checks their syntax and hands on batches of records in file order. It
+// stops when emit returns false. Its error is for a line after everything handed on.
+func scan(r io.Reader, name string, emit func(*batch) bool) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
+	b := &batch{done: make(chan struct{})}
+	flush := func() bool {
+		if len(b.records) == 0 {
+			return true
+		}
+		ok := emit(b)
+		b = &batch{records: make([]record, 0, batchLines), done: make(chan struct{})}
+		return ok
+	}
+	line := 0
+	for sc.Scan() {
+		line++
+		text := sc.Bytes()
+		if line == 1 {
+			text = bytes.TrimPrefix(text, []byte("\ufeff"))
+		}
+		rec, ok, e := parseLine(text)
+		if e != nil {
+			if !flush() {
+				return nil
+			}
+			return &Error{File: name, Line: line, Msg: e.Error()}
+		}
+		if !ok {
+			continue
+		}
+		rec.line = line
+		b.records = append(b.records, rec)
+		if len(b.records) == batchLines && !flush() {
+			return nil
+		}
+	}
+	if !flush() {
+		return nil
+	}
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		return &Error{File: name, Line: line + 1, Msg: fmt.Sprintf("line is longer than %d bytes", MaxLine), Err: err}
+	case err != nil:
+		return &Error{File: name, Line: line + 1, Msg: "read: " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// parseLine reads "DOMAIN [COUNT] [# comment]"; ok is false for a blank or comment line.
+// The domain is checked later (it is the costly part).
+func parseLine(text []byte) (rec record, ok bool, err error) {
+	if i := bytes.IndexByte(text, '#'); i >= 0 {
+		text = text[:i]
+	}
+	var fields [2][]byte
+	n := 0
+	for f := range bytes.FieldsSeq(text) {
+		if n == len(fields) {
+			return record{}, false, errors.New("too many fields; want DOMAIN [COUNT]")
+		}
+		fields[n] = f
+		n++
+	}
+	if n == 0 {
+		return record{}, false, nil
+	}
+	rec = record{raw: string(fields[0]), count: 1}
+	if n == 2 {
+		f := fields[1]
+		c, err := strconv.ParseInt(string(f), 10, 64)
+		switch {
+		case err == nil && c >= 0:
+			rec.count = c
+		case f[0] == '-' && (err == nil || errors.Is(err, strconv.ErrRange)):
+			return record{}, false, fmt.Errorf("invalid count %q: negative", shorten(f))
+		case errors.Is(err, strconv.ErrRange):
+			return record{}, false, fmt.Errorf("invalid count %q: larger than %d", shorten(f), int64(math.MaxInt64))
+		default:
+			return record{}, false, fmt.Errorf("invalid count %q", shorten(f))
+		}
+	}
+	return rec, true, nil
+}
+
+func shorten(b []byte) string {
+	if len(b) <= 40 {
+		return string(b)
+	}
+	return string(b[:37]) + "..."
+}
+
+// merger sums the counts of each domain, keeping the order of first appearance. It is an
+// open-addressing table over entries, with hashes computed by the workers: with a million
+// domains a Go map costs as much as normalising them.
+type merger struct {
+	entries []Entry
+	hashes  []uint64 // hashes[i] is the hash of entries[i]
+	slots   []uint32 // 0 for empty, else 1 + an index into entries; len is a power of two
+}
+
+var seed = maphash.MakeSeed()
+
+func (m *merger) add(b *batch, name string) error {
+	for i, rec := range b.records {
+		if i == b.bad {
+			return &Error{File: name, Line: rec.line, Msg: "invalid domain: " + reason(b.err), Err: b.err}
+		}
+		m.insert(b.domains[i], b.hashes[i], rec.count)
+	}
+	return nil
+}
+
+func (m *merger) insert(d address.Domain, h uint64, count int64) {
+	if 2*len(m.entries)+2 > len(m.slots) { // keep the load at most 1/2
+		m.grow()
+	}
+	mask := uint64(len(m.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := m.slots[i]
+		if s == 0 {
+			m.slots[i] = uint32(len(m.entries) + 1)
+			m.entries = append(m.entries, Entry{Domain: d, Count: count})
+			m.hashes = append(m.hashes, h)
+			return
+		}
+		if j := s - 1; m.hashes[j] == h && m.entries[j].Domain.ASCII == d.ASCII {
+			m.entries[j].Count = addSat(m.entries[j].Count, count)
+			return
+		}
+	}
+}
+
+func (m *merger) grow() {
+	m.slots = make([]uint32, max(1024, 2*len(m.slots)))
+	mask := uint64(len(m.slots) - 1)
+	for j, h := range m.hashes {
+		i := h & mask
+		for m.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		m.slots[i] = uint32(j + 1)
+	}
+}
+
+// reason is an address error without the "invalid: " every one starts with.
+func reason(err error) string {
+	return strings.TrimPrefix(err.Error(), address.ErrInvalid.Error()+": ")
+}
+
+// addSat adds two non-negative counts, saturating at math.MaxInt64.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
