@@ -64,6 +64,9 @@ func Parse(s string) (Address, error) {
 	if dom == "" {
 		return Address{}, invalidf("no domain after @ in %q", spec)
 	}
+	if strings.TrimSpace(dom) != dom {
+		return Address{}, invalidf("space around the domain in %q", spec)
+	}
 	d, err := ParseDomain(dom)
 	if err != nil {
 		return Address{}, err
@@ -96,7 +99,7 @@ func addrSpec(s string) (spec string, angled bool, err error) {
 			}
 		case c == '"':
 			inQuote = true
-		case c == '(' && open < 0 && i > 0:
+		case c == '(' && open < 0:
 			comment++
 		case c == '<' && open < 0:
 			open = i
@@ -115,7 +118,44 @@ func addrSpec(s string) (spec string, angled bool, err error) {
 	case strings.ContainsRune(s, '>'):
 		return "", false, invalidf("> without < in %q", shorten(s))
 	}
-	return stripRoute(s), false, nil
+	return stripRoute(stripComments(s)), false, nil
+}
+
+// stripComments removes RFC 5322 comments outside quoted strings: "alice@army.mil (Alice)".
+func stripComments(s string) string {
+	if !strings.Contains(s, "(") {
+		return s
+	}
+	var b strings.Builder
+	inQuote, escaped, depth := false, false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\' && (inQuote || depth > 0):
+			escaped = true
+		case depth > 0:
+			switch c {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			}
+			continue
+		case inQuote:
+			inQuote = c != '"'
+		case c == '"':
+			inQuote = true
+		case c == '(':
+			depth++
+			continue
+		}
+		if depth == 0 {
+			b.WriteByte(c)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func isComment(s string) bool { return strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") }

@@ -165,6 +165,9 @@ func normalise(s string) (string, error) {
 	if s[0] == '[' {
 		return "", invalidf("address literal %s is not a domain name", s)
 	}
+	if a, ok := plainASCII(s); ok {
+		return a, nil
+	}
 	// UTS #46 maps the ideographic and fullwidth full stops to '.', so a trailing one of
 	// those is a trailing dot too; map first, then strip one trailing dot.
 	mapped, err := mapName(s)
@@ -194,6 +197,13 @@ func normalise(s string) (string, error) {
 		b.WriteString(a)
 	}
 	ascii := b.String()
+	if strings.Contains(ascii, "xn--") {
+		// The Bidi rule applies across labels: once one label is right-to-left, every
+		// label must satisfy it.
+		if _, err := lookup.ToASCII(mapped); err != nil {
+			return "", invalidf("%q mixes right-to-left and other labels in a way the IDNA Bidi rule forbids", shorten(s))
+		}
+	}
 	if len(ascii) > MaxNameOctets {
 		return "", invalidf("name is %d octets long; the limit is %d", len(ascii), MaxNameOctets)
 	}
@@ -203,15 +213,27 @@ func normalise(s string) (string, error) {
 // mapName applies only the UTS #46 mapping (case folding, width, full stops), so that the
 // split into labels sees what DNS will see.
 func mapName(s string) (string, error) {
+	for _, label := range strings.Split(s, ".") {
+		if strings.EqualFold(label, "xn--") {
+			return "", invalidf("label %q is an empty internationalised (A-)label", label)
+		}
+	}
 	out, err := mapping.ToUnicode(s)
 	if err != nil {
-		// The mapping profile reports disallowed runes; find the first one for the message.
-		for _, r := range s {
-			if _, e := mapping.ToUnicode(string(r)); e != nil && r != '.' {
-				return "", invalidf("disallowed character %q (U+%04X) in %q", r, r, s)
+		// Name the label or the character at fault.
+		for _, label := range strings.Split(s, ".") {
+			if len(label) >= 4 && strings.EqualFold(label[:4], "xn--") {
+				if _, e := mapping.ToUnicode(label); e != nil {
+					return "", invalidf("label %q is not valid punycode, or decodes to characters a domain may not use", shorten(label))
+				}
 			}
 		}
-		return "", invalidf("%q: %v", s, err)
+		for _, r := range s {
+			if _, e := mapping.ToUnicode(string(r)); e != nil && r != '.' {
+				return "", invalidf("disallowed character %q (U+%04X) in %q", r, r, shorten(s))
+			}
+		}
+		return "", invalidf("%q: %v", shorten(s), strings.TrimPrefix(err.Error(), "idna: "))
 	}
 	return out, nil
 }
@@ -243,9 +265,49 @@ func labelError(name, label string, err error) error {
 	return invalidf("label %q is not allowed in a domain name (IDNA)", shorten(label))
 }
 
+// shorten cuts s for an error message, on a character boundary.
 func shorten(s string) string {
 	if len(s) <= 40 {
 		return s
 	}
-	return s[:37] + "..."
+	i := 37
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}
+
+// plainASCII is the fast path for the common case: letters, digits, hyphens and dots only,
+// no A-labels. For such names the UTS #46 mapping is lowercasing and the only rules are
+// the hyphen rules and the lengths; anything unusual goes the full IDNA way, which also
+// writes the error message.
+func plainASCII(s string) (string, bool) {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > MaxNameOctets {
+		return "", false
+	}
+	upper := false
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			l := s[start:i]
+			if l == "" || len(l) > MaxLabelOctets || l[0] == '-' || l[len(l)-1] == '-' ||
+				len(l) >= 4 && l[2] == '-' && l[3] == '-' {
+				return "", false
+			}
+			start = i + 1
+			continue
+		}
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		default:
+			return "", false
+		}
+	}
+	if upper {
+		s = strings.ToLower(s)
+	}
+	return s, true
 }

@@ -47,36 +47,16 @@ type Config struct {
 	Path string
 }
 
-// Policy maps each situation the engine reports to a verdict.
-type Policy struct {
-	// Protected applies to a lookalike of a protected domain or an own domain.
-	Protected guard.Verdict
-	// Provider applies to a lookalike of a major mailbox provider.
-	Provider guard.Verdict
-	// Known applies to a lookalike of a known correspondent with strong evidence; weaker
-	// evidence gets at most Warn.
-	Known guard.Verdict
-	// Namespace applies to a typo that stays inside a protected namespace, or a suffix typo
-	// of it with a label that is neither protected nor known.
-	Namespace guard.Verdict
-	// Blocked applies to a blocked domain or namespace. It may not be Allow.
-	Blocked guard.Verdict
-	// Monitor decides, logs and counts, but lets all mail pass.
-	Monitor bool
-}
+// Policy maps each situation the engine reports to a verdict (protected, provider, known,
+// namespace, blocked) and has the monitor switch. It is the guard's own type.
+type Policy = guard.Policy
 
 // Default is the configuration used when there is no file, and the base that a file
 // overrides key by key.
 func Default() Config {
 	return Config{
 		Providers: true,
-		Policy: Policy{
-			Protected: guard.Hold,
-			Provider:  guard.Hold,
-			Known:     guard.Hold,
-			Namespace: guard.Warn,
-			Blocked:   guard.Reject,
-		},
+		Policy:    guard.DefaultPolicy(),
 	}
 }
 

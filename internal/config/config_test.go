@@ -75,7 +75,7 @@ policy:
 		Block:      []Entry{{"ml", true, 6}, {"xn--80ak6aa92e.com", false, 6}, {"xn--e1afmkfd.xn--p1ai", false, 6}},
 		KnownFile:  "/var/lib/rcptguard/known.txt",
 		Providers:  false,
-		Policy:     Policy{guard.Reject, guard.Warn, guard.Allow, guard.Hold, guard.Hold, true},
+		Policy:     Policy{Protected: guard.Reject, Provider: guard.Warn, Known: guard.Allow, Namespace: guard.Hold, Blocked: guard.Hold, Monitor: true},
 		Path:       "/etc/rcptguard/rcptguard.yaml",
 	}
 	if !reflect.DeepEqual(c, want) {

@@ -1,10 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/confusables"
@@ -24,19 +24,20 @@ const providerWeight = 1000
 // check is the state of one Check: the result and the raw hits, deduplicated per candidate.
 type check struct {
 	e    *Engine
+	sink uint32 // keeps the prefetching loads alive
 	r    Result
-	hits [16]Finding
+	hits [8]Finding
 	n    int
 }
 
 // Check looks for the domains d is likely a mistyping or lookalike of.
 func (e *Engine) Check(d address.Domain) Result {
 	c := check{e: e, r: Result{Domain: d}}
-	if e.allowed(d.ASCII) {
+	if (len(e.allow) > 0 || len(e.allowNS) > 0) && e.allowed(d.ASCII) {
 		c.r.Allowed = true
 		return c.r
 	}
-	c.r.Blocked = e.block[d.ASCII] || underAny(d.ASCII, e.blockNS)
+	c.r.Blocked = len(e.block) > 0 && e.block[d.ASCII] || underAny(d.ASCII, e.blockNS)
 	if id, ok := e.find(d.ASCII); ok {
 		c.r.Self, c.r.Count = e.cands[id].class, e.cands[id].count
 		if c.r.Self&(Own|Protect|Provider) != 0 {
@@ -49,6 +50,7 @@ func (e *Engine) Check(d address.Domain) Result {
 			break
 		}
 	}
+	c.otherSuffix(d)
 	pre := d.DisplayPre()
 	if pre != "" {
 		c.appended(d)
@@ -80,84 +82,147 @@ func (c *check) appended(d address.Domain) {
 		rest := name[len(prefix):]
 		if id, ok := c.e.find(prefix); ok {
 			c.add(id, edit{tech: AppendedSuffix, to: rest}, prefix, prefix, 1)
-		} else if pd, err := address.ParseDomain(prefix); err == nil {
-			for _, ns := range c.e.namespaces {
-				if pd.Under(ns) && pd.ASCII != ns {
-					c.addUnknown(pd, edit{tech: AppendedSuffix, to: rest}, name, prefix)
-				}
+		} else if underAny(prefix, c.e.namespaces) && !slices.Contains(c.e.namespaces, prefix) {
+			if pd, err := address.ParseDomain(prefix); err == nil {
+				c.addUnknown(pd, edit{tech: AppendedSuffix, to: rest}, name, prefix)
 			}
 		}
 		i += 1 + next
 	}
 }
 
+// otherSuffix finds a candidate's label part under a mistyped suffix: army.ml, cba.com,
+// partner.uk, cba.om.au. The query is split at every dot, not only where the public suffix
+// list splits it, because a mistyped suffix is rarely a listed one.
+func (c *check) otherSuffix(d address.Domain) {
+	e := c.e
+	try := func(left, right string) {
+		e.ix.lookup(hashKey(kindNear, left), func(g uint32) bool {
+			if e.groups[g].pre != left {
+				return true
+			}
+			first := e.groups[g].first
+			for i, cd := range e.members(g) {
+				if cd.suffix == right {
+					continue
+				}
+				if se, ok := suffixEdit(cd.suffix, right); ok {
+					c.add(first+uint32(i), se, right, cd.suffix, 1)
+				}
+			}
+			return true
+		})
+	}
+	labels := strings.Count(d.ASCII, ".") + 1
+	disp := d.Display
+	for i, k := 0, 1; k < labels && k <= 4; k++ {
+		j := strings.IndexByte(disp[i:], '.')
+		if j < 0 {
+			break
+		}
+		i += j
+		left := disp[:i]
+		right := d.ASCII[len(d.ASCII)-asciiTailLen(d.ASCII, labels-k):]
+		try(left, right)
+		i++
+	}
+	// A sub-domain in front: mail.army.ml.
+	if pre := d.DisplayPre(); strings.Contains(pre, ".") {
+		try(pre[strings.LastIndexByte(pre, '.')+1:], d.Suffix)
+	}
+}
+
+// asciiTailLen is the length of the last n labels of name.
+func asciiTailLen(name string, n int) int {
+	i := len(name)
+	for ; n > 0; n-- {
+		j := strings.LastIndexByte(name[:i], '.')
+		if j < 0 {
+			return len(name)
+		}
+		i = j
+	}
+	return len(name) - i - 1
+}
+
 // label looks for candidates whose label part is key, one edit from key, or looks like key.
 func (c *check) label(d address.Domain, key string) {
 	e := c.e
-	// The same label part under another suffix: army.ml, cba.com, partner.uk.
-	e.ix.lookup(hashKey(kindPre, key), func(id uint32) bool {
-		if cd := &e.cands[id]; cd.pre == key && cd.suffix != d.Suffix {
-			if se, ok := suffixEdit(cd.suffix, d.Suffix); ok {
-				c.add(id, se, d.Suffix, cd.suffix, 1)
-			}
-		}
-		return true
-	})
 	// One edit: the candidate's deletions hold key (key lacks a character), key's
 	// deletions hold the candidate (key has one more), or both share a deletion
 	// (replacement, transposition).
-	verify := func(id uint32) bool {
-		cd := &e.cands[id]
-		if cd.pre == key {
+	verify := func(g uint32) bool {
+		pre := e.groups[g].pre
+		if pre == key {
 			return true
 		}
-		ed, ok := classify(cd.pre, key)
+		ed, ok := classify(pre, key)
 		if !ok {
 			return true
 		}
-		c.addLabel(id, d, key, ed)
+		c.addGroup(g, d, key, ed)
 		return true
 	}
-	e.ix.lookup(hashKey(kindDel, key), verify)
-	deletions(kindDel, key, func(h uint64) { e.ix.lookup(h, verify) })
-	deletions(kindPre, key, func(h uint64) { e.ix.lookup(h, verify) })
+	// Hash the key and its deletions first and touch their slots together, so that the
+	// memory loads overlap instead of waiting for one another.
+	var hs [maxRunes + 1]uint64
+	n := 0
+	hs[n], n = hashKey(kindNear, key), 1
+	deletions(kindNear, key, func(h uint64) {
+		if n < len(hs) {
+			hs[n] = h
+		} else {
+			e.ix.lookup(h, verify)
+		}
+		n++
+	})
+	n = min(n, len(hs))
+	c.sink += e.ix.touch(hs[:n])
+	for _, h := range hs[:n] {
+		e.ix.lookup(h, verify)
+	}
 	// Looks the same: the skeletons match.
 	sk := confusables.Skeleton(key)
-	seen := func(id uint32) bool {
-		cd := &e.cands[id]
-		if cd.pre == key {
-			return true
-		}
-		if confusables.Skeleton(cd.pre) != sk {
+	seen := func(g uint32) bool {
+		pre := e.groups[g].pre
+		if pre == key || confusables.Skeleton(pre) != sk {
 			return true
 		}
 		t := Visual
 		if !confusables.IsASCII(key) {
 			t = Homoglyph
 		}
-		c.addLabel(id, d, key, edit{tech: t, from: cd.pre, to: key})
+		c.addGroup(g, d, key, edit{tech: t, from: pre, to: key})
 		return true
 	}
 	e.ix.lookup(hashKey(kindSkel, sk), seen)
-	e.ix.lookup(hashKey(kindPre, sk), seen)
+	if sk != key {
+		e.ix.lookup(hashKey(kindNear, sk), seen)
+	}
 }
 
-// addLabel records a label-part finding once the suffixes agree (or are one slip apart).
-func (c *check) addLabel(id uint32, d address.Domain, key string, ed edit) {
-	cd := &c.e.cands[id]
-	factor := 1.0
-	if cd.suffix != d.Suffix {
-		if _, ok := suffixEdit(cd.suffix, d.Suffix); !ok {
-			return
+// addGroup records a label-part finding for each candidate of group g whose suffix agrees
+// (or is one slip apart).
+func (c *check) addGroup(g uint32, d address.Domain, key string, ed edit) {
+	first := c.e.groups[g].first
+	for i, cd := range c.e.members(g) {
+		factor := 1.0
+		if cd.suffix != d.Suffix {
+			if _, ok := suffixEdit(cd.suffix, d.Suffix); !ok {
+				continue
+			}
+			factor = 0.7 // two mistakes at once: less likely
 		}
-		factor = 0.7 // two mistakes at once: less likely
+		c.add(first+uint32(i), ed, key, cd.pre, factor)
 	}
-	c.add(id, ed, key, cd.pre, factor)
 }
 
 // namespaceTypos finds xyz.ml when .mil is protected: a suffix typo of a protected
 // namespace, suspicious for every label.
 func (c *check) namespaceTypos(d address.Domain) {
+	if len(c.e.nsTypos) == 0 {
+		return
+	}
 	name := d.ASCII
 	for k, i := 0, len(name); k < 3; k++ {
 		j := strings.LastIndexByte(name[:i], '.')
@@ -165,6 +230,11 @@ func (c *check) namespaceTypos(d address.Domain) {
 			return
 		}
 		tail := name[j+1:]
+		if underAny(name[:j], c.e.namespaces) {
+			// army.mil.ml is army.mil with a suffix appended, not a typo of army.mil.mil.
+			i = j
+			continue
+		}
 		for _, ns := range c.e.nsTypos[tail] {
 			intended := name[:j+1] + ns
 			ed := edit{tech: SuffixTypo}
@@ -185,6 +255,10 @@ func (c *check) namespaceTypos(d address.Domain) {
 // add scores a finding against candidate id and keeps the best one per candidate.
 func (c *check) add(id uint32, ed edit, query, target string, factor float64) {
 	cd := &c.e.cands[id]
+	if sameOwner(cd.name, c.r.Domain) {
+		// uk.ibm.com next to us.ibm.com: the same registrable domain, the same owner.
+		return
+	}
 	score, sit := c.score(cd, ed.tech, target, factor)
 	if score < MinScore {
 		return
@@ -237,17 +311,19 @@ func (c *check) finish() {
 		return
 	}
 	hits := c.hits[:c.n]
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
+	slices.SortFunc(hits, func(a, b Finding) int {
+		switch {
+		case a.Score != b.Score:
+			return cmp.Compare(b.Score, a.Score)
+		case a.Situation != b.Situation:
+			return cmp.Compare(a.Situation, b.Situation)
+		case a.Count != b.Count:
+			return cmp.Compare(b.Count, a.Count)
+		case len(a.Intended) != len(b.Intended):
+			// mail.army.mil before army.mil for mail.army.ml: the more specific name.
+			return cmp.Compare(len(b.Intended), len(a.Intended))
 		}
-		if hits[i].Situation != hits[j].Situation {
-			return hits[i].Situation < hits[j].Situation
-		}
-		if hits[i].Count != hits[j].Count {
-			return hits[i].Count > hits[j].Count
-		}
-		return hits[i].Intended < hits[j].Intended
+		return strings.Compare(a.Intended, b.Intended)
 	})
 	// The same label under several suffixes (outlook.com, outlook.cl, outlook.co.id) is
 	// one organisation: keep its most likely domain only.
@@ -271,11 +347,7 @@ next:
 // suspect's own standing (a domain the organisation already writes to is rarely a typo).
 func (c *check) score(cd *candidate, t Technique, target string, factor float64) (float64, Situation) {
 	sev, str := t.severity()
-	n := utf8.RuneCountInString(target)
-	if i := strings.LastIndexByte(target, '.'); i >= 0 && t != SuffixTypo && t != AppendedSuffix {
-		// For "us.ibm" what matters is the shortest label that the edit could hit.
-		n = min(n, utf8.RuneCountInString(target[i+1:])+1)
-	}
+	n := effectiveLen(t, target)
 	providerOnly := cd.class&(Own|Protect|Known) == 0
 	score := sev * lengthFactor(str, n, providerOnly) * factor
 
@@ -297,7 +369,7 @@ func (c *check) score(cd *candidate, t Technique, target string, factor float64)
 		if cd.class&Provider != 0 {
 			weight = max(weight, providerWeight)
 		}
-		if weight < knownRatio*max(c.r.Count, 1) {
+		if float64(weight) < knownRatio*float64(max(c.r.Count, 1)) {
 			return 0, sit
 		}
 		score = min(score, StrongScore-0.01)
@@ -336,4 +408,10 @@ func lengthFactor(s strength, n int, provider bool) float64 {
 		return 0.85
 	}
 	return 1
+}
+
+// sameOwner reports whether the candidate name lies under d's registrable domain.
+func sameOwner(name string, d address.Domain) bool {
+	reg := d.Registrable()
+	return reg != "" && (name == reg || strings.HasSuffix(name, "."+reg))
 }

@@ -34,7 +34,7 @@ func classify(c, q string) (edit, bool) {
 		if !equalRunes(qr[i:], cr[i+1:]) {
 			return edit{}, false
 		}
-		e := edit{pos: i, from: string(cr[i])}
+		e := edit{pos: i, from: runeSlice(c, i, i+1)}
 		switch cr[i] {
 		case '.':
 			e.tech = Doppelganger
@@ -49,7 +49,7 @@ func classify(c, q string) (edit, bool) {
 			return edit{}, false
 		}
 		x := qr[i]
-		e := edit{pos: i, to: string(x)}
+		e := edit{pos: i, to: runeSlice(q, i, i+1)}
 		switch {
 		case x == '.':
 			e.tech = Doppelganger
@@ -67,10 +67,10 @@ func classify(c, q string) (edit, bool) {
 		return e, true
 	case m == n && i < n:
 		if equalRunes(qr[i+1:], cr[i+1:]) {
-			return edit{pos: i, from: string(cr[i]), to: string(qr[i]), tech: substitution(cr[i], qr[i])}, true
+			return edit{pos: i, from: runeSlice(c, i, i+1), to: runeSlice(q, i, i+1), tech: substitution(cr[i], qr[i])}, true
 		}
 		if i+1 < n && cr[i] == qr[i+1] && cr[i+1] == qr[i] && equalRunes(qr[i+2:], cr[i+2:]) {
-			return edit{pos: i, from: string(cr[i : i+2]), to: string(qr[i : i+2]), tech: Transposition}, true
+			return edit{pos: i, from: runeSlice(c, i, i+2), to: runeSlice(q, i, i+2), tech: Transposition}, true
 		}
 	}
 	return edit{}, false
@@ -143,4 +143,20 @@ func (e edit) tieBreak() float64 {
 		return 0.006
 	}
 	return 0
+}
+
+// runeSlice is s from rune i to rune j, without copying.
+func runeSlice(s string, i, j int) string {
+	lo, hi, n := len(s), len(s), 0
+	for b := range s {
+		if n == i {
+			lo = b
+		}
+		if n == j {
+			hi = b
+			break
+		}
+		n++
+	}
+	return s[lo:hi]
 }

@@ -56,9 +56,17 @@ type candidate struct {
 	count   int64
 }
 
+// group is the candidates that share a label part (outlook.com, outlook.fr, ...): they are
+// indexed once, so that forty variants of a provider cost one key, not forty.
+type group struct {
+	pre         string
+	first, size uint32 // the group's candidates are cands[first:first+size]
+}
+
 // Engine is an immutable, indexed set of candidates. Build it with New.
 type Engine struct {
-	cands      []candidate
+	cands      []candidate // ordered by group
+	groups     []group
 	ix         index
 	namespaces []string            // protected namespaces
 	nsTypos    map[string][]string // typo suffix -> protected namespaces it is a typo of
@@ -133,25 +141,71 @@ func New(in Inputs) (*Engine, error) {
 		return nil, fmt.Errorf("too many candidate domains (%d)", len(e.cands))
 	}
 
+	e.group()
 	var p pending
-	p.hashes = make([]uint64, 0, len(e.cands)*12)
-	p.ids = make([]uint32, 0, len(e.cands)*12)
+	p.hashes = make([]uint64, 0, len(e.cands)+len(e.groups)*11)
+	p.ids = make([]uint32, 0, cap(p.hashes))
 	for i := range e.cands {
-		c := &e.cands[i]
+		e.maxCount = max(e.maxCount, e.cands[i].count)
+		p.add(hashKey(kindName, e.cands[i].name), uint32(i))
+	}
+	for i, g := range e.groups {
 		id := uint32(i)
-		e.maxCount = max(e.maxCount, c.count)
-		p.add(hashKey(kindName, c.name), id)
-		if c.pre == "" {
-			continue
-		}
-		p.add(hashKey(kindPre, c.pre), id)
-		deletions(kindDel, c.pre, func(h uint64) { p.add(h, id) })
-		if sk := confusables.Skeleton(c.pre); sk != c.pre {
+		p.add(hashKey(kindNear, g.pre), id)
+		deletions(kindNear, g.pre, func(h uint64) { p.add(h, id) })
+		if sk := confusables.Skeleton(g.pre); sk != g.pre {
 			p.add(hashKey(kindSkel, sk), id)
 		}
 	}
 	e.ix = p.build()
 	return e, nil
+}
+
+// group orders the candidates by label part and makes one group for each (a candidate
+// that is itself a public suffix has no label part and no group).
+func (e *Engine) group() {
+	ids := make(map[string]uint32, len(e.cands))
+	gid := make([]uint32, len(e.cands))
+	var sizes []uint32
+	for i, c := range e.cands {
+		g, ok := ids[c.pre]
+		if !ok {
+			g = uint32(len(sizes))
+			ids[c.pre] = g
+			sizes = append(sizes, 0)
+		}
+		gid[i] = g
+		sizes[g]++
+	}
+	ids = nil
+	e.groups = make([]group, len(sizes))
+	next := make([]uint32, len(sizes))
+	var at uint32
+	for g, n := range sizes {
+		e.groups[g] = group{first: at, size: n}
+		next[g] = at
+		at += n
+	}
+	sorted := make([]candidate, len(e.cands))
+	for i, c := range e.cands {
+		g := gid[i]
+		sorted[next[g]] = c
+		next[g]++
+		e.groups[g].pre = c.pre
+	}
+	e.cands = sorted
+	// The candidate without a label part (a bare public suffix) never matches a label.
+	for i := range e.groups {
+		if e.groups[i].pre == "" {
+			e.groups[i].size = 0
+		}
+	}
+}
+
+// members is the candidates of group g.
+func (e *Engine) members(g uint32) []candidate {
+	gr := e.groups[g]
+	return e.cands[gr.first : gr.first+gr.size]
 }
 
 // lowerPre is the label part of d in display form.

@@ -20,8 +20,9 @@ func (f Finding) Detail() string {
 		}
 		return fmt.Sprintf("%q looks like %q but is not the same", q, t)
 	case Visual:
-		if e.from != "" && e.to != "" && len(e.from) <= 2 && len(e.to) <= 2 {
-			return fmt.Sprintf("%q looks like %q (%q for %q)", q, t, e.to, e.from)
+		from, to := difference(e.from, e.to)
+		if from != "" && to != "" && len(from) <= 3 && len(to) <= 3 {
+			return fmt.Sprintf("%q looks like %q (%q for %q)", q, t, to, from)
 		}
 		return fmt.Sprintf("%q looks like %q", q, t)
 	case SuffixTypo, NamespaceTypo:
@@ -56,10 +57,12 @@ func describe(tech Technique, q, t string, e edit) string {
 		}
 	case Doppelganger:
 		switch {
-		case e.from == ".":
+		case e.from == "." && e.to == "":
 			return fmt.Sprintf("%q is %q with the dot left out", q, t)
-		case e.to == ".":
+		case e.to == "." && e.from == "":
 			return fmt.Sprintf("%q is %q with a dot added", q, t)
+		case e.from == "-":
+			return fmt.Sprintf("%q is %q with a dot for the hyphen", q, t)
 		}
 		return fmt.Sprintf("%q is %q with a hyphen for the dot", q, t)
 	case Hyphenation:
@@ -91,4 +94,16 @@ func foreignRune(s string) (rune, string) {
 		return r, "non-Latin"
 	}
 	return 0, ""
+}
+
+// difference trims the common beginning and end of a and b: ("fabrikam", "fabrikarn")
+// gives ("m", "rn").
+func difference(a, b string) (string, string) {
+	for a != "" && b != "" && a[0] == b[0] {
+		a, b = a[1:], b[1:]
+	}
+	for a != "" && b != "" && a[len(a)-1] == b[len(b)-1] {
+		a, b = a[:len(a)-1], b[:len(b)-1]
+	}
+	return a, b
 }

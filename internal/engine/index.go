@@ -3,35 +3,36 @@ package engine
 import "unicode/utf8"
 
 // The index maps hashed keys to candidate ids. Keys are a kind byte plus a string: a
-// candidate's label part, each one-character deletion of it (the deletion neighbourhood:
-// two strings within one edit share a key), its visual skeleton, and its full name.
+// candidate's full name, its label part together with each one-character deletion of it
+// (the deletion neighbourhood: two strings within one edit share a key), and its visual
+// skeleton.
 //
-// It stores only a 32-bit fingerprint and a 32-bit id per key, bucketed by the top bits of
-// the hash with a counting sort, so a million candidates with ten keys each take about
-// 100 MB and no pointers. Every hit is verified against the candidate itself, so a
-// fingerprint collision costs time, never a wrong answer.
+// It is an open-addressing hash table of 8-byte slots (a 32-bit fingerprint and a 32-bit
+// id), probed linearly, so a lookup usually touches one cache line, and a million
+// candidates with ten keys each take about 130 MB and no pointers. Every hit is verified
+// against the candidate itself, so a fingerprint collision costs time, never a wrong
+// answer. Equal keys of different candidates simply sit side by side.
 
 type keyKind byte
 
 const (
 	kindName keyKind = iota + 1 // the full ASCII name
-	kindPre                     // the label part (before the public suffix), display form
-	kindDel                     // the label part with one character deleted
+	kindNear                    // the label part, and each one-character deletion of it
 	kindSkel                    // the visual skeleton of the label part
 )
 
 type slot struct {
-	fp uint32
+	fp uint32 // never 0 in a used slot
 	id uint32
 }
 
 type index struct {
-	shift  uint
-	starts []uint32 // bucket b holds slots[starts[b]:starts[b+1]]
-	slots  []slot
+	shift uint
+	mask  uint64
+	slots []slot
 }
 
-// pending collects keys before the index is built.
+// pending collects keys before the index is built, so that the table can be sized once.
 type pending struct {
 	hashes []uint64
 	ids    []uint32
@@ -45,34 +46,46 @@ func (p *pending) add(h uint64, id uint32) {
 func (p *pending) build() index {
 	n := len(p.hashes)
 	bits := uint(4)
-	for 1<<bits < n/2 && bits < 30 {
+	for float64(uint64(1)<<bits)*0.72 < float64(n) && bits < 32 {
 		bits++
 	}
-	ix := index{shift: 64 - bits, starts: make([]uint32, 1<<bits+1), slots: make([]slot, n)}
-	for _, h := range p.hashes {
-		ix.starts[h>>ix.shift+1]++
-	}
-	for b := 1; b < len(ix.starts); b++ {
-		ix.starts[b] += ix.starts[b-1]
-	}
-	fill := make([]uint32, 1<<bits)
-	copy(fill, ix.starts[:len(fill)])
+	ix := index{shift: 64 - bits, mask: 1<<bits - 1, slots: make([]slot, 1<<bits)}
 	for i, h := range p.hashes {
-		b := h >> ix.shift
-		ix.slots[fill[b]] = slot{fp: uint32(h), id: p.ids[i]}
-		fill[b]++
+		j := h >> ix.shift
+		for ix.slots[j].fp != 0 {
+			j = (j + 1) & ix.mask
+		}
+		ix.slots[j] = slot{fp: fingerprint(h), id: p.ids[i]}
 	}
 	return ix
 }
+
+// touch loads the first slot of each hash, so that the cache misses of several lookups
+// overlap; the result means nothing but keeps the loads from being optimised away.
+func (ix *index) touch(hs []uint64) uint32 {
+	if len(ix.slots) == 0 {
+		return 0
+	}
+	var x uint32
+	for _, h := range hs {
+		x += ix.slots[h>>ix.shift].fp
+	}
+	return x
+}
+
+func fingerprint(h uint64) uint32 { return uint32(h) | 1 }
 
 // lookup calls f for every id stored under hash h, until f returns false.
 func (ix *index) lookup(h uint64, f func(id uint32) bool) {
 	if len(ix.slots) == 0 {
 		return
 	}
-	b := h >> ix.shift
-	fp := uint32(h)
-	for _, s := range ix.slots[ix.starts[b]:ix.starts[b+1]] {
+	fp := fingerprint(h)
+	for j := h >> ix.shift; ; j = (j + 1) & ix.mask {
+		s := ix.slots[j]
+		if s.fp == 0 {
+			return
+		}
 		if s.fp == fp && !f(s.id) {
 			return
 		}

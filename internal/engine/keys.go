@@ -86,7 +86,7 @@ func isVisualPair(a, b byte) bool {
 
 // visualRuns are multi-character sequences read as one character.
 var visualRuns = [...][2]string{
-	{"rn", "m"}, {"vv", "w"}, {"cl", "d"}, {"nn", "m"}, {"ii", "u"},
+	{"rn", "m"}, {"vv", "w"}, {"cl", "d"},
 }
 
 func isVowel(c byte) bool {

@@ -26,7 +26,6 @@ const (
 	Plural                              // fabrikams.com
 	Addition                            // one other letter added
 	Substitution                        // one other letter replaced
-	TwoEdits                            // two of the above in a long label
 	NamespaceTypo                       // xyz.ml when .mil is a protected namespace
 	numTechniques
 )
@@ -48,7 +47,6 @@ var techniqueNames = [numTechniques]string{
 	Plural:         "plural",
 	Addition:       "addition",
 	Substitution:   "substitution",
-	TwoEdits:       "two-edits",
 	NamespaceTypo:  "namespace-typo",
 }
 
@@ -122,7 +120,7 @@ func (t Technique) severity() (float64, strength) {
 		return 0.6, weak
 	case Bitsquat, Plural:
 		return 0.55, weak
-	case Addition, Substitution, TwoEdits:
+	case Addition, Substitution:
 		return 0.5, weak
 	}
 	return 0, weak

@@ -117,6 +117,7 @@ func (g *Guard) Decide(dom address.Domain) Decision {
 	r := g.eng.Check(dom)
 	d := Decision{Input: dom.ASCII, Address: address.Address{Domain: dom}, Monitor: g.policy.Monitor}
 	if r.Allowed {
+		d.Reason = dom.Display + " is on the allow list."
 		return d
 	}
 	d.Findings, d.Blocked = r.Findings, r.Blocked

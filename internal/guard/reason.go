@@ -15,6 +15,9 @@ func reason(r engine.Result, v Verdict) string {
 		fmt.Fprintf(&b, "Mail to %s is blocked by your organisation's policy.", r.Domain.Display)
 	}
 	if len(r.Findings) == 0 {
+		if b.Len() == 0 {
+			return standing(r)
+		}
 		return b.String()
 	}
 	f := r.Findings[0]
@@ -73,4 +76,22 @@ func count(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// standing says why a domain with no findings is fine.
+func standing(r engine.Result) string {
+	name := r.Domain.Display
+	switch {
+	case r.Self.Has(engine.Own):
+		return name + " is one of your organisation's own domains."
+	case r.Self.Has(engine.Protect):
+		return name + " is protected."
+	case r.Self.Has(engine.Known) && r.Count > 0:
+		return fmt.Sprintf("%s %s to %s.", count(r.Count), verb(r.Count), name)
+	case r.Self.Has(engine.Provider):
+		return name + " is a major mail provider."
+	case r.Self.Has(engine.Known):
+		return "Your organisation writes to " + name + "."
+	}
+	return "No lookalike of a protected, known or provider domain."
 }

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/confusables"
+)
+
+// Variant is one lookalike of a domain that a technique generates.
+type Variant struct {
+	Domain    address.Domain
+	Technique Technique
+}
+
+// appendTLDs are the suffixes most often added after a complete domain by mistake or by
+// a squatter.
+var appendTLDs = [...]string{"com", "net", "org", "co", "ml", "io", "us", "uk", "de", "cm", "info"}
+
+// homoglyphs are letters of other scripts that look like an ASCII letter. Only those whose
+// skeleton equals the letter's are used, so the detector and the generator agree.
+var homoglyphs = map[byte]string{
+	'a': "аɑα", 'c': "сϲ", 'd': "ԁ", 'e': "еҽ", 'g': "ɡ", 'h': "һ", 'i': "іɩ", 'j': "ј",
+	'k': "κ", 'l': "ӏ", 'n': "ո", 'o': "оοօ", 'p': "рρ", 'q': "ԛ", 's': "ѕ", 'u': "սυ",
+	'v': "νѵ", 'w': "ԝ", 'x': "хχ", 'y': "уү",
+}
+
+// Permute generates the lookalikes of d that the given techniques make (all when ts is
+// empty) and that the detector would flag for a protected d: techniques that do not count
+// on a label as short as d's are left out. Each domain is reported once, with the first
+// technique that made it; d itself and names under d's own registrable domain are left out.
+func Permute(d address.Domain, ts []Technique) []Variant {
+	want := func(t Technique) bool {
+		if len(ts) == 0 {
+			return true
+		}
+		for _, x := range ts {
+			if x == t {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Variant
+	seen := map[string]bool{d.ASCII: true}
+	reg := d.Registrable()
+	emit := func(name string, t Technique) {
+		if !want(t) {
+			return
+		}
+		v, err := address.ParseDomain(name)
+		if err != nil || seen[v.ASCII] || v.Registrable() == reg {
+			return
+		}
+		if (t == Homoglyph || t == Visual) && confusables.Skeleton(v.DisplayPre()) != confusables.Skeleton(d.DisplayPre()) {
+			// IDNA mapped it to something else (ϲ becomes σ): not a lookalike any more.
+			return
+		}
+		seen[v.ASCII] = true
+		out = append(out, Variant{Domain: v, Technique: t})
+	}
+	pre := d.DisplayPre()
+	if pre == "" {
+		return nil
+	}
+	counts := func(t Technique) bool {
+		_, str := t.severity()
+		return lengthFactor(str, effectiveLen(t, pre), false) > 0
+	}
+
+	// The suffix: typos of it, and suffixes appended.
+	suffixTypos(d.Suffix, func(q string) { emit(pre+"."+q, SuffixTypo) })
+	for _, tld := range appendTLDs {
+		emit(d.ASCII+"."+tld, AppendedSuffix)
+	}
+	if !confusables.IsASCII(pre) {
+		return out
+	}
+	suffix := "." + d.Suffix
+	label := func(q string, t Technique) {
+		if counts(t) {
+			emit(q+suffix, t)
+		}
+	}
+	// The label part: the edits, dots and hyphens.
+	oneEdits(pre, label)
+	for i := 1; i < len(pre); i++ {
+		if pre[i-1] != '.' && pre[i] != '.' && pre[i-1] != '-' && pre[i] != '-' {
+			label(pre[:i]+"."+pre[i:], Doppelganger)
+			label(pre[:i]+"-"+pre[i:], Hyphenation)
+		}
+		if pre[i] == '.' {
+			label(pre[:i]+"-"+pre[i+1:], Doppelganger)
+		}
+	}
+	for i := 0; i < len(pre); i++ {
+		c := pre[i]
+		if c == '.' || c == '-' {
+			continue
+		}
+		for x := byte('0'); x <= 'z'; x++ {
+			if !ldh(x) || x == c || x == '-' {
+				continue
+			}
+			q := pre[:i] + string(x) + pre[i+1:]
+			switch t := substitution(rune(c), rune(x)); t {
+			case VowelSwap, Bitsquat, Substitution:
+				label(q, t)
+			}
+		}
+		for _, h := range homoglyphs[c] {
+			label(pre[:i]+string(h)+pre[i+1:], Homoglyph)
+		}
+	}
+	for _, run := range visualRuns {
+		for _, pair := range [2][2]string{{run[0], run[1]}, {run[1], run[0]}} {
+			for i := strings.Index(pre, pair[0]); i >= 0; {
+				label(pre[:i]+pair[1]+pre[i+len(pair[0]):], Visual)
+				j := strings.Index(pre[i+1:], pair[0])
+				if j < 0 {
+					break
+				}
+				i += 1 + j
+			}
+		}
+	}
+	if !strings.HasSuffix(pre, "s") {
+		label(pre+"s", Plural)
+	}
+	for x := byte('a'); x <= 'z'; x++ {
+		label(pre+string(x), Addition)
+	}
+	return out
+}
+
+// effectiveLen is the label length that decides whether a technique counts: for "us.ibm"
+// an edit can hit the short label, so the shortest label that the edit could change
+// matters, plus one for the dot.
+func effectiveLen(t Technique, target string) int {
+	n := utf8.RuneCountInString(target)
+	if i := strings.LastIndexByte(target, '.'); i >= 0 && t != SuffixTypo && t != AppendedSuffix {
+		n = min(n, utf8.RuneCountInString(target[i+1:])+1)
+	}
+	return n
+}
