@@ -38,11 +38,22 @@ func (e *Engine) Check(d address.Domain) Result {
 		return c.r
 	}
 	c.r.Blocked = len(e.block) > 0 && e.block[d.ASCII] || underAny(d.ASCII, e.blockNS)
-	if id, ok := e.find(d.ASCII); ok {
-		c.r.Self, c.r.Count = e.cands[id].class, e.cands[id].count
-		if c.r.Self&(Own|Protect|Provider) != 0 {
-			return c.r
+	// The domain itself, or a parent up to its registrable domain: news.yahoo.com belongs
+	// to yahoo.com, and mail.fabrikam.com to the fabrikam.com the organisation knows.
+	reg := d.Registrable()
+	for name := d.ASCII; ; {
+		if id, ok := e.find(name); ok {
+			c.r.Self, c.r.Count = e.cands[id].class, e.cands[id].count
+			if c.r.Self&(Own|Protect|Provider) != 0 {
+				return c.r
+			}
+			break
 		}
+		i := strings.IndexByte(name, '.')
+		if name == reg || reg == "" || i < 0 {
+			break
+		}
+		name = name[i+1:]
 	}
 	for _, ns := range e.namespaces {
 		if d.Under(ns) {
@@ -258,6 +269,9 @@ func (c *check) add(id uint32, ed edit, query, target string, factor float64) {
 	if sameOwner(cd.name, c.r.Domain) {
 		// uk.ibm.com next to us.ibm.com: the same registrable domain, the same owner.
 		return
+	}
+	if ed.weaker {
+		factor *= 0.7
 	}
 	score, sit := c.score(cd, ed.tech, target, factor)
 	if score < MinScore {

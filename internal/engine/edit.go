@@ -13,6 +13,8 @@ type edit struct {
 	pos  int       // rune index in the candidate where the change is
 	from string    // what the candidate has there ("" for an insertion)
 	to   string    // what the query has there ("" for an omission)
+	// weaker: evidence that counts less than the technique usually does (com -> com.br).
+	weaker bool
 }
 
 // maxRunes bounds the strings classify compares on the stack; longer strings (rare: a

@@ -1,6 +1,10 @@
 package engine
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
 
 // suffixEdit reports whether the query suffix q is a plausible mistyping of the candidate
 // suffix c: one slip of a finger on it (omission, repetition, transposition, a neighbouring
@@ -12,7 +16,13 @@ func suffixEdit(c, q string) (edit, bool) {
 		return edit{}, false
 	}
 	if strings.HasPrefix(q, c+".") {
-		return edit{tech: AppendedSuffix, to: q[len(c):]}, true
+		e := edit{tech: AppendedSuffix, to: q[len(c):]}
+		if _, listed := publicsuffix.PublicSuffix("x." + q); listed && !strings.Contains(q[len(c)+1:], ".") {
+			// com -> com.br: a country's own second-level suffix. Brands register those on
+			// purpose (yahoo.com.ar), so it is weaker evidence than army.mil.ml.
+			e.weaker = true
+		}
+		return e, true
 	}
 	if i := strings.IndexByte(c, '.'); i > 0 && strings.Count(c, ".") == 1 {
 		if q == c[:i] {
