@@ -231,7 +231,8 @@ func (c *check) addGroup(g uint32, d address.Domain, key string, ed edit) {
 // namespaceTypos finds xyz.ml when .mil is protected: a suffix typo of a protected
 // namespace, suspicious for every label.
 func (c *check) namespaceTypos(d address.Domain) {
-	if len(c.e.nsTypos) == 0 {
+	if len(c.e.nsTypos) == 0 || c.r.Namespace != "" {
+		// Inside a protected namespace already: not a typo of its suffix.
 		return
 	}
 	name := d.ASCII
@@ -383,12 +384,17 @@ func (c *check) score(cd *candidate, t Technique, target string, factor float64)
 		if cd.class&Provider != 0 {
 			weight = max(weight, providerWeight)
 		}
-		if float64(weight) < knownRatio*float64(max(c.r.Count, 1)) {
+		if float64(weight) < knownRatio*float64(max(c.r.Count, 1)) || score < StrongScore {
 			return 0, sit
 		}
 		score = min(score, StrongScore-0.01)
 	}
 	if c.r.Namespace != "" {
+		// Inside a protected namespace the mail stays with trusted parties: only strong
+		// evidence is worth a warning, and a dense namespace has many weak neighbours.
+		if score < StrongScore {
+			return 0, sit
+		}
 		sit = SituationNamespace
 	}
 	return score, sit
