@@ -1,0 +1,128 @@
+package guard
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/engine"
+)
+
+func TestPolicyMapsSituationsToVerdicts(t *testing.T) {
+	in := engine.Inputs{
+		Protected:           mustDomains(t, "army.mil"),
+		ProtectedNamespaces: []string{"mil"},
+		Known:               []engine.KnownDomain{{Domain: mustDomains(t, "fabrikam.com")[0], Count: 1200}, {Domain: mustDomains(t, "adatum.com")[0], Count: 1}},
+		Providers:           mustDomains(t, "gmail.com"),
+		BlockNamespaces:     []string{"ml"},
+		Allow:               mustDomains(t, "bank.ml"),
+	}
+	eng, err := engine.New(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Policy{Protected: Reject, Provider: Warn, Known: Hold, Namespace: Warn, Blocked: Reject}
+	g := New(eng, p)
+	for _, c := range []struct {
+		in   string
+		want Verdict
+	}{
+		{"army.mi", Reject},     // protected -> reject
+		{"gmial.com", Warn},     // provider -> warn
+		{"fabrikarn.com", Hold}, // known, strong evidence -> hold
+		{"adatun.com", Warn},    // known with one message: weak evidence -> warn at most
+		{"armmy.mil", Warn},     // inside the protected namespace
+		{"xyzcorp.ml", Reject},  // blocked namespace
+		{"bank.ml", Allow},      // allowed in spite of the block
+		{"wikipedia.org", Allow},
+		{"army..mil", Invalid},
+	} {
+		if got := g.Check(c.in); got.Verdict != c.want {
+			t.Errorf("%s: %s, want %s (%s)", c.in, got.Verdict, c.want, got.Reason)
+		}
+	}
+}
+
+func TestMonitorModeDecidesButDoesNotEnforce(t *testing.T) {
+	g := devScenario(t)
+	p := g.Policy()
+	p.Monitor = true
+	m := New(g.Engine(), p)
+	d := m.Check("alice@army.ml")
+	if d.Verdict != Hold || !d.Monitor || d.Enforced() != Allow {
+		t.Fatalf("monitor: verdict %s, monitor %v, enforced %s", d.Verdict, d.Monitor, d.Enforced())
+	}
+	if inv := m.Check("army..mil"); inv.Enforced() != Invalid {
+		t.Fatalf("an invalid recipient is never let through: %s", inv.Enforced())
+	}
+	md := m.Inspect(Envelope{Recipients: []string{"a@army.mil", "b@army.ml"}})
+	if md.Verdict != Hold || md.Enforced() != Allow || len(md.Flagged()) != 1 {
+		t.Fatalf("message: %+v", md)
+	}
+}
+
+func TestReasonNamesIntendedTechniqueAndEvidence(t *testing.T) {
+	g := devScenario(t)
+	for in, want := range map[string][]string{
+		"alice@army.ml": {"Did you mean army.mil?", `"ml" is one letter short of "mil"`, "army.mil is protected"},
+		"fabrikarn.com": {"Did you mean fabrikam.com?", "1,200 messages went to fabrikam.com and none to fabrikarn.com"},
+		"gmial.com":     {"Did you mean gmail.com?", "major mail provider"},
+		"contoso.co":    {"Did you mean contoso.com?", "own domains"},
+		"xyzcorp.ml":    {"Did you mean xyzcorp.mil?", ".mil is a protected namespace"},
+		"fabrikam.com":  {"1,200 messages went to fabrikam.com."},
+		"bank.ml":       {"bank.ml is on the allow list."},
+		"army..mil":     {"Not a valid address", "empty label"},
+	} {
+		d := g.Check(in)
+		for _, w := range want {
+			if !strings.Contains(d.Reason, w) {
+				t.Errorf("%s: reason %q lacks %q", in, d.Reason, w)
+			}
+		}
+	}
+}
+
+func TestInspectTakesTheMostSevereVerdict(t *testing.T) {
+	g := devScenario(t)
+	md := g.Inspect(Envelope{Adapter: "test", Recipients: []string{"a@army.mil", "b@fabrikam.com", "c@army.ml"}})
+	if md.Verdict != Hold || len(md.Recipients) != 3 || len(md.Flagged()) != 1 || md.Flagged()[0].Input != "c@army.ml" {
+		t.Fatalf("%+v", md)
+	}
+	if !strings.HasPrefix(md.Reason(), "c@army.ml: Did you mean army.mil?") {
+		t.Fatalf("reason %q", md.Reason())
+	}
+	r := ReplyFor(Hold, "Did you mean army.mil?")
+	if r.Code != 550 || r.Enhanced != "5.7.1" || !strings.Contains(r.Text, "check the recipients") {
+		t.Fatalf("%+v", r)
+	}
+	if ReplyFor(Allow, "") != (Reply{}) || ReplyFor(Warn, "x") != (Reply{}) {
+		t.Fatal("allow and warn are not refused")
+	}
+}
+
+func TestCurrentSwapsGuards(t *testing.T) {
+	var c Current
+	if c.Load() != nil {
+		t.Fatal("zero value holds a guard")
+	}
+	g := devScenario(t)
+	c.Store(g)
+	if c.Load() != g {
+		t.Fatal("not stored")
+	}
+}
+
+func TestParseVerdict(t *testing.T) {
+	for _, s := range []string{"allow", "warn", "hold", "reject"} {
+		v, err := ParseVerdict(s)
+		if err != nil || v.String() != s {
+			t.Errorf("%s: %v %v", s, v, err)
+		}
+	}
+	if _, err := ParseVerdict("invalid"); err == nil {
+		t.Error("invalid is not a verdict a policy may assign")
+	}
+	var v Verdict
+	if err := v.UnmarshalText([]byte("hld")); err == nil || !strings.Contains(err.Error(), "hld") {
+		t.Errorf("error %v", err)
+	}
+}
