@@ -233,3 +233,17 @@ func dlDistance(a, b string) int {
 	}
 	return prev[m]
 }
+
+// BenchmarkPermute generates every lookalike of a ten-letter domain (the goal: a few
+// milliseconds).
+func BenchmarkPermute(b *testing.B) {
+	d, err := address.ParseDomain("wingtiptoy.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		n = len(Permute(d, nil))
+	}
+	b.ReportMetric(float64(n), "lookalikes")
+}

@@ -24,6 +24,7 @@ const providerWeight = 1000
 // check is the state of one Check: the result and the raw hits, deduplicated per candidate.
 type check struct {
 	e    *Engine
+	reg  string // the query's registrable domain
 	sink uint32 // keeps the prefetching loads alive
 	r    Result
 	hits [8]Finding
@@ -32,7 +33,7 @@ type check struct {
 
 // Check looks for the domains d is likely a mistyping or lookalike of.
 func (e *Engine) Check(d address.Domain) Result {
-	c := check{e: e, r: Result{Domain: d}}
+	c := check{e: e, r: Result{Domain: d}, reg: d.Registrable()}
 	if (len(e.allow) > 0 || len(e.allowNS) > 0) && e.allowed(d.ASCII) {
 		c.r.Allowed = true
 		return c.r
@@ -40,7 +41,7 @@ func (e *Engine) Check(d address.Domain) Result {
 	c.r.Blocked = len(e.block) > 0 && e.block[d.ASCII] || underAny(d.ASCII, e.blockNS)
 	// The domain itself, or a parent up to its registrable domain: news.yahoo.com belongs
 	// to yahoo.com, and mail.fabrikam.com to the fabrikam.com the organisation knows.
-	reg := d.Registrable()
+	reg := c.reg
 	for name := d.ASCII; ; {
 		if id, ok := e.find(name); ok {
 			c.r.Self, c.r.Count = e.cands[id].class, e.cands[id].count
@@ -267,7 +268,7 @@ func (c *check) namespaceTypos(d address.Domain) {
 // add scores a finding against candidate id and keeps the best one per candidate.
 func (c *check) add(id uint32, ed edit, query, target string, factor float64) {
 	cd := &c.e.cands[id]
-	if sameOwner(cd.name, c.r.Domain) {
+	if sameOwner(cd.name, c.reg) {
 		// uk.ibm.com next to us.ibm.com: the same registrable domain, the same owner.
 		return
 	}
@@ -430,8 +431,7 @@ func lengthFactor(s strength, n int, provider bool) float64 {
 	return 1
 }
 
-// sameOwner reports whether the candidate name lies under d's registrable domain.
-func sameOwner(name string, d address.Domain) bool {
-	reg := d.Registrable()
+// sameOwner reports whether the candidate name lies under the registrable domain reg.
+func sameOwner(name, reg string) bool {
 	return reg != "" && (name == reg || strings.HasSuffix(name, "."+reg))
 }

@@ -116,28 +116,29 @@ func hashKey(k keyKind, s string) uint64 {
 	return mix(h)
 }
 
-// hashSkip hashes s without the bytes s[lo:hi], as kind k.
-func hashSkip(k keyKind, s string, lo, hi int) uint64 {
-	h := uint64(fnvOffset)
-	h = (h ^ uint64(k)) * fnvPrime
-	for i := 0; i < lo; i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime
-	}
-	for i := hi; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime
-	}
-	return mix(h)
-}
 
 // deletions calls f with the hash, as kind k, of each distinct one-character deletion of s.
+// The hash of the part before the deletion is carried forward, so each deletion costs only
+// the bytes after it.
 func deletions(k keyKind, s string, f func(h uint64)) {
+	prefix := (uint64(fnvOffset) ^ uint64(k)) * fnvPrime
 	prevLo, prevHi := -1, -1
 	for lo := 0; lo < len(s); {
-		_, size := utf8.DecodeRuneInString(s[lo:])
+		size := 1
+		if s[lo] >= utf8.RuneSelf {
+			_, size = utf8.DecodeRuneInString(s[lo:])
+		}
 		hi := lo + size
 		// Deleting either of two equal neighbours gives the same string: hash it once.
 		if prevLo < 0 || s[prevLo:prevHi] != s[lo:hi] {
-			f(hashSkip(k, s, lo, hi))
+			h := prefix
+			for i := hi; i < len(s); i++ {
+				h = (h ^ uint64(s[i])) * fnvPrime
+			}
+			f(mix(h))
+		}
+		for i := lo; i < hi; i++ {
+			prefix = (prefix ^ uint64(s[i])) * fnvPrime
 		}
 		prevLo, prevHi = lo, hi
 		lo = hi
