@@ -7,6 +7,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/guard"
 )
 
 func runPermute(args []string, env Env) int {
@@ -46,13 +47,13 @@ func runPermute(args []string, env Env) int {
 			b = b[:0]
 			if *asJSON {
 				b = append(b, `{"of":`...)
-				b = appendString(b, d.ASCII)
+				b = guard.AppendJSONString(b, d.ASCII)
 				b = append(b, `,"domain":`...)
-				b = appendString(b, v.Domain.ASCII)
+				b = guard.AppendJSONString(b, v.Domain.ASCII)
 				b = append(b, `,"display":`...)
-				b = appendString(b, v.Domain.Display)
+				b = guard.AppendJSONString(b, v.Domain.Display)
 				b = append(b, `,"technique":`...)
-				b = appendString(b, v.Technique.String())
+				b = guard.AppendJSONString(b, v.Technique.String())
 				b = append(b, '}')
 			} else {
 				b = append(b, v.Domain.Display...)

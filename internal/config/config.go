@@ -43,6 +43,10 @@ type Config struct {
 	Providers bool
 	// Policy maps each situation to a verdict.
 	Policy Policy
+	// Listen, Relay and DataDir configure `rcptguard serve`.
+	Listen  Listen
+	Relay   Relay
+	DataDir string
 	// Path is the file the config came from, "" when built in.
 	Path string
 }
@@ -54,10 +58,12 @@ type Policy = guard.Policy
 // Default is the configuration used when there is no file, and the base that a file
 // overrides key by key.
 func Default() Config {
-	return Config{
+	c := Config{
 		Providers: true,
 		Policy:    guard.DefaultPolicy(),
 	}
+	defaultServe(&c)
+	return c
 }
 
 // Load reads and parses the config file at path.
@@ -112,8 +118,14 @@ func Parse(data []byte, path string) (Config, error) {
 		sortErrors(errs)
 	}
 	if len(errs) == 0 {
-		if c.KnownFile != "" && path != "" && !filepath.IsAbs(c.KnownFile) {
-			c.KnownFile = filepath.Join(filepath.Dir(path), c.KnownFile)
+		paths := []*string{&c.KnownFile, &c.Relay.TLSCert, &c.Relay.TLSKey}
+		if present(&raw.DataDir) {
+			paths = append(paths, &c.DataDir)
+		}
+		for _, f := range paths {
+			if *f != "" && path != "" && !filepath.IsAbs(*f) {
+				*f = filepath.Join(filepath.Dir(path), *f)
+			}
 		}
 		if err := c.Validate(); err != nil {
 			return Config{}, err

@@ -68,7 +68,10 @@ policy:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{
+	want := Default()
+	want.Path = "/etc/rcptguard/rcptguard.yaml"
+	want = Config{
+		Listen: want.Listen, Relay: want.Relay, DataDir: want.DataDir,
 		OwnDomains: []Entry{{"contoso.com", false, 2}},
 		Protect:    []Entry{{"army.mil", false, 3}, {"navy.mil", false, 3}, {"mil", true, 3}, {"gov", true, 3}},
 		Allow:      []Entry{{"bank.ml", false, 5}},

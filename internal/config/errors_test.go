@@ -20,7 +20,7 @@ func TestParseErrorsNameLineAndProblem(t *testing.T) {
 			`rg.yaml:3: unknown key "protcted" in policy (did you mean "protected"?)`},
 		{"policy key at top level", "monitor: true\n",
 			`rg.yaml:1: unknown key "monitor" (did you mean policy.monitor?)`},
-		{"unknown key far from any", "listen: 1\n", `rg.yaml:1: unknown key "listen"`},
+		{"unknown key far from any", "frobnicate: 1\n", `rg.yaml:1: unknown key "frobnicate"`},
 		{"duplicate key", "allow: [a.com]\nblock: [b.com]\nallow: [c.com]\n",
 			`rg.yaml:3: duplicate key "allow" (first at line 1)`},
 		{"list is a string", "\nprotect: army.mil\n",

@@ -23,6 +23,9 @@ type rawFile struct {
 	KnownFile  yaml.Node `yaml:"known_file"`
 	Providers  yaml.Node `yaml:"providers"`
 	Policy     rawPolicy `yaml:"policy"`
+	Listen     rawListen `yaml:"listen"`
+	Relay      rawRelay  `yaml:"relay"`
+	DataDir    yaml.Node `yaml:"data_dir"`
 }
 
 type rawPolicy struct {
@@ -36,7 +39,7 @@ type rawPolicy struct {
 
 // The keys, for suggestions after a typo.
 var (
-	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy"}
+	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir"}
 	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "monitor"}
 )
 
@@ -74,6 +77,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	add(verdict("policy.namespace", &p.Namespace, &c.Policy.Namespace))
 	add(verdict("policy.blocked", &p.Blocked, &c.Policy.Blocked))
 	add(boolean("policy.monitor", &p.Monitor, &c.Policy.Monitor))
+	errs = append(errs, r.applyServe(c)...)
 	if present(&p.Blocked) && c.Policy.Blocked == guard.Allow {
 		add(&Error{Line: p.Blocked.Line, Msg: "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow"})
 	}
