@@ -35,8 +35,10 @@ echo "install-test-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # "No configuration": no main.cf and no /etc/mailname; tests write their own config.
 echo "postfix postfix/main_mailer_type select No configuration" | "${SUDO[@]}" debconf-set-selections
-"${SUDO[@]}" apt-get update -q
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+# Wait for a concurrent apt/dpkg run instead of failing on its lock.
+APT_OPTS=(-o DPkg::Lock::Timeout=300)
+"${SUDO[@]}" apt-get "${APT_OPTS[@]}" update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y -q --no-install-recommends \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
 
 for p in "${PACKAGES[@]}"; do
