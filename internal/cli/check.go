@@ -107,10 +107,21 @@ func eachLine(r io.Reader, out *bufio.Writer, f func(string)) error {
 		}
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			// Far longer than any address: answer it as too long and skip the rest.
-			f(string(line[:address.MaxInput+1]))
-			for err == bufio.ErrBufferFull {
-				_, err = br.ReadSlice('\n')
+			// Far longer than any address: answer it as too long (unless it is blank) and
+			// skip the rest without keeping it.
+			head := make([]byte, 0, address.MaxInput+1)
+			for {
+				if len(head) == 0 {
+					line = bytes.TrimLeft(line, " \t\r\n\v\f")
+				}
+				head = append(head, line[:min(len(line), cap(head)-len(head))]...)
+				if err != bufio.ErrBufferFull {
+					break
+				}
+				line, err = br.ReadSlice('\n')
+			}
+			if t := bytes.TrimSpace(head); len(t) > 0 {
+				f(string(head))
 			}
 			if err == io.EOF {
 				return nil

@@ -30,6 +30,7 @@ Usage:
   rcptguard check [--config FILE] [--protect LIST] [--known FILE] [--allow LIST]
                   [--block LIST] [--no-providers] [--json] [INPUT ...]
   rcptguard permute [--json] [--techniques LIST] DOMAIN ...
+  rcptguard serve [--config FILE]
   rcptguard config check FILE
   rcptguard version
 
@@ -49,6 +50,8 @@ func Run(args []string, env Env) int {
 		return runPermute(args[1:], env)
 	case "config":
 		return runConfig(args[1:], env)
+	case "serve":
+		return runServe(args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "rcptguard", Version())
 		return ExitOK

@@ -59,7 +59,7 @@ data_dir: data
 func TestServeKeyErrorsNameTheLine(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"listen:\n  policy: 10040\n", "rg.yaml:2: listen.policy: want host:port"},
-		{"listen:\n  http: localhost:0\n", "rg.yaml:2: listen.http"},
+		{"listen:\n  http: localhost:http\n", "rg.yaml:2: listen.http"},
 		{"relay:\n  allowed_networks: [10.0.0/8]\n", `rg.yaml:2: relay.allowed_networks: "10.0.0/8"`},
 		{"relay:\n  users:\n    app: secret\n", "rg.yaml:3: relay.users: want user: bcrypt hash"},
 		{"relay:\n  max_recipients: 0\n", "rg.yaml:2: relay.max_recipients: want a whole number"},

@@ -93,10 +93,10 @@ func (c *check) appended(d address.Domain) {
 		prefix := name[:i+1+next]
 		rest := name[len(prefix):]
 		if id, ok := c.e.find(prefix); ok {
-			c.add(id, edit{tech: AppendedSuffix, to: rest}, prefix, prefix, 1)
+			c.add(id, edit{tech: AppendedSuffix, to: rest}, d.Display, prefix, 1)
 		} else if underAny(prefix, c.e.namespaces) && !slices.Contains(c.e.namespaces, prefix) {
 			if pd, err := address.ParseDomain(prefix); err == nil {
-				c.addUnknown(pd, edit{tech: AppendedSuffix, to: rest}, name, prefix)
+				c.addUnknown(pd, edit{tech: AppendedSuffix, to: rest}, d.Display, prefix)
 			}
 		}
 		i += 1 + next

@@ -1,0 +1,96 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeConfig(t *testing.T, path, protect string) {
+	t.Helper()
+	cfg := "protect: [" + protect + "]\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeAnswersAndReloadSwapsTheGuard(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
+	writeConfig(t, path, "army.mil")
+	d := &Daemon{ConfigPath: path}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Shutdown(context.Background())
+	url := "http://" + d.Addr("http")
+	if d.Addr("http") == "" || d.Addr("policy") != "" {
+		t.Fatalf("listeners: http %q policy %q", d.Addr("http"), d.Addr("policy"))
+	}
+	verdict := func(rcpt string) string {
+		resp, err := http.Post(url+"/api/v1/check", "application/json", strings.NewReader(`{"recipients":["`+rcpt+`"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if !strings.Contains(verdict("fabrikarn.com"), `"verdict":"allow"`) {
+		t.Fatal("fabrikarn.com flagged before fabrikam.com is protected")
+	}
+	// A new config is picked up by a reload...
+	writeConfig(t, path, "army.mil, fabrikam.com")
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(verdict("fabrikarn.com"), `"verdict":"hold"`) {
+		t.Fatal("reload did not swap the guard")
+	}
+	// ...and a bad one is refused, the old guard stays.
+	if err := os.WriteFile(path, []byte("protect: [army..mil]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(); err == nil {
+		t.Fatal("a bad config was accepted")
+	}
+	if !strings.Contains(verdict("fabrikarn.com"), `"verdict":"hold"`) {
+		t.Fatal("the old guard was lost after a refused reload")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Fatal("still listening after Shutdown")
+	}
+}
+
+func TestStartFailsOnABadConfigOrABusyPort(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("polcy: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Daemon{ConfigPath: path}).Start(); err == nil || !strings.Contains(err.Error(), "bad.yaml:1") {
+		t.Fatalf("error %v", err)
+	}
+	first := &Daemon{ConfigPath: filepath.Join(t.TempDir(), "ok.yaml")}
+	writeConfig(t, first.ConfigPath, "army.mil")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Shutdown(context.Background())
+	busy := filepath.Join(t.TempDir(), "busy.yaml")
+	cfg := "listen:\n  policy: off\n  milter: off\n  http: " + first.Addr("http") + "\n"
+	if err := os.WriteFile(busy, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Daemon{ConfigPath: busy}).Start(); err == nil || !strings.Contains(err.Error(), "listen http") {
+		t.Fatalf("error %v", err)
+	}
+}

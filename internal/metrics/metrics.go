@@ -1,0 +1,87 @@
+// Package metrics defines rcptguard's Prometheus metrics, named
+// rcptguard_<subsystem>_<name>_<unit|total>, on a registry the caller owns (no globals).
+// Label values are created at zero, so that alerts fire on the first event.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/guard"
+)
+
+// Adapters are the doors that ask the guard.
+var Adapters = []string{"policy", "milter", "relay", "http"}
+
+// Metrics are the counters and histograms of one rcptguard process.
+type Metrics struct {
+	// Decisions counts recipient decisions by adapter, verdict, technique (the strongest
+	// finding's, "none" without one) and whether monitor mode let the mail pass.
+	Decisions *prometheus.CounterVec
+	// Latency is the time a decision took, by adapter.
+	Latency *prometheus.HistogramVec
+	// Connections is the number of open connections, by listener.
+	Connections *prometheus.GaugeVec
+	// Reloads counts configuration reloads by result (ok, error).
+	Reloads *prometheus.CounterVec
+	// Candidates is the number of candidate domains in the engine in use.
+	Candidates prometheus.Gauge
+}
+
+// New registers the metrics on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	m := &Metrics{
+		Decisions: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_guard_decisions_total",
+			Help: "Recipient decisions by adapter, verdict, technique and monitor mode.",
+		}, []string{"adapter", "verdict", "technique", "monitor"}),
+		Latency: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "rcptguard_guard_decision_duration_seconds",
+			Help:    "Time taken by one decision, by adapter.",
+			Buckets: []float64{1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 5e-2},
+		}, []string{"adapter"}),
+		Connections: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rcptguard_listener_connections",
+			Help: "Open connections by listener.",
+		}, []string{"listener"}),
+		Reloads: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_config_reloads_total",
+			Help: "Configuration reloads by result.",
+		}, []string{"result"}),
+		Candidates: f.NewGauge(prometheus.GaugeOpts{
+			Name: "rcptguard_engine_candidates",
+			Help: "Candidate domains (protected, own, providers, known) in the engine in use.",
+		}),
+	}
+	for _, a := range Adapters {
+		m.Latency.WithLabelValues(a)
+		m.Connections.WithLabelValues(a)
+		for v := guard.Allow; v <= guard.Invalid; v++ {
+			m.Decisions.WithLabelValues(a, v.String(), "none", "false")
+		}
+	}
+	m.Reloads.WithLabelValues("ok")
+	m.Reloads.WithLabelValues("error")
+	return m
+}
+
+// Observe counts one recipient decision.
+func (m *Metrics) Observe(adapter string, d guard.Decision, took time.Duration) {
+	tech := "none"
+	if len(d.Findings) > 0 {
+		tech = d.Findings[0].Technique.String()
+	}
+	mon := "false"
+	if d.Monitor {
+		mon = "true"
+	}
+	m.Decisions.WithLabelValues(adapter, d.Verdict.String(), tech, mon).Inc()
+	m.Latency.WithLabelValues(adapter).Observe(took.Seconds())
+}
+
+// SetEngine records the size of the engine in use.
+func (m *Metrics) SetEngine(e *engine.Engine) { m.Candidates.Set(float64(e.Size())) }
