@@ -116,7 +116,6 @@ func hashKey(k keyKind, s string) uint64 {
 	return mix(h)
 }
 
-
 // deletions calls f with the hash, as kind k, of each distinct one-character deletion of s.
 // The hash of the part before the deletion is carried forward, so each deletion costs only
 // the bytes after it.
