@@ -404,28 +404,35 @@ func (c *check) score(cd *candidate, t Technique, target string, factor float64)
 // lengthFactor says how much a technique of the given strength counts on a label of n
 // characters. Providers' labels are common words, so they need more.
 func lengthFactor(s strength, n int, provider bool) float64 {
-	type tier struct{ zeroUpTo, partialUpTo int }
+	// zero: up to this length the technique does not count; short: up to this length it
+	// counts as weak evidence (a warning); partial: up to this length somewhat less.
+	type tier struct{ zero, short, partial int }
 	var t tier
 	switch s {
 	case strong:
 		return 1
 	case typo:
-		t = tier{3, 4}
-	case keyboard:
-		t = tier{3, 4}
+		t = tier{2, 3, 4}
 		if provider {
-			t = tier{4, 4}
+			t = tier{3, 3, 4}
+		}
+	case keyboard:
+		t = tier{2, 3, 4}
+		if provider {
+			t = tier{4, 4, 4}
 		}
 	case weak:
-		t = tier{4, 5}
+		t = tier{4, 4, 5}
 		if provider {
-			t = tier{5, 7}
+			t = tier{5, 5, 7}
 		}
 	}
 	switch {
-	case n <= t.zeroUpTo:
+	case n <= t.zero:
 		return 0
-	case n <= t.partialUpTo:
+	case n <= t.short:
+		return 0.6
+	case n <= t.partial:
 		return 0.85
 	}
 	return 1

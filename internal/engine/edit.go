@@ -59,10 +59,10 @@ func classify(c, q string) (edit, bool) {
 			e.tech = Hyphenation
 		case i > 0 && qr[i-1] == x || i+1 < m && qr[i+1] == x:
 			e.tech = Repetition
-		case x == 's' && i == m-1:
-			e.tech = Plural
 		case x < utf8.RuneSelf && (i > 0 && isAdjacent(byte(x), byteOf(qr[i-1])) || i+1 < m && isAdjacent(byte(x), byteOf(qr[i+1]))):
 			e.tech = Insertion
+		case x == 's' && i == m-1:
+			e.tech = Plural
 		default:
 			e.tech = Addition
 		}
