@@ -275,7 +275,7 @@ func (c *check) add(id uint32, ed edit, query, target string, factor float64) {
 	if ed.weaker {
 		factor *= 0.7
 	}
-	score, sit := c.score(cd, ed.tech, target, factor)
+	score, sit := c.score(cd, ed, target, factor)
 	if score < MinScore {
 		return
 	}
@@ -361,9 +361,13 @@ next:
 // score weighs a technique against a candidate: the technique's severity, the label length
 // (short labels have many legitimate neighbours), the candidate's importance, and the
 // suspect's own standing (a domain the organisation already writes to is rarely a typo).
-func (c *check) score(cd *candidate, t Technique, target string, factor float64) (float64, Situation) {
-	sev, str := t.severity()
-	n := effectiveLen(t, target)
+func (c *check) score(cd *candidate, ed edit, target string, factor float64) (float64, Situation) {
+	sev, str := ed.tech.severity()
+	pos := ed.pos
+	if ed.tech == Visual || ed.tech == Homoglyph {
+		pos = -1 // a skeleton match compares whole strings
+	}
+	n := effectiveLen(ed.tech, target, pos)
 	providerOnly := cd.class&(Own|Protect|Known) == 0
 	score := sev * lengthFactor(str, n, providerOnly) * factor
 
@@ -391,11 +395,8 @@ func (c *check) score(cd *candidate, t Technique, target string, factor float64)
 		score = min(score, StrongScore-0.01)
 	}
 	if c.r.Namespace != "" {
-		// Inside a protected namespace the mail stays with trusted parties: only strong
-		// evidence is worth a warning, and a dense namespace has many weak neighbours.
-		if score < StrongScore {
-			return 0, sit
-		}
+		// Inside a protected namespace the mail stays with trusted parties: worth a
+		// warning at most (the policy's namespace verdict).
 		sit = SituationNamespace
 	}
 	return score, sit
@@ -404,34 +405,39 @@ func (c *check) score(cd *candidate, t Technique, target string, factor float64)
 // lengthFactor says how much a technique of the given strength counts on a label of n
 // characters. Providers' labels are common words, so they need more.
 func lengthFactor(s strength, n int, provider bool) float64 {
-	// zero: up to this length the technique does not count; short: up to this length it
-	// counts as weak evidence (a warning); partial: up to this length somewhat less.
-	type tier struct{ zero, short, partial int }
+	// Up to zero characters the technique does not count; up to short it counts as weak
+	// evidence (a warning); up to partial somewhat less than in full.
+	type tier struct {
+		zero, short, partial int
+		shortFactor          float64
+	}
 	var t tier
 	switch s {
 	case strong:
 		return 1
 	case typo:
-		t = tier{2, 3, 4}
+		t = tier{1, 3, 4, 0.75}
 		if provider {
-			t = tier{3, 3, 4}
+			t = tier{3, 3, 4, 0}
 		}
 	case keyboard:
-		t = tier{2, 3, 4}
+		t = tier{1, 3, 4, 0.75}
 		if provider {
-			t = tier{4, 4, 4}
+			t = tier{4, 4, 4, 0}
 		}
 	case weak:
-		t = tier{4, 4, 5}
+		// Slips that also separate unrelated names: a protected or known name is worth a
+		// warning from three characters, a provider's common word only when it is long.
+		t = tier{2, 4, 5, 0.8}
 		if provider {
-			t = tier{5, 5, 7}
+			t = tier{5, 5, 7, 0}
 		}
 	}
 	switch {
 	case n <= t.zero:
 		return 0
 	case n <= t.short:
-		return 0.6
+		return t.shortFactor
 	case n <= t.partial:
 		return 0.85
 	}

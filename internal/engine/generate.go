@@ -64,9 +64,13 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 	if pre == "" {
 		return nil
 	}
-	counts := func(t Technique) bool {
+	counts := func(q string, t Technique) bool {
 		_, str := t.severity()
-		return lengthFactor(str, effectiveLen(t, pre), false) > 0
+		pos := -1
+		if e, ok := classify(pre, q); ok {
+			pos = e.pos
+		}
+		return lengthFactor(str, effectiveLen(t, pre, pos), false) > 0
 	}
 
 	// The suffix: typos of it, and suffixes appended.
@@ -79,7 +83,7 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 	}
 	suffix := "." + d.Suffix
 	label := func(q string, t Technique) {
-		if counts(t) {
+		if counts(q, t) {
 			emit(q+suffix, t)
 		}
 	}
@@ -134,13 +138,26 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 	return out
 }
 
-// effectiveLen is the label length that decides whether a technique counts: for "us.ibm"
-// an edit can hit the short label, so the shortest label that the edit could change
-// matters, plus one for the dot.
-func effectiveLen(t Technique, target string) int {
+// effectiveLen is the label length that decides whether a technique counts. For a single
+// label it is its length. For "us.ibm" it is the length of the label the edit is in (at
+// rune pos; pos < 0 for the whole string), plus one: the other labels make the name more
+// distinctive than that label alone.
+func effectiveLen(t Technique, target string, pos int) int {
 	n := utf8.RuneCountInString(target)
-	if i := strings.LastIndexByte(target, '.'); i >= 0 && t != SuffixTypo && t != AppendedSuffix {
-		n = min(n, utf8.RuneCountInString(target[i+1:])+1)
+	if pos < 0 || t == SuffixTypo || t == AppendedSuffix || !strings.Contains(target, ".") {
+		return n
 	}
-	return n
+	// Walk the labels by rune index; a label [start, end) is touched by an edit at pos
+	// when start <= pos <= end (pos == end: its dot, or an insertion at its end).
+	best, start, i := n, 0, 0
+	for _, r := range target + "." {
+		if r == '.' {
+			if start <= pos && pos <= i {
+				best = min(best, i-start+1)
+			}
+			start = i + 1
+		}
+		i++
+	}
+	return best
 }
