@@ -142,23 +142,34 @@ func New(in Inputs) (*Engine, error) {
 	}
 
 	e.group()
-	var p pending
-	p.hashes = make([]uint64, 0, len(e.cands)+len(e.groups)*11)
-	p.ids = make([]uint32, 0, cap(p.hashes))
 	for i := range e.cands {
 		e.maxCount = max(e.maxCount, e.cands[i].count)
-		p.add(hashKey(kindName, e.cands[i].name), uint32(i))
+	}
+	// Two passes over the keys, counting then inserting, so that no list of all keys is
+	// ever held: that list would be the largest thing in memory during the build.
+	n := 0
+	e.keys(func(uint64, uint32) { n++ })
+	var b builder
+	b.init(n)
+	e.keys(b.add)
+	e.ix = b.finish()
+	return e, nil
+}
+
+// keys calls f with every key of the index and its id: each candidate's name, and each
+// group's label part, its deletions and its skeleton.
+func (e *Engine) keys(f func(h uint64, id uint32)) {
+	for i := range e.cands {
+		f(hashKey(kindName, e.cands[i].name), uint32(i))
 	}
 	for i, g := range e.groups {
 		id := uint32(i)
-		p.add(hashKey(kindNear, g.pre), id)
-		deletions(kindNear, g.pre, func(h uint64) { p.add(h, id) })
+		f(hashKey(kindNear, g.pre), id)
+		deletions(kindNear, g.pre, func(h uint64) { f(h, id) })
 		if sk := confusables.Skeleton(g.pre); sk != g.pre {
-			p.add(hashKey(kindSkel, sk), id)
+			f(hashKey(kindSkel, sk), id)
 		}
 	}
-	e.ix = p.build()
-	return e, nil
 }
 
 // group orders the candidates by label part and makes one group for each (a candidate

@@ -33,42 +33,49 @@ type index struct {
 	sink  uint32 // keeps the prefetching loads of the build alive
 }
 
-// pending collects keys before the index is built, so that the table can be sized once.
-type pending struct {
-	hashes []uint64
-	ids    []uint32
+// builder fills an index sized for a known number of keys. Keys are inserted in small
+// batches whose slots are touched first, so that their cache misses overlap instead of
+// coming one after another.
+type builder struct {
+	ix   index
+	hs   [32]uint64
+	ids  [32]uint32
+	n    int
+	sink uint32
 }
 
-func (p *pending) add(h uint64, id uint32) {
-	p.hashes = append(p.hashes, h)
-	p.ids = append(p.ids, id)
-}
-
-func (p *pending) build() index {
-	n := len(p.hashes)
+func (b *builder) init(keys int) {
 	bits := uint(4)
-	for float64(uint64(1)<<bits)*0.72 < float64(n) && bits < 32 {
+	for float64(uint64(1)<<bits)*0.72 < float64(keys) && bits < 32 {
 		bits++
 	}
-	ix := index{shift: 64 - bits, mask: 1<<bits - 1, slots: make([]slot, 1<<bits)}
-	// Insert in batches, touching a batch's slots first: the cache misses of a batch then
-	// overlap instead of coming one after another (a third of the build time).
-	const batch = 32
-	var sink uint32
-	for lo := 0; lo < n; lo += batch {
-		hi := min(lo+batch, n)
-		sink += ix.touch(p.hashes[lo:hi])
-		for i := lo; i < hi; i++ {
-			h := p.hashes[i]
-			j := h >> ix.shift
-			for ix.slots[j].fp != 0 {
-				j = (j + 1) & ix.mask
-			}
-			ix.slots[j] = slot{fp: fingerprint(h), id: p.ids[i]}
-		}
+	b.ix = index{shift: 64 - bits, mask: 1<<bits - 1, slots: make([]slot, 1<<bits)}
+}
+
+func (b *builder) add(h uint64, id uint32) {
+	b.hs[b.n], b.ids[b.n] = h, id
+	if b.n++; b.n == len(b.hs) {
+		b.flush()
 	}
-	ix.sink = sink
-	return ix
+}
+
+func (b *builder) flush() {
+	ix := &b.ix
+	b.sink += ix.touch(b.hs[:b.n])
+	for i, h := range b.hs[:b.n] {
+		j := h >> ix.shift
+		for ix.slots[j].fp != 0 {
+			j = (j + 1) & ix.mask
+		}
+		ix.slots[j] = slot{fp: fingerprint(h), id: b.ids[i]}
+	}
+	b.n = 0
+}
+
+func (b *builder) finish() index {
+	b.flush()
+	b.ix.sink = b.sink
+	return b.ix
 }
 
 // touch loads the first slot of each hash, so that the cache misses of several lookups
