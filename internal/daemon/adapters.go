@@ -1,11 +1,28 @@
 package daemon
 
-import "github.com/rcptguard/rcptguard/internal/config"
+import (
+	"time"
 
-// adapters returns the mail-path listeners (policy service, milter, relay) for cfg.
-func (d *Daemon) adapters(cfg config.Config) []struct {
+	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/milter"
+)
+
+type namedServer struct {
 	name, addr string
 	srv        Server
-} {
-	return nil
+}
+
+// adapters returns the mail-path listeners (policy service, milter, relay) for cfg, each
+// asking the daemon's guard and counting its decisions in the daemon's metrics.
+func (d *Daemon) adapters(cfg config.Config) []namedServer {
+	m := &milter.Server{
+		Guard:  &d.Guard,
+		Logger: d.Logger.With("adapter", "milter"),
+		Observe: func(ev milter.Event) {
+			for _, dec := range ev.Decisions {
+				d.Metrics.Observe("milter", dec, ev.Duration/time.Duration(max(1, len(ev.Decisions))))
+			}
+		},
+	}
+	return []namedServer{{"milter", cfg.Listen.Milter, m}}
 }

@@ -114,10 +114,7 @@ func (d *Daemon) Start() error {
 	d.errc = make(chan error, 8)
 	cfg := d.cfg
 	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger}
-	servers := []struct {
-		name, addr string
-		srv        Server
-	}{
+	servers := []namedServer{
 		{"http", cfg.Listen.HTTP, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}},
 	}
 	servers = append(servers, d.adapters(cfg)...)
