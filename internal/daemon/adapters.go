@@ -5,6 +5,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/milter"
+	"github.com/rcptguard/rcptguard/internal/policyd"
 )
 
 type namedServer struct {
@@ -24,5 +25,14 @@ func (d *Daemon) adapters(cfg config.Config) []namedServer {
 			}
 		},
 	}
-	return []namedServer{{"milter", cfg.Listen.Milter, m}}
+	p := &policyd.Server{
+		Guard:  &d.Guard,
+		Logger: d.Logger.With("adapter", "policy"),
+		Observe: func(ev policyd.Event) {
+			if ev.Stage == "rcpt" {
+				d.Metrics.Observe("policy", ev.Decision, ev.Duration)
+			}
+		},
+	}
+	return []namedServer{{"policy", cfg.Listen.Policy, p}, {"milter", cfg.Listen.Milter, m}}
 }
