@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -93,4 +95,49 @@ func TestStartFailsOnABadConfigOrABusyPort(t *testing.T) {
 	if err := (&Daemon{ConfigPath: busy}).Start(); err == nil || !strings.Contains(err.Error(), "listen http") {
 		t.Fatalf("error %v", err)
 	}
+}
+
+func TestServeRunsThePolicyServiceAndTheMilter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
+	cfg := "protect: [army.mil, .mil]\npolicy:\n  protected: reject\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ConfigPath: path}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Shutdown(context.Background())
+	if d.Addr("milter") == "" {
+		t.Fatal("no milter listener")
+	}
+	conn, err := net.DialTimeout("tcp", d.Addr("policy"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "request=smtpd_access_policy\nprotocol_state=RCPT\ninstance=1.2\nsender=a@contoso.com\nrecipient=alice@army.ml\n\n")
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(line, "action=550 5.7.1 Did you mean army.mil?") {
+		t.Fatalf("policy answer %q", line)
+	}
+	body := getBody(t, "http://"+d.Addr("http")+"/metrics")
+	if !strings.Contains(body, `rcptguard_guard_decisions_total{adapter="policy",monitor="false",technique="suffix-typo",verdict="reject"} 1`) {
+		t.Error("the policy decision was not counted")
+	}
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
