@@ -1,11 +1,15 @@
 package daemon
 
 import (
+	"crypto/tls"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/milter"
 	"github.com/rcptguard/rcptguard/internal/policyd"
+	"github.com/rcptguard/rcptguard/internal/relay"
 )
 
 type namedServer struct {
@@ -15,7 +19,7 @@ type namedServer struct {
 
 // adapters returns the mail-path listeners (policy service, milter, relay) for cfg, each
 // asking the daemon's guard and counting its decisions in the daemon's metrics.
-func (d *Daemon) adapters(cfg config.Config) []namedServer {
+func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 	m := &milter.Server{
 		Guard:  &d.Guard,
 		Logger: d.Logger.With("adapter", "milter"),
@@ -34,5 +38,48 @@ func (d *Daemon) adapters(cfg config.Config) []namedServer {
 			}
 		},
 	}
-	return []namedServer{{"policy", cfg.Listen.Policy, p}, {"milter", cfg.Listen.Milter, m}}
+	out := []namedServer{{"policy", cfg.Listen.Policy, p}, {"milter", cfg.Listen.Milter, m}}
+	if cfg.Relay.Upstream != "" {
+		r, err := d.relay(cfg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, namedServer{"relay", cfg.Listen.Relay, r})
+	}
+	return out, nil
+}
+
+// relay configures the SMTP relay from cfg.
+func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
+	rc := cfg.Relay
+	r := &relay.Server{
+		Guard:           &d.Guard,
+		Upstream:        rc.Upstream,
+		Hostname:        rc.Hostname,
+		Logger:          d.Logger.With("adapter", "relay"),
+		MaxMessageBytes: rc.MaxMessageBytes,
+		MaxRecipients:   rc.MaxRecipients,
+		AllowedNetworks: rc.AllowedNetworks,
+		Users:           rc.Users,
+		Observe: func(ev relay.Event) {
+			for _, re := range ev.Recipients {
+				tech := ""
+				if len(re.Techniques) > 0 {
+					tech = re.Techniques[0]
+				}
+				d.Metrics.Count("relay", re.Verdict, tech, re.Monitor, 0)
+			}
+		},
+	}
+	if r.Hostname == "" {
+		r.Hostname, _ = os.Hostname()
+	}
+	if rc.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(rc.TLSCert, rc.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("relay TLS certificate: %w", err)
+		}
+		r.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return r, nil
 }

@@ -117,7 +117,11 @@ func (d *Daemon) Start() error {
 	servers := []namedServer{
 		{"http", cfg.Listen.HTTP, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}},
 	}
-	servers = append(servers, d.adapters(cfg)...)
+	adapters, err := d.adapters(cfg)
+	if err != nil {
+		return err
+	}
+	servers = append(servers, adapters...)
 	for _, s := range servers {
 		if s.addr == "" || s.srv == nil {
 			continue

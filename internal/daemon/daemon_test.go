@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -140,4 +141,44 @@ func getBody(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+func TestServeRunsTheRelayWhenAnUpstreamIsConfigured(t *testing.T) {
+	sink := testenv.StartSink(t)
+	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
+	cfg := "protect: [army.mil, .mil]\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n  hostname: relay.test\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ConfigPath: path}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Shutdown(context.Background())
+	msg := []byte("From: a@contoso.com\r\nTo: b@army.mil\r\nSubject: x\r\n\r\nhi\r\n")
+	res, err := testenv.SMTPSend(d.Addr("relay"), "a@contoso.com", []string{"b@army.mil", "c@army.ml"}, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// army.ml is held: the whole message is refused at the end of the data.
+	if res.Delivered() || !strings.Contains(res.Data.Text, "Did you mean army.mil?") {
+		t.Fatalf("%+v", res)
+	}
+	res, err = testenv.SMTPSend(d.Addr("relay"), "a@contoso.com", []string{"b@army.mil"}, msg)
+	if err != nil || !res.Delivered() {
+		t.Fatalf("%+v %v", res, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got, err := sink.WaitFor(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Rcpts[0] != "b@army.mil" || !strings.Contains(got[0].Header("Received"), "relay.test") {
+		t.Fatalf("sink got %+v", got)
+	}
+	body := getBody(t, "http://"+d.Addr("http")+"/metrics")
+	if !strings.Contains(body, `rcptguard_guard_decisions_total{adapter="relay",monitor="false",technique="suffix-typo",verdict="hold"} 1`) {
+		t.Error("the relay decision was not counted")
+	}
 }

@@ -75,11 +75,20 @@ func (m *Metrics) Observe(adapter string, d guard.Decision, took time.Duration) 
 	if len(d.Findings) > 0 {
 		tech = d.Findings[0].Technique.String()
 	}
+	m.Count(adapter, d.Verdict, tech, d.Monitor, took)
+}
+
+// Count counts one recipient decision given by its parts; technique is "none" (or "")
+// without a finding.
+func (m *Metrics) Count(adapter string, v guard.Verdict, technique string, monitor bool, took time.Duration) {
+	if technique == "" {
+		technique = "none"
+	}
 	mon := "false"
-	if d.Monitor {
+	if monitor {
 		mon = "true"
 	}
-	m.Decisions.WithLabelValues(adapter, d.Verdict.String(), tech, mon).Inc()
+	m.Decisions.WithLabelValues(adapter, v.String(), technique, mon).Inc()
 	m.Latency.WithLabelValues(adapter).Observe(took.Seconds())
 }
 

@@ -1,0 +1,182 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"mime"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+
+	"github.com/rcptguard/rcptguard/internal/guard"
+)
+
+// maxHeaderScan is how much of a message's header is searched for X-Rcptguard-* fields
+// to remove; a longer header is passed on as it is after that point.
+const maxHeaderScan = 1 << 20
+
+// traceHeaders are the fields this hop puts in front of the message: Received (RFC 5321
+// 4.4, with RFC 3848 protocol names) and, for recipients with a warning, the verdict.
+func (ss *session) traceHeaders(t *txn, now time.Time) string {
+	var b strings.Builder
+	proto := "ESMTP"
+	if ss.tls {
+		proto += "S"
+	}
+	if ss.authUser != "" {
+		proto += "A"
+	}
+	b.WriteString("Received: from " + heloName(ss.helo))
+	if lit := clientLiteral(ss.cc.addr); lit != "" {
+		b.WriteString(" (" + lit + ")")
+	}
+	b.WriteString("\r\n\tby " + ss.srv.Hostname + " (rcptguard) with " + proto + " id " + t.id)
+	var fwd []string
+	for _, r := range t.rcpts {
+		if r.code/100 == 2 {
+			fwd = append(fwd, r.d.Input)
+		}
+	}
+	if len(fwd) == 1 { // more would show Bcc recipients to the others
+		b.WriteString("\r\n\tfor <" + fwd[0] + ">")
+	}
+	b.WriteString(";\r\n\t" + now.Format(time.RFC1123Z) + "\r\n")
+
+	var reasons []string
+	for _, r := range t.rcpts {
+		if r.code/100 == 2 && r.d.Enforced() == guard.Warn && !slices.Contains(reasons, r.d.Reason) {
+			reasons = append(reasons, r.d.Reason)
+		}
+	}
+	if len(reasons) > 0 {
+		// Reasons name domains, not addresses: a Bcc recipient's address stays hidden.
+		b.WriteString("X-Rcptguard-Verdict: warn\r\n")
+		b.WriteString(foldHeader("X-Rcptguard-Reason", strings.Join(reasons, " ")))
+	}
+	return b.String()
+}
+
+// heloName is the client's EHLO name if it looks like a domain or an address literal.
+func heloName(h string) string {
+	if h == "" || len(h) > 255 {
+		return "unknown"
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte(".-_:[]", c) >= 0
+		if !ok {
+			return "unknown"
+		}
+	}
+	return h
+}
+
+// foldHeader writes name: value, MIME-encoded when not ASCII, folded at spaces to lines
+// of at most 78 characters where the words allow.
+func foldHeader(name, value string) string {
+	if !isASCII(value) {
+		value = mime.QEncoding.Encode("utf-8", value)
+	}
+	var b strings.Builder
+	b.WriteString(name + ":")
+	col := len(name) + 1
+	for _, w := range strings.Fields(value) {
+		if col+1+len(w) > 78 && col > len(name)+1 {
+			b.WriteString("\r\n")
+			col = 0
+		}
+		b.WriteString(" " + w)
+		col += 1 + len(w)
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiText makes text fit an SMTP reply line: words with non-ASCII letters (domains in
+// display form) in their ASCII form, anything else not printable ASCII replaced, at most
+// 400 bytes.
+func asciiText(s string) string {
+	if !isASCII(s) {
+		words := strings.Split(s, " ")
+		for i, w := range words {
+			if isASCII(w) {
+				continue
+			}
+			core := strings.TrimRight(w, ".,;:?!)\"'")
+			if a, err := idna.Lookup.ToASCII(core); err == nil {
+				words[i] = a + w[len(core):]
+			}
+		}
+		s = strings.Join(words, " ")
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < ' ' && c != '\n' || c >= 0x7f {
+			b[i] = '?'
+		}
+	}
+	if len(b) > 400 {
+		b = append(b[:397], "..."...)
+	}
+	return string(b)
+}
+
+// copyMessage copies the message from src to dst without the sender's X-Rcptguard-*
+// header fields, and returns the read error, if any (dst remembers its own).
+func copyMessage(dst *sideWriter, src io.Reader) error {
+	br := bufio.NewReaderSize(src, 32<<10)
+	skip, mid, seen := false, false, 0
+	for seen < maxHeaderScan {
+		chunk, err := br.ReadSlice('\n')
+		if len(chunk) > 0 {
+			if !mid { // chunk starts a line
+				switch {
+				case string(chunk) == "\r\n" || string(chunk) == "\n":
+					seen = maxHeaderScan // end of header
+					skip = false
+				case chunk[0] == ' ' || chunk[0] == '\t':
+					// continuation of the field before
+				default:
+					skip = hasPrefixFold(chunk, "x-rcptguard-")
+				}
+			}
+			if !skip {
+				dst.Write(chunk)
+			}
+			mid = chunk[len(chunk)-1] != '\n'
+			seen += len(chunk)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return err
+		}
+		if dst.err != nil {
+			return nil
+		}
+	}
+	_, err := br.WriteTo(dst)
+	if dst.err != nil {
+		return nil
+	}
+	return err
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
+}
