@@ -3,11 +3,11 @@ package milter
 import (
 	"mime"
 	"strings"
-	"unicode/utf8"
 
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 // The headers a warning adds.
@@ -28,13 +28,13 @@ const (
 // text (the MTA reads it as a format: Sendmail's smfi_setreply rule) and makes a text
 // with line breaks a multi-line reply; clean leaves none.
 func response(r guard.Reply) (*gomilter.Response, error) {
-	return gomilter.RejectWithCodeAndReason(uint16(r.Code), r.Enhanced+" "+clip(clean(r.Text), maxText))
+	return gomilter.RejectWithCodeAndReason(uint16(r.Code), r.Enhanced+" "+smtptext.Clip(smtptext.OneLine(r.Text), maxText))
 }
 
 // replyFor is the guard's reply for verdict v, with the reason cut to maxReason so that
 // what the guard adds after it (the request to check the recipients) survives.
 func replyFor(v guard.Verdict, reason string) guard.Reply {
-	return guard.ReplyFor(v, clip(clean(reason), maxReason))
+	return guard.ReplyFor(v, smtptext.Clip(smtptext.OneLine(reason), maxReason))
 }
 
 // tempFail is the reply when rcptguard cannot decide.
@@ -52,18 +52,18 @@ var tempFail = func() *gomilter.Response {
 // allow. Folding inserts "\n " (the library sends LF; the MTA writes its own line ends);
 // no other line break can get in.
 func headerValue(name, text string) string {
-	words := strings.Fields(clip(clean(text), maxReason))
+	words := strings.Fields(smtptext.Clip(smtptext.OneLine(text), maxReason))
 	// Runs of non-ASCII words become one encoded word (or several, for a long run): the
 	// white space between adjacent encoded words is not displayed (RFC 2047 section 6.2).
 	var tokens []string
 	for i := 0; i < len(words); {
-		if isASCII(words[i]) {
+		if smtptext.IsASCII(words[i]) {
 			tokens = append(tokens, words[i])
 			i++
 			continue
 		}
 		j := i + 1
-		for j < len(words) && !isASCII(words[j]) {
+		for j < len(words) && !smtptext.IsASCII(words[j]) {
 			j++
 		}
 		enc := mime.QEncoding.Encode("utf-8", strings.Join(words[i:j], " "))
@@ -86,45 +86,4 @@ func headerValue(name, text string) string {
 		col += len(t)
 	}
 	return b.String()
-}
-
-// clean turns text into one line of printable characters: control characters and
-// invalid UTF-8 become spaces.
-func clean(s string) string {
-	ok := utf8.ValidString(s)
-	for i := 0; ok && i < len(s); i++ {
-		ok = s[i] >= ' ' && s[i] != 0x7f
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < ' ' || r == 0x7f || r == utf8.RuneError || (r >= 0x80 && r < 0xa0) {
-			r = ' '
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// clip shortens s to at most n bytes, on a character boundary, marking the cut with "...".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - 3
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 func TestHeaderValueIsFoldedCleanAndBounded(t *testing.T) {
@@ -17,7 +18,7 @@ func TestHeaderValueIsFoldedCleanAndBounded(t *testing.T) {
 		{"short", "Did you mean army.mil?", "Did you mean army.mil?"},
 		{"line breaks", "a\r\nX-Injected: yes\nb\x00c", "a X-Injected: yes b c"},
 		{"non-ASCII", "Did you mean bücher.mil? über straße, ok", "Did you mean bücher.mil? über straße, ok"},
-		{"long", long, strings.TrimSpace(clip(long, maxReason))},
+		{"long", long, strings.TrimSpace(smtptext.Clip(long, maxReason))},
 	} {
 		got := headerValue(ReasonHeader, tc.in)
 		lines := strings.Split(got, "\n")
@@ -57,10 +58,10 @@ func TestLongHoldReplyKeepsItsRequest(t *testing.T) {
 
 func TestClipKeepsCharacters(t *testing.T) {
 	t.Parallel()
-	if got := clip("ab€cd", 6); got != "ab..." {
+	if got := smtptext.Clip("ab€cd", 6); got != "ab..." {
 		t.Errorf("clip = %q", got)
 	}
-	if got := clip("abc", 3); got != "abc" {
+	if got := smtptext.Clip("abc", 3); got != "abc" {
 		t.Errorf("clip = %q", got)
 	}
 }

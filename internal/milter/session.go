@@ -3,6 +3,7 @@ package milter
 import (
 	"errors"
 	"fmt"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 	"strings"
 	"time"
 
@@ -152,7 +153,7 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		}
 		ev.Action = ActionWarn
 	case v == guard.Hold && msg.nonSMTP:
-		if err := m.Quarantine(clip(clean(md.Reason()), maxText)); err != nil {
+		if err := m.Quarantine(smtptext.Clip(smtptext.OneLine(md.Reason()), maxText)); err != nil {
 			return c.tempFail(ev, fmt.Errorf("quarantine: %w", err), start), nil
 		}
 		ev.Action = ActionQuarantine

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 // WarnHeader is the header that a warned recipient adds to the message.
@@ -33,7 +34,7 @@ func rcptAction(v guard.Verdict, reason string) string {
 	case guard.Warn:
 		return warnAction(reason)
 	}
-	return replyAction(guard.ReplyFor(v, clip(clean(reason), maxReason)))
+	return replyAction(guard.ReplyFor(v, smtptext.Clip(smtptext.OneLine(reason), maxReason)))
 }
 
 // eomAction is the answer at END-OF-MESSAGE for a message's enforced verdict.
@@ -42,7 +43,7 @@ func eomAction(v guard.Verdict, reason string) string {
 	case guard.Allow, guard.Warn:
 		return "DUNNO"
 	}
-	return replyAction(guard.ReplyFor(v, clip(clean(reason), maxReason)))
+	return replyAction(guard.ReplyFor(v, smtptext.Clip(smtptext.OneLine(reason), maxReason)))
 }
 
 // replyAction renders a reply as an access(5) action: "550 5.7.1 text". SMTP replies are
@@ -50,8 +51,8 @@ func eomAction(v guard.Verdict, reason string) string {
 // negotiated SMTPUTF8), and Postfix passes 8-bit text through unchanged, so every other
 // character becomes '?', as Postfix's own printable() does.
 func replyAction(r guard.Reply) string {
-	text := clean(r.Text)
-	if !isASCII(text) {
+	text := smtptext.OneLine(r.Text)
+	if !smtptext.IsASCII(text) {
 		text = strings.Map(func(c rune) rune {
 			if c >= utf8.RuneSelf {
 				return '?'
@@ -59,60 +60,19 @@ func replyAction(r guard.Reply) string {
 			return c
 		}, text)
 	}
-	return strconv.Itoa(r.Code) + " " + r.Enhanced + " " + clip(text, maxText)
+	return strconv.Itoa(r.Code) + " " + r.Enhanced + " " + smtptext.Clip(text, maxText)
 }
 
 // warnAction prepends one header with the verdict and the reason (Postfix takes one
 // action per answer, so one header). It does not name the recipient: every recipient
 // sees the header, and the warned one may be a Bcc.
 func warnAction(reason string) string {
-	text := clean(reason)
-	if isASCII(text) {
-		text = clip(text, maxText-len("warn; "))
+	text := smtptext.OneLine(reason)
+	if smtptext.IsASCII(text) {
+		text = smtptext.Clip(text, maxText-len("warn; "))
 	} else {
 		// RFC 2047 encoded words; Q-encoding can triple the length.
-		text = mime.QEncoding.Encode("utf-8", clip(text, (maxText-len("warn; "))/3-20))
+		text = mime.QEncoding.Encode("utf-8", smtptext.Clip(text, (maxText-len("warn; "))/3-20))
 	}
 	return "PREPEND " + WarnHeader + ": warn; " + text
-}
-
-// clean turns text into one line of printable characters: control characters and
-// invalid UTF-8 become spaces.
-func clean(s string) string {
-	ok := utf8.ValidString(s)
-	for i := 0; ok && i < len(s); i++ {
-		ok = s[i] >= ' ' && s[i] != 0x7f
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < ' ' || r == 0x7f || r == utf8.RuneError || (r >= 0x80 && r < 0xa0) {
-			r = ' '
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// clip shortens s to at most n bytes, on a character boundary, marking the cut with "...".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - 3
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

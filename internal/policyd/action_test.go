@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 func TestActionsAreOneShortLine(t *testing.T) {
@@ -15,7 +16,7 @@ func TestActionsAreOneShortLine(t *testing.T) {
 		rcptAction(guard.Reject, nasty), rcptAction(guard.Invalid, nasty), rcptAction(guard.Warn, nasty),
 		eomAction(guard.Hold, nasty), eomAction(guard.Reject, nasty),
 	} {
-		if strings.ContainsAny(a, "\r\n\x00\x7f") || !isASCII(a) || len(a) > 520 {
+		if strings.ContainsAny(a, "\r\n\x00\x7f") || !smtptext.IsASCII(a) || len(a) > 520 {
 			t.Errorf("action %q (%d bytes) is not one short line", a, len(a))
 		}
 	}

@@ -3,12 +3,12 @@ package relay
 import (
 	"bufio"
 	"bytes"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 	"io"
 	"mime"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -79,7 +79,7 @@ func heloName(h string) string {
 // foldHeader writes name: value, MIME-encoded when not ASCII, folded at spaces to lines
 // of at most 78 characters where the words allow.
 func foldHeader(name, value string) string {
-	if !isASCII(value) {
+	if !smtptext.IsASCII(value) {
 		value = mime.QEncoding.Encode("utf-8", value)
 	}
 	var b strings.Builder
@@ -97,23 +97,14 @@ func foldHeader(name, value string) string {
 	return b.String()
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 // asciiText makes text fit an SMTP reply line: words with non-ASCII letters (domains in
 // display form) in their ASCII form, anything else not printable ASCII replaced, at most
 // 400 bytes.
 func asciiText(s string) string {
-	if !isASCII(s) {
+	if !smtptext.IsASCII(s) {
 		words := strings.Split(s, " ")
 		for i, w := range words {
-			if isASCII(w) {
+			if smtptext.IsASCII(w) {
 				continue
 			}
 			core := strings.TrimRight(w, ".,;:?!)\"'")
