@@ -31,6 +31,7 @@ Usage:
                   [--block LIST] [--no-providers] [--json] [INPUT ...]
   rcptguard permute [--json] [--techniques LIST] DOMAIN ...
   rcptguard serve [--config FILE]
+  rcptguard history import|show [--config FILE] ARG ...
   rcptguard config check FILE
   rcptguard version
 
@@ -52,6 +53,8 @@ func Run(args []string, env Env) int {
 		return runConfig(args[1:], env)
 	case "serve":
 		return runServe(args[1:], env)
+	case "history":
+		return runHistory(args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "rcptguard", Version())
 		return ExitOK

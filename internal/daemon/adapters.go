@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/milter"
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/relay"
@@ -26,6 +27,9 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Observe: func(ev milter.Event) {
 			for _, dec := range ev.Decisions {
 				d.Metrics.Observe("milter", dec, ev.Duration/time.Duration(max(1, len(ev.Decisions))))
+				if ev.Stage == milter.StageEOM && (ev.Action == milter.ActionAccept || ev.Action == milter.ActionWarn) && dec.Verdict == guard.Allow {
+					d.learn.observe(ev.Sender, dec.Input)
+				}
 			}
 		},
 	}
@@ -35,6 +39,9 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Observe: func(ev policyd.Event) {
 			if ev.Stage == "rcpt" {
 				d.Metrics.Observe("policy", ev.Decision, ev.Duration)
+				if ev.Decision.Verdict == guard.Allow {
+					d.learn.observe("", ev.Recipient)
+				}
 			}
 		},
 	}
@@ -68,6 +75,9 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 					tech = re.Techniques[0]
 				}
 				d.Metrics.Count("relay", re.Verdict, tech, re.Monitor, 0)
+				if ev.Outcome == relay.OutcomeRelayed && re.Verdict == guard.Allow {
+					d.learn.observe(ev.Sender, re.Address)
+				}
 			}
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/history"
 	"github.com/rcptguard/rcptguard/internal/httpapi"
 	"github.com/rcptguard/rcptguard/internal/metrics"
 	"github.com/rcptguard/rcptguard/internal/setup"
@@ -46,6 +48,8 @@ type Daemon struct {
 	cfg       config.Config
 	listeners []listener
 	errc      chan error
+	history   history.Store // nil when there is no data folder
+	learn     *learning
 }
 
 type listener struct {
@@ -54,17 +58,36 @@ type listener struct {
 	srv  Server
 }
 
-// Load reads the configuration and builds the guard. It is called before Start and on
-// every reload; a failed reload leaves the guard in use as it was.
+// Load reads the configuration and builds the guard. It is called by Start and on every
+// reload; a failed reload leaves the guard in use as it was.
 func (d *Daemon) Load() error {
-	cfg := config.Default()
-	if d.ConfigPath != "" {
-		var err error
-		if cfg, err = config.Load(d.ConfigPath); err != nil {
-			return err
-		}
+	cfg, err := d.readConfig()
+	if err != nil {
+		return err
 	}
-	g, err := setup.Guard(cfg, setup.Extra{})
+	return d.use(cfg)
+}
+
+func (d *Daemon) readConfig() (config.Config, error) {
+	if d.ConfigPath == "" {
+		return config.Default(), nil
+	}
+	return config.Load(d.ConfigPath)
+}
+
+// use builds the guard for cfg, with the history's known domains, and swaps it in.
+func (d *Daemon) use(cfg config.Config) error {
+	var extra setup.Extra
+	if d.history != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		known, err := d.history.Known(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		extra.Known = known
+	}
+	g, err := setup.Guard(cfg, extra)
 	if err != nil {
 		return err
 	}
@@ -108,17 +131,33 @@ func (d *Daemon) Start() error {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New(d.Registry)
 	}
-	if err := d.Load(); err != nil {
+	cfg, err := d.readConfig()
+	if err != nil {
 		return err
 	}
+	if cfg.DataDir != "" {
+		store, err := openHistory(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		d.history = store
+		d.Logger.Info("history", "path", filepath.Join(cfg.DataDir, "history.db"))
+	}
+	if err := d.use(cfg); err != nil {
+		d.closeHistory()
+		return err
+	}
+	if d.history != nil {
+		d.learn = d.startLearning(d.history)
+	}
 	d.errc = make(chan error, 8)
-	cfg := d.cfg
 	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger}
 	servers := []namedServer{
 		{"http", cfg.Listen.HTTP, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}},
 	}
 	adapters, err := d.adapters(cfg)
 	if err != nil {
+		d.closeHistory()
 		return err
 	}
 	servers = append(servers, adapters...)
@@ -129,6 +168,7 @@ func (d *Daemon) Start() error {
 		l, err := net.Listen("tcp", s.addr)
 		if err != nil {
 			d.closeAll()
+			d.closeHistory()
 			return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
 		}
 		d.listeners = append(d.listeners, listener{s.name, l, s.srv})
@@ -170,8 +210,22 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	errs = append(errs, d.closeHistory())
 	d.Logger.Info("stopped")
 	return errors.Join(errs...)
+}
+
+// closeHistory stops learning, writing what is queued, and closes the store.
+func (d *Daemon) closeHistory() error {
+	var err error
+	if d.learn != nil {
+		err = d.learn.stop()
+		d.learn = nil
+	} else if d.history != nil {
+		err = d.history.Close()
+	}
+	d.history = nil
+	return err
 }
 
 func (d *Daemon) closeAll() {

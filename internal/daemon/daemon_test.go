@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 	"io"
 	"net"
@@ -16,7 +17,7 @@ import (
 
 func writeConfig(t *testing.T, path, protect string) {
 	t.Helper()
-	cfg := "protect: [" + protect + "]\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n"
+	cfg := "protect: [" + protect + "]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestStartFailsOnABadConfigOrABusyPort(t *testing.T) {
 	}
 	defer first.Shutdown(context.Background())
 	busy := filepath.Join(t.TempDir(), "busy.yaml")
-	cfg := "listen:\n  policy: off\n  milter: off\n  http: " + first.Addr("http") + "\n"
+	cfg := "data_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: " + first.Addr("http") + "\n"
 	if err := os.WriteFile(busy, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestStartFailsOnABadConfigOrABusyPort(t *testing.T) {
 
 func TestServeRunsThePolicyServiceAndTheMilter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
-	cfg := "protect: [army.mil, .mil]\npolicy:\n  protected: reject\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
+	cfg := "protect: [army.mil, .mil]\npolicy:\n  protected: reject\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func getBody(t *testing.T, url string) string {
 func TestServeRunsTheRelayWhenAnUpstreamIsConfigured(t *testing.T) {
 	sink := testenv.StartSink(t)
 	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
-	cfg := "protect: [army.mil, .mil]\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n  hostname: relay.test\n"
+	cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n  hostname: relay.test\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -180,5 +181,46 @@ func TestServeRunsTheRelayWhenAnUpstreamIsConfigured(t *testing.T) {
 	body := getBody(t, "http://"+d.Addr("http")+"/metrics")
 	if !strings.Contains(body, `rcptguard_guard_decisions_total{adapter="relay",monitor="false",technique="suffix-typo",verdict="hold"} 1`) {
 		t.Error("the relay decision was not counted")
+	}
+}
+
+// TestServeLearnsWhomTheOrganisationWritesTo: mail that passes is recorded in the history
+// in the data folder, and the next engine knows the domain (a lookalike of it is flagged).
+func TestServeLearnsWhomTheOrganisationWritesTo(t *testing.T) {
+	sink := testenv.StartSink(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rcptguard.yaml")
+	cfg := "data_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ConfigPath: path}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("From: a@contoso.com\r\nSubject: x\r\n\r\nhi\r\n")
+	for i := 0; i < 3; i++ {
+		res, err := testenv.SMTPSend(d.Addr("relay"), "a@contoso.com", []string{"b@wingtiptoys.com"}, msg)
+		if err != nil || !res.Delivered() {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	if v := d.Guard.Load().Check("wingtiptoy.com").Verdict; v != guard.Allow {
+		t.Fatalf("wingtiptoy.com is %s before anything was learned", v)
+	}
+	if err := d.Shutdown(context.Background()); err != nil { // writes what is queued
+		t.Fatal(err)
+	}
+	d2 := &Daemon{ConfigPath: path}
+	if err := d2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Shutdown(context.Background())
+	dec := d2.Guard.Load().Check("wingtiptoy.com")
+	if dec.Verdict == guard.Allow || len(dec.Findings) == 0 || dec.Findings[0].Intended != "wingtiptoys.com" {
+		t.Fatalf("the learned wingtiptoys.com does not protect against wingtiptoy.com: %s %s", dec.Verdict, dec.Reason)
+	}
+	if !strings.Contains(dec.Reason, "3 messages went to wingtiptoys.com") {
+		t.Errorf("reason %q", dec.Reason)
 	}
 }

@@ -54,7 +54,7 @@ func TestPostfixDocsSettingsWork(t *testing.T) {
 	for i, block := range mainCFBlocks(t) {
 		t.Run(fmt.Sprint("block", i+1), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "rcptguard.yaml")
-			cfg := "protect: [army.mil, .mil]\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
+			cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
 			if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 				t.Fatal(err)
 			}

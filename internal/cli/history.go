@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/history"
+	"github.com/rcptguard/rcptguard/internal/maillog"
+	"github.com/rcptguard/rcptguard/internal/setup"
+)
+
+const historyUsage = `Usage:
+  rcptguard history import [--config FILE] LOGFILE ...
+      seed the history with the mail a Postfix log (plain or gzip) shows was delivered
+  rcptguard history show [--config FILE] DOMAIN ...
+      what the history knows about domains
+
+The history is data_dir/history.db of the config (default ./rcptguard-data). Lookalikes of
+protected or much more frequent domains are never learned, however often they were mailed.
+`
+
+func runHistory(args []string, env Env) int {
+	if len(args) == 0 || (args[0] != "import" && args[0] != "show") {
+		fmt.Fprint(env.Stderr, historyUsage)
+		return ExitUsage
+	}
+	fs := flag.NewFlagSet("history "+args[0], flag.ContinueOnError)
+	cfgFile := fs.String("config", "", "the YAML config `FILE` (for data_dir and what is protected)")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), historyUsage) }
+	if code, stop := parseFlags(fs, args[1:], env); stop {
+		return code
+	}
+	if fs.NArg() == 0 {
+		return fail(env, "history %s needs at least one argument", args[0])
+	}
+	cfg := config.Default()
+	if *cfgFile != "" {
+		var err error
+		if cfg, err = config.Load(*cfgFile); err != nil {
+			return fail(env, "%v", err)
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fail(env, "data folder: %v", err)
+	}
+	store, err := history.OpenSQLite(filepath.Join(cfg.DataDir, "history.db"))
+	if err != nil {
+		return fail(env, "%v", err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	if args[0] == "show" {
+		return historyShow(ctx, store, fs.Args(), env)
+	}
+	// The learner checks against what the organisation protects and already knows.
+	known, err := store.Known(ctx)
+	if err != nil {
+		return fail(env, "%v", err)
+	}
+	g, err := setup.Guard(cfg, setup.Extra{Known: known})
+	if err != nil {
+		return fail(env, "%v", err)
+	}
+	learner := &history.Learner{Store: store, Check: func(d address.Domain) engine.Result { return g.Engine().Check(d) }}
+	code := ExitOK
+	for _, path := range fs.Args() {
+		r, err := maillog.Open(path)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "rcptguard: %v\n", err)
+			code = ExitUsage
+			continue
+		}
+		opts := maillog.Options{}
+		if fi, err := os.Stat(path); err == nil {
+			opts.Now = fi.ModTime()
+		}
+		st, err := maillog.Import(ctx, r, opts, learner)
+		r.Close()
+		fmt.Fprintf(env.Stdout, "%s: %d lines, %d deliveries, %d learned, %d not learned (lookalikes), %d ignored, %d lines skipped\n",
+			path, st.Lines, st.Deliveries, st.Learned, st.Refused, st.Ignored, st.Skipped)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "rcptguard: %s: %v\n", path, err)
+			code = ExitUsage
+		}
+	}
+	return code
+}
+
+func historyShow(ctx context.Context, store history.Store, names []string, env Env) int {
+	code := ExitOK
+	for _, n := range names {
+		st, ok, err := store.Domain(ctx, n)
+		switch {
+		case err != nil:
+			fmt.Fprintf(env.Stderr, "rcptguard: %s: %v\n", n, err)
+			code = ExitUsage
+		case !ok:
+			fmt.Fprintf(env.Stdout, "%s  never recorded\n", n)
+			code = max(code, ExitFlagged)
+		default:
+			fmt.Fprintf(env.Stdout, "%s  %d messages, from %d sender domains, first %s, last %s\n",
+				st.Domain, st.Count, st.Senders, st.FirstSeen.Format("2006-01-02 15:04"), st.LastSeen.Format("2006-01-02 15:04"))
+		}
+	}
+	return code
+}

@@ -1,0 +1,138 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/history"
+)
+
+// How learning batches: observations are written every flushEvery or every flushAt of
+// them, and the engine is rebuilt with what was learned at most every refreshEvery.
+const (
+	flushEvery   = 2 * time.Second
+	flushAt      = 1000
+	refreshEvery = time.Minute
+	queueLen     = 10000
+)
+
+// learning feeds the history with the mail that passes and refreshes the engine's known
+// set from it, without stopping anything.
+type learning struct {
+	d       *Daemon
+	store   history.Store
+	learner *history.Learner
+	ch      chan history.Observation
+	done    chan struct{}
+	wg      sync.WaitGroup
+	dropped int
+}
+
+// openHistory opens the history store in dir (made when missing).
+func openHistory(dir string) (history.Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	return history.OpenSQLite(filepath.Join(dir, "history.db"))
+}
+
+func (d *Daemon) startLearning(store history.Store) *learning {
+	l := &learning{
+		d:     d,
+		store: store,
+		ch:    make(chan history.Observation, queueLen),
+		done:  make(chan struct{}),
+	}
+	l.learner = &history.Learner{Store: store, Check: func(dom address.Domain) engine.Result {
+		return d.Guard.Load().Engine().Check(dom)
+	}}
+	l.wg.Add(1)
+	go l.run()
+	return l
+}
+
+// observe queues mail to rcpt from sender that went out. It never blocks the mail path:
+// when the queue is full the observation is dropped (and counted).
+func (l *learning) observe(sender, rcpt string) {
+	if l == nil {
+		return
+	}
+	a, err := address.Parse(rcpt)
+	if err != nil {
+		return
+	}
+	o := history.Observation{Domain: a.Domain.ASCII, At: time.Now()}
+	if i := strings.LastIndexByte(sender, '@'); i >= 0 {
+		o.SenderDomain = strings.ToLower(strings.Trim(sender[i+1:], "<> "))
+	}
+	select {
+	case l.ch <- o:
+	default:
+		l.d.Logger.Warn("history queue full; an observation was dropped")
+	}
+}
+
+func (l *learning) run() {
+	defer l.wg.Done()
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	var batch []history.Observation
+	learned, lastRefresh := 0, time.Now()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		n, refused, err := l.learner.Learn(ctx, batch)
+		cancel()
+		if err != nil {
+			l.d.Logger.Error("history: recording failed; the observations are dropped", "err", err, "observations", len(batch))
+		} else if refused > 0 {
+			l.d.Logger.Info("history: lookalikes not learned", "refused", refused, "learned", n)
+		}
+		learned += n
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case o := <-l.ch:
+			if batch = append(batch, o); len(batch) >= flushAt {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+			if learned > 0 && time.Since(lastRefresh) >= refreshEvery {
+				if err := l.d.Reload(); err == nil {
+					learned, lastRefresh = 0, time.Now()
+				}
+			}
+		case <-l.done:
+			for {
+				select {
+				case o := <-l.ch:
+					batch = append(batch, o)
+				default:
+					flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+// stop writes what is queued and closes the store.
+func (l *learning) stop() error {
+	if l == nil {
+		return nil
+	}
+	close(l.done)
+	l.wg.Wait()
+	return l.store.Close()
+}

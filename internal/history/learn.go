@@ -1,0 +1,97 @@
+package history
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/engine"
+)
+
+// Learner records observations of mail that went out, except those that must not teach
+// the store anything: mail to a lookalike is not evidence that the lookalike is meant.
+type Learner struct {
+	Store Store
+	// Check is the engine's check (engine.(*Engine).Check of the current engine).
+	Check func(address.Domain) engine.Result
+}
+
+// Learn records the observations whose recipient domain may be learned (see Learnable) in
+// one batch, and refuses the others: they are counted, never stored. An observation whose
+// domain is not a valid domain name is refused too. The counts are of observations, not
+// of messages. The sender domain is kept when it is a valid domain and dropped otherwise.
+//
+// The rule holds however often a domain is observed, but it is only as good as Check:
+// the caller rebuilds the engine from Store.Known as the history grows.
+func (l *Learner) Learn(ctx context.Context, obs []Observation) (learned, refused int, err error) {
+	if l.Store == nil || l.Check == nil {
+		return 0, 0, errors.New("history: Learner needs a Store and a Check")
+	}
+	keep := make([]Observation, 0, len(obs))
+	verdicts := map[string]bool{}
+	senders := map[string]string{}
+	for _, o := range obs {
+		d, err := address.ParseDomain(o.Domain)
+		if err != nil {
+			refused++
+			continue
+		}
+		ok, seen := verdicts[d.ASCII]
+		if !seen {
+			ok = Learnable(l.Check(d))
+			verdicts[d.ASCII] = ok
+		}
+		if !ok {
+			refused++
+			continue
+		}
+		o.Domain = d.ASCII
+		o.SenderDomain = normalSender(senders, o.SenderDomain)
+		keep = append(keep, o)
+	}
+	if len(keep) == 0 {
+		return 0, refused, nil
+	}
+	if err := l.Store.Record(ctx, keep); err != nil {
+		return 0, refused, err
+	}
+	return len(keep), refused, nil
+}
+
+// Learnable reports whether mail to the domain that r is about may teach the history:
+// not when the domain is blocked, is a lookalike of a protected domain or a typo inside
+// (or of) a protected namespace, or is a strong lookalike of a known domain with far more
+// traffic or of a major mailbox provider.
+func Learnable(r engine.Result) bool {
+	if r.Blocked {
+		return false
+	}
+	for _, f := range r.Findings {
+		switch f.Situation {
+		case engine.SituationProtected, engine.SituationNamespace:
+			return false
+		case engine.SituationKnown, engine.SituationProvider:
+			if f.Strong() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// normalSender is the normalised form of a sender domain, or "" when it is not a valid
+// domain; cache holds the answers for a batch.
+func normalSender(cache map[string]string, s string) string {
+	if s == "" {
+		return ""
+	}
+	if n, ok := cache[s]; ok {
+		return n
+	}
+	var n string
+	if d, err := address.ParseDomain(s); err == nil {
+		n = d.ASCII
+	}
+	cache[s] = n
+	return n
+}

@@ -1,0 +1,260 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/engine"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+)
+
+// SQLite is the Store in one SQLite database file, for a single node.
+//
+// The database runs in WAL mode with synchronous=FULL, so a recorded batch survives a
+// power cut, and readers never wait for the writer. Writes from this process are
+// serialised by a mutex (SQLite has one writer at a time; waiting in Go is cheaper than
+// SQLite's busy retries); other processes writing the same file (an import while the
+// daemon runs) wait up to the busy timeout.
+type SQLite struct {
+	db      *sql.DB
+	path    string
+	writeMu sync.Mutex
+}
+
+var _ Store = (*SQLite)(nil)
+
+const (
+	busyTimeout = 10 * time.Second
+	// maxConns bounds the pool: readers run in parallel in WAL mode, and each connection
+	// holds its own page cache.
+	maxConns = 4
+)
+
+// OpenSQLite opens the database at path, creating it if needed, and brings its schema up
+// to date. A database written by a newer rcptguard is refused (ErrNewerSchema).
+func OpenSQLite(path string) (*SQLite, error) {
+	if path == "" {
+		return nil, errors.New("history: open SQLite database: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("history: open SQLite database %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("history: open SQLite database %s: %w", abs, err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	s := &SQLite{db: db, path: abs}
+	ctx, cancel := context.WithTimeout(context.Background(), busyTimeout+5*time.Second)
+	defer cancel()
+	s.writeMu.Lock()
+	_, _, err = migrate(ctx, db, migrations)
+	s.writeMu.Unlock()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("history: open SQLite database %s: %w%s", abs, err, folderHint(abs))
+	}
+	return s, nil
+}
+
+// dsn is the driver's name for the file at the absolute path abs with our settings: a
+// file: URI, so that no character of the path is taken for a parameter.
+func dsn(abs string) string {
+	q := url.Values{}
+	for _, p := range []string{
+		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+		"journal_mode(WAL)",
+		"synchronous(FULL)",
+		"foreign_keys(1)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate") // a write transaction takes the write lock at BEGIN
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// folderHint explains the most common cause of a failed open: SQLite in WAL mode must
+// create path-wal and path-shm beside the database, so the folder must be writable even
+// when the file exists.
+func folderHint(path string) string {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Sprintf(" (folder %s: %v)", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Sprintf(" (%s is not a folder)", dir)
+	}
+	f, err := os.CreateTemp(dir, ".rcptguard-probe-*")
+	if err != nil {
+		return fmt.Sprintf(" (folder %s is not writable, and SQLite must create %s-wal and %[2]s-shm there)",
+			dir, filepath.Base(path))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return ""
+}
+
+// Path is the absolute path of the database file.
+func (s *SQLite) Path() string { return s.path }
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+// Upserts write many rows per statement: the driver prepares a statement again on every
+// execution, so one statement per row would spend its time in the SQL parser. Counts
+// saturate instead of overflowing (SQLite would turn them into REAL).
+const (
+	upsertDomain = `INSERT INTO recipient_domains (domain, count, first_seen, last_seen) VALUES %s
+		ON CONFLICT (domain) DO UPDATE SET
+			count = CASE WHEN count > 9223372036854775807 - excluded.count THEN 9223372036854775807
+				ELSE count + excluded.count END,
+			first_seen = min(first_seen, excluded.first_seen),
+			last_seen = max(last_seen, excluded.last_seen)`
+	upsertSender = `INSERT INTO sender_domains (domain, sender_domain, count, first_seen, last_seen) VALUES %s
+		ON CONFLICT (domain, sender_domain) DO UPDATE SET
+			count = CASE WHEN count > 9223372036854775807 - excluded.count THEN 9223372036854775807
+				ELSE count + excluded.count END,
+			first_seen = min(first_seen, excluded.first_seen),
+			last_seen = max(last_seen, excluded.last_seen)`
+	// rowsPerStatement: the driver matches each parameter against every argument, so the
+	// cost of a statement grows with the square of its rows; 64 rows measured best.
+	rowsPerStatement = 64
+)
+
+// Record adds a batch of observations in one transaction.
+func (s *SQLite) Record(ctx context.Context, obs []Observation) error {
+	if len(obs) == 0 {
+		return nil
+	}
+	b, err := summarise(obs)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.record(ctx, b); err != nil {
+		return fmt.Errorf("history: record %d observations: %w", len(obs), err)
+	}
+	return nil
+}
+
+func (s *SQLite) record(ctx context.Context, b *batch) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Recipient domains first: sender rows refer to them.
+	err = upsert(ctx, tx, upsertDomain, 4, len(b.domainKeys), func(i int, args []any) []any {
+		d := b.domainKeys[i]
+		t := b.domains[d]
+		return append(args, d, t.count, t.first, t.last)
+	})
+	if err != nil {
+		return err
+	}
+	err = upsert(ctx, tx, upsertSender, 5, len(b.senderKeys), func(i int, args []any) []any {
+		k := b.senderKeys[i]
+		t := b.senders[k]
+		return append(args, k.domain, k.sender, t.count, t.first, t.last)
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// upsert runs the statement format (with %s for the VALUES rows) for n rows of width
+// columns in chunks of rowsPerStatement; row appends the arguments of row i.
+func upsert(ctx context.Context, tx *sql.Tx, format string, width, n int, row func(i int, args []any) []any) error {
+	var full string // the statement for a whole chunk, built once
+	args := make([]any, 0, min(n, rowsPerStatement)*width)
+	for start := 0; start < n; start += rowsPerStatement {
+		end := min(start+rowsPerStatement, n)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = row(i, args)
+		}
+		var query string
+		if end-start == rowsPerStatement && full != "" {
+			query = full
+		} else {
+			query = fmt.Sprintf(format, valuesList(end-start, width))
+			if end-start == rowsPerStatement {
+				full = query
+			}
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valuesList is "(?,?),(?,?)" for rows rows of width parameters.
+func valuesList(rows, width int) string {
+	one := "(" + strings.Repeat("?,", width-1) + "?)"
+	return strings.Repeat(one+",", rows-1) + one
+}
+
+// Known returns every recipient domain with its count, in name order. A row that is not a
+// valid domain (which Record never writes) is left out rather than failing the whole set.
+func (s *SQLite) Known(ctx context.Context) ([]engine.KnownDomain, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT domain, count FROM recipient_domains ORDER BY domain`)
+	if err != nil {
+		return nil, fmt.Errorf("history: known domains: %w", err)
+	}
+	defer rows.Close()
+	var out []engine.KnownDomain
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, fmt.Errorf("history: known domains: %w", err)
+		}
+		d, err := address.ParseDomain(name)
+		if err != nil || n < 0 {
+			continue
+		}
+		out = append(out, engine.KnownDomain{Domain: d, Count: n})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history: known domains: %w", err)
+	}
+	return out, nil
+}
+
+// Domain returns what is known about one recipient domain.
+func (s *SQLite) Domain(ctx context.Context, name string) (Stat, bool, error) {
+	d, err := address.ParseDomain(name)
+	if err != nil {
+		return Stat{}, false, fmt.Errorf("history: domain: %w", err)
+	}
+	st := Stat{Domain: d.ASCII}
+	var first, last int64
+	err = s.db.QueryRowContext(ctx, `SELECT count, first_seen, last_seen,
+			(SELECT count(*) FROM sender_domains WHERE domain = ?1)
+		FROM recipient_domains WHERE domain = ?1`, d.ASCII).Scan(&st.Count, &first, &last, &st.Senders)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Stat{}, false, nil
+	}
+	if err != nil {
+		return Stat{}, false, fmt.Errorf("history: domain %s: %w", d.ASCII, err)
+	}
+	st.FirstSeen, st.LastSeen = time.UnixMicro(first).UTC(), time.UnixMicro(last).UTC()
+	return st, true, nil
+}
