@@ -58,10 +58,22 @@ func runHistory(args []string, env Env) int {
 	if args[0] == "show" {
 		return historyShow(ctx, store, fs.Args(), env)
 	}
-	// The learner checks against what the organisation protects and already knows.
+	// The learner checks against what the organisation protects, already knows, and
+	// what these logs show: a first pass tallies them (see maillog.Tally).
 	known, err := store.Known(ctx)
 	if err != nil {
 		return fail(env, "%v", err)
+	}
+	counts := map[string]int64{}
+	for _, path := range fs.Args() {
+		if err := tally(ctx, path, counts); err != nil {
+			return fail(env, "%v", err)
+		}
+	}
+	for name, n := range counts {
+		if d, err := address.ParseDomain(name); err == nil {
+			known = append(known, engine.KnownDomain{Domain: d, Count: n})
+		}
 	}
 	g, err := setup.Guard(cfg, setup.Extra{Known: known})
 	if err != nil {
@@ -73,8 +85,7 @@ func runHistory(args []string, env Env) int {
 		r, err := maillog.Open(path)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "rcptguard: %v\n", err)
-			code = ExitUsage
-			continue
+			return ExitUsage
 		}
 		opts := maillog.Options{}
 		if fi, err := os.Stat(path); err == nil {
@@ -109,4 +120,21 @@ func historyShow(ctx context.Context, store history.Store, names []string, env E
 		}
 	}
 	return code
+}
+
+// tally adds the deliveries of the log at path to counts.
+func tally(ctx context.Context, path string, counts map[string]int64) error {
+	r, err := maillog.Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	opts := maillog.Options{}
+	if fi, err := os.Stat(path); err == nil {
+		opts.Now = fi.ModTime()
+	}
+	if err := maillog.Tally(ctx, r, opts, counts); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"compress/gzip"
 	"os"
 	"path/filepath"
@@ -26,6 +27,12 @@ func TestHistoryImportLearnsDeliveriesButNotLookalikes(t *testing.T) {
 	for i, to := range []string{"bob@fabrikam.com", "carol@fabrikam.com", "dave@army.ml", "eve@army.ml", "frank@army.ml"} {
 		line(strings.ToUpper(string(rune('A'+i)))+"1234567", to)
 	}
+	// In the same log, a lookalike of a domain mailed far more often: the first pass
+	// tallies the log, so even a first import does not learn it.
+	for i := 0; i < 60; i++ {
+		line(fmt.Sprintf("F%06X", i), "x@wingtiptoys.com")
+	}
+	line("E0000001", "y@wingtiptoy.com")
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(log.String()))
@@ -35,11 +42,12 @@ func TestHistoryImportLearnsDeliveriesButNotLookalikes(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, nil, "history", "import", "--config", cfg, logPath)
-	if r.code != ExitOK || !strings.Contains(r.stdout, "5 deliveries, 2 learned, 3 not learned") {
+	if r.code != ExitOK || !strings.Contains(r.stdout, "66 deliveries, 62 learned, 4 not learned") {
 		t.Fatalf("import: %+v", r)
 	}
-	r = run(t, nil, "history", "show", "--config", cfg, "fabrikam.com", "army.ml")
-	if r.code != ExitFlagged || !strings.Contains(r.stdout, "fabrikam.com  2 messages, from 1 sender domains") || !strings.Contains(r.stdout, "army.ml  never recorded") {
+	r = run(t, nil, "history", "show", "--config", cfg, "fabrikam.com", "army.ml", "wingtiptoy.com")
+	if r.code != ExitFlagged || !strings.Contains(r.stdout, "fabrikam.com  2 messages, from 1 sender domains") ||
+		!strings.Contains(r.stdout, "army.ml  never recorded") || !strings.Contains(r.stdout, "wingtiptoy.com  never recorded") {
 		t.Fatalf("show: %+v", r)
 	}
 	if r := run(t, nil, "history", "import", "--config", cfg, filepath.Join(dir, "missing.log")); r.code != ExitUsage || !strings.Contains(r.stderr, "missing.log") {

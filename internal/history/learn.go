@@ -71,7 +71,10 @@ func Learnable(r engine.Result) bool {
 		case engine.SituationProtected, engine.SituationNamespace:
 			return false
 		case engine.SituationKnown, engine.SituationProvider:
-			if f.Strong() {
+			// A domain that is itself known is reported next to another only when that one
+			// has far more mail and the evidence is strong (its score is then capped below
+			// strong, to a warning): that is exactly the case not to learn.
+			if f.Strong() || r.Self.Has(engine.Known) {
 				return false
 			}
 		}

@@ -93,3 +93,18 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// Tally counts, per recipient domain, the deliveries that Import would offer the learner.
+// An import reads its logs twice: once to tally, so that the engine that judges the
+// deliveries already knows every domain of the logs and their volumes (a lookalike of a
+// domain mailed far more often in the same log is then refused too), then to learn.
+func Tally(ctx context.Context, r io.Reader, opts Options, counts map[string]int64) error {
+	opts.Failed = false
+	_, err := ReadPostfix(ctxReader{ctx, r}, opts, func(d Delivery) error {
+		if o, ok := observation(d); ok {
+			counts[o.Domain]++
+		}
+		return nil
+	})
+	return err
+}
