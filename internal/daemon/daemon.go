@@ -171,6 +171,7 @@ func (d *Daemon) Start() error {
 			d.closeHistory()
 			return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
 		}
+		l = countingListener{Listener: l, open: d.Metrics.Connections.WithLabelValues(s.name)}
 		d.listeners = append(d.listeners, listener{s.name, l, s.srv})
 	}
 	for _, ln := range d.listeners {

@@ -124,6 +124,9 @@ func TestServeRunsThePolicyServiceAndTheMilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body := getBody(t, "http://"+d.Addr("http")+"/metrics"); !strings.Contains(body, `rcptguard_listener_connections{listener="policy"} 1`) {
+		t.Error("the open policy connection is not counted")
+	}
 	if !strings.HasPrefix(line, "action=550 5.7.1 Did you mean army.mil?") {
 		t.Fatalf("policy answer %q", line)
 	}
