@@ -121,6 +121,12 @@ func (s *Server) eom(c *conn, req Request) string {
 		s.observe(Event{Stage: "eom", TempFail: true, Duration: time.Since(start)})
 		return replyAction(guard.TempFail)
 	}
+	if !t.held {
+		// Every recipient let through at RCPT was allowed or warned (PREPEND is done
+		// there): nothing to hold, and no need to check them all again.
+		s.observe(Event{Stage: "eom", Verdict: guard.Allow, Duration: time.Since(start)})
+		return "DUNNO"
+	}
 	rcpts := t.rcpts
 	if r := req.Recipient(); r != "" && known && n == 1 {
 		// Postfix names the one recipient it accepted: a later restriction (or a
