@@ -39,11 +39,24 @@ func (e *Engine) Check(d address.Domain) Result {
 		return c.r
 	}
 	c.r.Blocked = len(e.block) > 0 && e.block[d.ASCII] || underAny(d.ASCII, e.blockNS)
+	// Hash the label part's neighbourhood and the name now and touch their slots
+	// together, so that the memory loads of the lookups below overlap instead of waiting
+	// for one another.
+	pre := d.DisplayPre()
+	var buf nearHashes
+	var near []uint64
+	if pre != "" {
+		if n, ok := buf.of(pre); ok {
+			near = buf[:n]
+		}
+	}
+	self := hashKey(kindName, d.ASCII)
+	c.sink += e.ix.touch(near) + e.ix.touch([]uint64{self})
 	// The domain itself, or a parent up to its registrable domain: news.yahoo.com belongs
 	// to yahoo.com, and mail.fabrikam.com to the fabrikam.com the organisation knows.
 	reg := c.reg
 	for name := d.ASCII; ; {
-		if id, ok := e.find(name); ok {
+		if id, ok := e.findHashed(name, self); ok {
 			c.r.Self, c.r.Count = e.cands[id].class, e.cands[id].count
 			if c.r.Self&(Own|Protect|Provider) != 0 {
 				return c.r
@@ -55,6 +68,7 @@ func (e *Engine) Check(d address.Domain) Result {
 			break
 		}
 		name = name[i+1:]
+		self = hashKey(kindName, name)
 	}
 	for _, ns := range e.namespaces {
 		if d.Under(ns) {
@@ -63,13 +77,12 @@ func (e *Engine) Check(d address.Domain) Result {
 		}
 	}
 	c.otherSuffix(d)
-	pre := d.DisplayPre()
 	if pre != "" {
 		c.appended(d)
 		reg := pre[strings.LastIndexByte(pre, '.')+1:]
-		c.label(d, pre)
+		c.label(d, pre, near)
 		if reg != pre {
-			c.label(d, reg)
+			c.label(d, reg, nil)
 		}
 	}
 	c.namespaceTypos(d)
@@ -158,7 +171,10 @@ func asciiTailLen(name string, n int) int {
 }
 
 // label looks for candidates whose label part is key, one edit from key, or looks like key.
-func (c *check) label(d address.Domain, key string) {
+//
+// hs are the hashes of key's neighbourhood when the caller has them (already touched), or
+// nil.
+func (c *check) label(d address.Domain, key string, hs []uint64) {
 	e := c.e
 	// One edit: the candidate's deletions hold key (key lacks a character), key's
 	// deletions hold the candidate (key has one more), or both share a deletion
@@ -175,22 +191,18 @@ func (c *check) label(d address.Domain, key string) {
 		c.addGroup(g, d, key, ed)
 		return true
 	}
-	// Hash the key and its deletions first and touch their slots together, so that the
-	// memory loads overlap instead of waiting for one another.
-	var hs [maxRunes + 1]uint64
-	n := 0
-	hs[n], n = hashKey(kindNear, key), 1
-	deletions(kindNear, key, func(h uint64) {
-		if n < len(hs) {
-			hs[n] = h
+	if hs == nil {
+		var buf nearHashes
+		if n, ok := buf.of(key); ok {
+			hs = buf[:n]
+			c.sink += e.ix.touch(hs)
 		} else {
-			e.ix.lookup(h, verify)
+			// More characters than the buffer holds (rare): look up as we hash.
+			e.ix.lookup(hashKey(kindNear, key), verify)
+			deletions(kindNear, key, func(h uint64) { e.ix.lookup(h, verify) })
 		}
-		n++
-	})
-	n = min(n, len(hs))
-	c.sink += e.ix.touch(hs[:n])
-	for _, h := range hs[:n] {
+	}
+	for _, h := range hs {
 		e.ix.lookup(h, verify)
 	}
 	// Looks the same: the skeletons match.
@@ -447,4 +459,19 @@ func lengthFactor(s strength, n int, provider bool) float64 {
 // sameOwner reports whether the candidate name lies under the registrable domain reg.
 func sameOwner(name, reg string) bool {
 	return reg != "" && (name == reg || strings.HasSuffix(name, "."+reg))
+}
+
+// nearHashes holds the hashes of a key and its one-character deletions.
+type nearHashes [maxRunes + 1]uint64
+
+// of hashes key and its deletions; ok is false when they do not fit.
+func (b *nearHashes) of(key string) (n int, ok bool) {
+	b[0], n = hashKey(kindNear, key), 1
+	deletions(kindNear, key, func(h uint64) {
+		if n < len(b) {
+			b[n] = h
+		}
+		n++
+	})
+	return min(n, len(b)), n <= len(b)
 }

@@ -257,9 +257,14 @@ func (e *Engine) Size() int { return len(e.cands) }
 
 // find returns the id of the candidate named name.
 func (e *Engine) find(name string) (uint32, bool) {
+	return e.findHashed(name, hashKey(kindName, name))
+}
+
+// findHashed is find with the name's hash already made.
+func (e *Engine) findHashed(name string, h uint64) (uint32, bool) {
 	var found uint32
 	ok := false
-	e.ix.lookup(hashKey(kindName, name), func(id uint32) bool {
+	e.ix.lookup(h, func(id uint32) bool {
 		if e.cands[id].name == name {
 			found, ok = id, true
 			return false
