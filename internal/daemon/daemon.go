@@ -75,6 +75,15 @@ func (d *Daemon) readConfig() (config.Config, error) {
 	return config.Load(d.ConfigPath)
 }
 
+// refresh rebuilds the guard with the configuration in use (not re-read: that is what
+// SIGHUP is for) and the history as it is now.
+func (d *Daemon) refresh() error {
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	return d.use(cfg)
+}
+
 // use builds the guard for cfg, with the history's known domains, and swaps it in.
 func (d *Daemon) use(cfg config.Config) error {
 	var extra setup.Extra

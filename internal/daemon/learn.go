@@ -109,7 +109,9 @@ func (l *learning) run() {
 		case <-tick.C:
 			flush()
 			if learned > 0 && time.Since(lastRefresh) >= refreshEvery {
-				if err := l.d.Reload(); err == nil {
+				if err := l.d.refresh(); err != nil {
+					l.d.Logger.Error("history: rebuilding the engine failed; the one in use stays", "err", err)
+				} else {
 					learned, lastRefresh = 0, time.Now()
 				}
 			}
