@@ -211,6 +211,28 @@ func TestServeLearnsWhomTheOrganisationWritesTo(t *testing.T) {
 	if v := d.Guard.Load().Check("wingtiptoy.com").Verdict; v != guard.Allow {
 		t.Fatalf("wingtiptoy.com is %s before anything was learned", v)
 	}
+	// The running daemon learns too: once the history has the domain (written within
+	// flushEvery), a refresh swaps in an engine that knows it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, ok, err := d.history.Domain(context.Background(), "wingtiptoys.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && st.Count == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not recorded in time: %+v %v", st, ok)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the store, the condition itself
+	}
+	if err := d.refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if v := d.Guard.Load().Check("wingtiptoy.com").Verdict; v == guard.Allow {
+		t.Fatal("the refreshed engine does not know wingtiptoys.com")
+	}
 	if err := d.Shutdown(context.Background()); err != nil { // writes what is queued
 		t.Fatal(err)
 	}
