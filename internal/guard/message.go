@@ -26,13 +26,21 @@ type MessageDecision struct {
 
 // Inspect decides about every recipient of env.
 func (g *Guard) Inspect(env Envelope) MessageDecision {
-	md := MessageDecision{Monitor: g.policy.Monitor, Recipients: make([]Decision, 0, len(env.Recipients))}
+	ds := make([]Decision, 0, len(env.Recipients))
 	for _, r := range env.Recipients {
-		d := g.Check(r)
+		ds = append(ds, g.Check(r))
+	}
+	return g.Combine(ds)
+}
+
+// Combine is the decision for a message whose recipients this guard already decided one
+// by one (an adapter that checked them at RCPT need not check them again at the end).
+func (g *Guard) Combine(ds []Decision) MessageDecision {
+	md := MessageDecision{Monitor: g.policy.Monitor, Recipients: ds}
+	for _, d := range ds {
 		if d.Verdict > md.Verdict {
 			md.Verdict = d.Verdict
 		}
-		md.Recipients = append(md.Recipients, d)
 	}
 	return md
 }

@@ -39,7 +39,9 @@ type message struct {
 	authUser string
 	nonSMTP  bool
 	rcpts    []string
-	forged   map[string]int // our warning headers that came with the message, by name
+	// decisions are the guard's for rcpts, made at RCPT.
+	decisions []guard.Decision
+	forged    map[string]int // our warning headers that came with the message, by name
 }
 
 var _ gomilter.Milter = (*session)(nil)
@@ -106,6 +108,7 @@ func (c *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 		return c.refuse(ev, replyFor(v, d.Reason), start), nil
 	}
 	msg.rcpts = append(msg.rcpts, rcpt)
+	msg.decisions = append(msg.decisions, d)
 	return gomilter.RespContinue, nil
 }
 
@@ -134,10 +137,8 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	if msg == nil {
 		return c.tempFail(ev, errNoMessage, start), nil
 	}
-	md := msg.g.Inspect(guard.Envelope{
-		Adapter: "milter", Sender: msg.sender, AuthUser: msg.authUser,
-		ClientAddr: c.clientAddr, QueueID: ev.QueueID, Recipients: msg.rcpts,
-	})
+	// The recipients were decided at RCPT by the same guard: combine, do not check again.
+	md := msg.g.Combine(msg.decisions)
 	ev.Sender, ev.Recipients, ev.NonSMTP = msg.sender, msg.rcpts, msg.nonSMTP
 	ev.Verdict, ev.Monitor, ev.Decisions = md.Verdict, md.Monitor, md.Recipients
 	if err := unforge(m, msg.forged); err != nil {
