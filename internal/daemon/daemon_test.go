@@ -120,15 +120,31 @@ func TestServeRunsThePolicyServiceAndTheMilter(t *testing.T) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(conn, "request=smtpd_access_policy\nprotocol_state=RCPT\ninstance=1.2\nsender=a@contoso.com\nrecipient=alice@army.ml\n\n")
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(line, "action=550 5.7.1 Did you mean army.mil?") {
+		t.Fatalf("policy answer %q", line)
+	}
+	if blank, _ := br.ReadString('\n'); blank != "\n" {
+		t.Fatalf("the answer does not end with an empty line: %q", blank)
 	}
 	if body := getBody(t, "http://"+d.Addr("http")+"/metrics"); !strings.Contains(body, `rcptguard_listener_connections{listener="policy"} 1`) {
 		t.Error("the open policy connection is not counted")
 	}
-	if !strings.HasPrefix(line, "action=550 5.7.1 Did you mean army.mil?") {
-		t.Fatalf("policy answer %q", line)
+	// A reload swaps the engine without dropping the connection: the next request on it
+	// is answered by the new configuration (policy protected: hold, so DUNNO at RCPT).
+	if err := os.WriteFile(path, []byte(strings.Replace(cfg, "protected: reject", "protected: hold", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "request=smtpd_access_policy\nprotocol_state=RCPT\ninstance=1.3\nsender=a@contoso.com\nrecipient=alice@army.ml\n\n")
+	if line, err = br.ReadString('\n'); err != nil || line != "action=DUNNO\n" {
+		t.Fatalf("after reload, on the same connection: %q %v", line, err)
 	}
 	body := getBody(t, "http://"+d.Addr("http")+"/metrics")
 	if !strings.Contains(body, `rcptguard_guard_decisions_total{adapter="policy",monitor="false",technique="suffix-typo",verdict="reject"} 1`) {
