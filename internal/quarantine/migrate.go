@@ -1,0 +1,109 @@
+package quarantine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// migrations are the SQLite schema, in order: migrations[i] takes the schema from version
+// i to version i+1. Append only; never edit a migration that has been released.
+var migrations = []string{
+	// 1: messages, their recipients, their raw content (apart, so that listing does not
+	// read it) and the audit log. Times are Unix microseconds (UTC). Audit events have no
+	// foreign key: they outlive purged messages.
+	`CREATE TABLE messages (
+		id          TEXT    NOT NULL PRIMARY KEY,
+		received    INTEGER NOT NULL,
+		adapter     TEXT    NOT NULL,
+		sender      TEXT    NOT NULL,
+		auth_user   TEXT    NOT NULL,
+		client_addr TEXT    NOT NULL,
+		queue_id    TEXT    NOT NULL,
+		subject     TEXT    NOT NULL,
+		size        INTEGER NOT NULL CHECK (size >= 0),
+		state       TEXT    NOT NULL CHECK (state IN ('held', 'released-as-addressed',
+			'released-corrected', 'discarded', 'expired')),
+		expires_at  INTEGER NOT NULL,
+		changed_at  INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX messages_received ON messages (received);
+	CREATE INDEX messages_state_expires ON messages (state, expires_at);
+	CREATE INDEX messages_state_changed ON messages (state, changed_at);
+	CREATE TABLE recipients (
+		message_id TEXT    NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+		idx        INTEGER NOT NULL,
+		address    TEXT    NOT NULL,
+		verdict    TEXT    NOT NULL,
+		intended   TEXT    NOT NULL, -- JSON array of strings
+		techniques TEXT    NOT NULL, -- JSON array of strings
+		reason     TEXT    NOT NULL,
+		PRIMARY KEY (message_id, idx)
+	) STRICT, WITHOUT ROWID;
+	CREATE TABLE raw_content (
+		message_id TEXT NOT NULL PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+		content    BLOB NOT NULL
+	) STRICT;
+	CREATE TABLE events (
+		seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+		message_id TEXT    NOT NULL,
+		at         INTEGER NOT NULL,
+		from_state TEXT    NOT NULL,
+		to_state   TEXT    NOT NULL,
+		actor      TEXT    NOT NULL,
+		remote     TEXT    NOT NULL,
+		note       TEXT    NOT NULL
+	) STRICT;
+	CREATE INDEX events_message ON events (message_id, seq);`,
+}
+
+// ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.
+var ErrNewerSchema = errors.New("quarantine: database schema is newer than this rcptguard")
+
+// migrate brings the schema of db up to len(list) in one transaction: either every
+// missing migration is applied and recorded, or none. A database at a higher version than
+// len(list) is refused and left untouched.
+func migrate(ctx context.Context, db *sql.DB, list []string) (from, to int, err error) {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn): one migrator at a time
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx,
+		`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
+		return 0, 0, err
+	}
+	var rows int
+	if err := tx.QueryRowContext(ctx,
+		`SELECT count(*), coalesce(max(version), 0) FROM schema_version`).Scan(&rows, &from); err != nil {
+		return 0, 0, err
+	}
+	if rows > 1 {
+		return from, from, fmt.Errorf("schema_version has %d rows; want one", rows)
+	}
+	if from > len(list) {
+		return from, from, fmt.Errorf("%w: the database is at schema version %d, this rcptguard knows "+
+			"versions up to %d", ErrNewerSchema, from, len(list))
+	}
+	if from == len(list) {
+		return from, from, nil
+	}
+	for v := from; v < len(list); v++ {
+		if _, err := tx.ExecContext(ctx, list[v]); err != nil {
+			return from, from, fmt.Errorf("schema migration %d: %w", v+1, err)
+		}
+	}
+	if rows == 0 {
+		_, err = tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, len(list))
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(list))
+	}
+	if err != nil {
+		return from, from, err
+	}
+	if err := tx.Commit(); err != nil {
+		return from, from, err
+	}
+	return from, len(list), nil
+}

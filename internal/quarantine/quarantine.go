@@ -1,0 +1,285 @@
+// Package quarantine owns held messages: their envelope, raw content, the decision and
+// findings per recipient, their state machine and the audit log of every transition.
+//
+// It speaks no protocol, sends no notices and serves no web pages: the adapters (milter,
+// relay) hold messages here, and the notice, web and CLI code move them through the state
+// machine with [Store.Transition].
+//
+// A message is Held when stored; from Held it moves exactly once, to ReleasedAsAddressed,
+// ReleasedCorrected, Discarded or Expired. Transition is a compare-and-set on the state
+// in one transaction with its audit event, so of two nodes (or two clicks) acting on the
+// same held message exactly one wins; the other gets an error that wraps ErrConflict.
+//
+// Durability: Hold returns only after the message, its raw content and its "held" audit
+// event are committed (SQLite: WAL mode, synchronous=FULL). A caller must acknowledge the
+// message to the MTA or client only after Hold returned a nil error, and answer with a
+// temporary failure otherwise.
+//
+// Purge deletes released, discarded and expired messages with their raw content and
+// recipients, but keeps their audit events: the audit log (who did what, when, from where)
+// outlives the content it speaks of, and holds no message content itself.
+package quarantine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// State is where a message is in the quarantine's state machine.
+type State int
+
+const (
+	// None is the zero State: no state. It is the From of the event that holds a
+	// message, and in a Filter it matches every state.
+	None State = iota
+	// Held: stored, waiting for the sender's (or an administrator's) decision.
+	Held
+	// ReleasedAsAddressed: released to the recipients as the sender addressed them.
+	ReleasedAsAddressed
+	// ReleasedCorrected: released with recipients corrected by the sender.
+	ReleasedCorrected
+	// Discarded: the sender or an administrator chose not to send it.
+	Discarded
+	// Expired: nobody decided before the message's expiry time.
+	Expired
+)
+
+var stateNames = [...]string{
+	None:                "none",
+	Held:                "held",
+	ReleasedAsAddressed: "released-as-addressed",
+	ReleasedCorrected:   "released-corrected",
+	Discarded:           "discarded",
+	Expired:             "expired",
+}
+
+// String is the state's name, as ParseState reads it and as stored.
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Valid reports whether s is one of the five states (not None).
+func (s State) Valid() bool { return s >= Held && s <= Expired }
+
+// ParseState reads a state's name ("held", "released-as-addressed",
+// "released-corrected", "discarded", "expired"), ignoring case and surrounding space.
+func ParseState(name string) (State, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	for s := Held; s <= Expired; s++ {
+		if stateNames[s] == n {
+			return s, nil
+		}
+	}
+	return None, fmt.Errorf("quarantine: unknown state %q", name)
+}
+
+// parseStoredState reads a state as stored, including "none".
+func parseStoredState(name string) (State, error) {
+	if name == stateNames[None] {
+		return None, nil
+	}
+	return ParseState(name)
+}
+
+// CanTransition reports whether the state machine allows moving from one state to
+// another: only from Held, to any of the four final states.
+func CanTransition(from, to State) bool {
+	return from == Held && to.Valid() && to != Held
+}
+
+// Message is a held message. Times are stored with microsecond precision and returned in
+// UTC.
+type Message struct {
+	ID         string // set by Hold: 128 random bits, URL-safe base64 (22 characters)
+	Received   time.Time
+	Adapter    string // which adapter held it (milter, relay, ...)
+	Sender     string // envelope sender (MAIL FROM); empty for the null sender
+	AuthUser   string // the authenticated user, if any
+	ClientAddr string // the submitting client's address
+	QueueID    string // the MTA's queue ID, if any
+	Recipients []Recipient
+	Subject    string
+	Size       int64 // of the raw content, set by Hold
+	State      State
+	ExpiresAt  time.Time
+	Raw        []byte // the raw content: never filled by Get, List or Expiring (use Store.Raw)
+}
+
+// Recipient is one envelope recipient with the decision and findings for it.
+type Recipient struct {
+	Address    string
+	Verdict    string   // the engine's verdict, e.g. "hold", "pass"
+	Intended   []string // the likely intended domains
+	Techniques []string // the lookalike techniques found
+	Reason     string
+}
+
+// Event is one entry of the audit log: a message moved from one state to another.
+type Event struct {
+	At        time.Time
+	MessageID string
+	From, To  State // From is None for the event that held the message
+	Actor     string
+	Remote    string // where the actor acted from (an IP address, "cli", ...)
+	Note      string
+}
+
+// Filter selects messages for List. Zero fields match everything.
+type Filter struct {
+	State  State  // None: every state
+	Sender string // the envelope sender, exactly (ignoring ASCII case)
+	// Search matches a substring (ignoring ASCII case) of the sender, the subject or a
+	// recipient's address.
+	Search string
+	Limit  int // 0: DefaultListLimit; at most MaxListLimit
+	Offset int
+}
+
+const (
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+	// DefaultMaxSize is the default limit on the raw content of one message.
+	DefaultMaxSize = 64 << 20
+)
+
+var (
+	// ErrNotFound: no message (or, for Audit, no event) with that ID.
+	ErrNotFound = errors.New("quarantine: message not found")
+	// ErrConflict: the message is not in the state the transition expects; someone else
+	// acted first. The error is a *ConflictError with the current state.
+	ErrConflict = errors.New("quarantine: message is not in the expected state")
+	// ErrInvalidTransition: the state machine does not allow that transition.
+	ErrInvalidTransition = errors.New("quarantine: transition not allowed")
+	// ErrTooLarge: the raw content exceeds the store's size limit.
+	ErrTooLarge = errors.New("quarantine: message too large")
+)
+
+// ConflictError is the error of a Transition that lost: the message is in Current, not in
+// the state the caller expected. errors.Is(err, ErrConflict) holds.
+type ConflictError struct {
+	ID       string
+	Expected State
+	Current  State
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("quarantine: message %s is %s, not %s", e.ID, e.Current, e.Expected)
+}
+
+// Unwrap returns ErrConflict.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Store keeps held messages. Implementations are safe for concurrent use, also by several
+// processes (or nodes) sharing one database.
+type Store interface {
+	// Hold stores m (its ID, Size and State are set by Hold; Received defaults to now),
+	// the raw content read from raw, and a "held" audit event in one transaction, and
+	// returns the new ID only after the commit is durable. Raw content over the size limit
+	// fails with ErrTooLarge. m needs at least one recipient and an ExpiresAt. The "held"
+	// event's Actor is m.Adapter and its Remote m.ClientAddr. Any error means the message
+	// is not stored: answer the MTA or client with a temporary failure.
+	Hold(ctx context.Context, m Message, raw io.Reader) (id string, err error)
+	// Get returns the message without its raw content, or ErrNotFound.
+	Get(ctx context.Context, id string) (Message, error)
+	// Raw returns the message's raw content, or ErrNotFound.
+	Raw(ctx context.Context, id string) ([]byte, error)
+	// List returns the messages that match f, newest (Received) first, without raw content.
+	List(ctx context.Context, f Filter) ([]Message, error)
+	// Transition moves message id from state from to state to, if and only if it is in
+	// from, and records the audit event in the same transaction. A transition the state
+	// machine forbids fails with ErrInvalidTransition; a message in another state with a
+	// *ConflictError; an unknown message with ErrNotFound.
+	Transition(ctx context.Context, id string, from, to State, actor, remote, note string) error
+	// Audit returns the message's audit events, oldest first, or ErrNotFound if it has
+	// none. Events remain after Purge.
+	Audit(ctx context.Context, id string) ([]Event, error)
+	// Expiring returns the Held messages whose ExpiresAt is at or before before, soonest
+	// first.
+	Expiring(ctx context.Context, before time.Time) ([]Message, error)
+	// Purge deletes the messages that are not Held and whose last transition happened
+	// before olderThan, with their raw content (audit events are kept), and returns how
+	// many it deleted.
+	Purge(ctx context.Context, olderThan time.Time) (int, error)
+	Close() error
+}
+
+// Option configures a Store.
+type Option func(*options)
+
+type options struct {
+	now     func() time.Time
+	maxSize int64
+}
+
+func defaultOptions(opts []Option) options {
+	o := options{now: time.Now, maxSize: DefaultMaxSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithClock makes the store read the time from now (for tests).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// WithMaxSize limits the raw content of one message to n bytes (n > 0).
+func WithMaxSize(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxSize = n
+		}
+	}
+}
+
+// NewID returns a new message ID: 128 random bits in URL-safe base64 without padding.
+func NewID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// readRaw reads all of r, failing with ErrTooLarge past max bytes.
+func readRaw(r io.Reader, max int64) ([]byte, error) {
+	if r == nil {
+		return nil, errors.New("quarantine: no raw content")
+	}
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: read raw content: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	return b, nil
+}
+
+// checkHold validates a message before Hold.
+func checkHold(m *Message) error {
+	if len(m.Recipients) == 0 {
+		return errors.New("quarantine: hold: no recipients")
+	}
+	for _, r := range m.Recipients {
+		if r.Address == "" {
+			return errors.New("quarantine: hold: recipient with empty address")
+		}
+	}
+	if m.ExpiresAt.IsZero() {
+		return errors.New("quarantine: hold: no expiry time")
+	}
+	return nil
+}

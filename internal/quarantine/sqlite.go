@@ -1,0 +1,459 @@
+package quarantine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+)
+
+// SQLite is the Store in one SQLite database file, for a single node.
+//
+// The database runs in WAL mode with synchronous=FULL, so a held message survives a power
+// cut once Hold has returned. Writes from this process are serialised by a mutex; other
+// processes writing the same file wait up to the busy timeout. Transition's
+// compare-and-set does not rely on the mutex: it is one UPDATE ... WHERE state = from in
+// a BEGIN IMMEDIATE transaction, and holds across processes.
+type SQLite struct {
+	db      *sql.DB
+	path    string
+	opt     options
+	writeMu sync.Mutex
+}
+
+var _ Store = (*SQLite)(nil)
+
+const (
+	busyTimeout = 10 * time.Second
+	maxConns    = 4
+)
+
+// OpenSQLite opens the quarantine database at path, creating it if needed, and brings its
+// schema up to date. A database written by a newer rcptguard is refused (ErrNewerSchema).
+func OpenSQLite(path string, opts ...Option) (*SQLite, error) {
+	if path == "" {
+		return nil, errors.New("quarantine: open SQLite database: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: open SQLite database %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: open SQLite database %s: %w", abs, err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	s := &SQLite{db: db, path: abs, opt: defaultOptions(opts)}
+	ctx, cancel := context.WithTimeout(context.Background(), busyTimeout+5*time.Second)
+	defer cancel()
+	s.writeMu.Lock()
+	_, _, err = migrate(ctx, db, migrations)
+	s.writeMu.Unlock()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("quarantine: open SQLite database %s: %w%s", abs, err, folderHint(abs))
+	}
+	return s, nil
+}
+
+// dsn is the driver's name for the file at the absolute path abs with our settings: a
+// file: URI, so that no character of the path is taken for a parameter.
+func dsn(abs string) string {
+	q := url.Values{}
+	for _, p := range []string{
+		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+		"journal_mode(WAL)",
+		"synchronous(FULL)",
+		"foreign_keys(1)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate") // a write transaction takes the write lock at BEGIN
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// folderHint explains the most common cause of a failed open: SQLite in WAL mode must
+// create path-wal and path-shm beside the database, so the folder must be writable.
+func folderHint(path string) string {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Sprintf(" (folder %s: %v)", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Sprintf(" (%s is not a folder)", dir)
+	}
+	f, err := os.CreateTemp(dir, ".rcptguard-probe-*")
+	if err != nil {
+		return fmt.Sprintf(" (folder %s is not writable, and SQLite must create %s-wal and %[2]s-shm there)",
+			dir, filepath.Base(path))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return ""
+}
+
+// Path is the absolute path of the database file.
+func (s *SQLite) Path() string { return s.path }
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+func micro(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func jsonList(l []string) (string, error) {
+	if l == nil {
+		l = []string{}
+	}
+	b, err := json.Marshal(l)
+	return string(b), err
+}
+
+// Hold stores the message, its raw content and its "held" event in one transaction.
+func (s *SQLite) Hold(ctx context.Context, m Message, raw io.Reader) (string, error) {
+	if err := checkHold(&m); err != nil {
+		return "", err
+	}
+	content, err := readRaw(raw, s.opt.maxSize)
+	if err != nil {
+		return "", err
+	}
+	now := s.opt.now()
+	if m.Received.IsZero() {
+		m.Received = now
+	}
+	m.ID = NewID()
+	m.Size = int64(len(content))
+	m.State = Held
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.hold(ctx, &m, content, now); err != nil {
+		return "", fmt.Errorf("quarantine: hold message from <%s>: %w", m.Sender, err)
+	}
+	return m.ID, nil
+}
+
+func (s *SQLite) hold(ctx context.Context, m *Message, content []byte, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, received, adapter, sender, auth_user,
+			client_addr, queue_id, subject, size, state, expires_at, changed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, micro(m.Received), m.Adapter, m.Sender, m.AuthUser, m.ClientAddr, m.QueueID,
+		m.Subject, m.Size, Held.String(), micro(m.ExpiresAt), micro(now))
+	if err != nil {
+		return err
+	}
+	for i, r := range m.Recipients {
+		intended, err := jsonList(r.Intended)
+		if err != nil {
+			return err
+		}
+		techniques, err := jsonList(r.Techniques)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO recipients (message_id, idx, address, verdict,
+				intended, techniques, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, i, r.Address, r.Verdict, intended, techniques, r.Reason)
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO raw_content (message_id, content) VALUES (?, ?)`,
+		m.ID, content); err != nil {
+		return err
+	}
+	if err := insertEvent(ctx, tx, Event{At: now, MessageID: m.ID, From: None, To: Held,
+		Actor: m.Adapter, Remote: m.ClientAddr, Note: "held"}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func insertEvent(ctx context.Context, tx *sql.Tx, e Event) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (message_id, at, from_state, to_state, actor,
+			remote, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.MessageID, micro(e.At), e.From.String(), e.To.String(), e.Actor, e.Remote, e.Note)
+	return err
+}
+
+const messageColumns = `id, received, adapter, sender, auth_user, client_addr, queue_id, subject,
+	size, state, expires_at`
+
+// queryMessages runs a query that selects messageColumns and loads each message's
+// recipients.
+func (s *SQLite) queryMessages(ctx context.Context, query string, args ...any) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Message
+	index := map[string]int{}
+	for rows.Next() {
+		var m Message
+		var received, expires int64
+		var state string
+		if err := rows.Scan(&m.ID, &received, &m.Adapter, &m.Sender, &m.AuthUser, &m.ClientAddr,
+			&m.QueueID, &m.Subject, &m.Size, &state, &expires); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		m.Received, m.ExpiresAt = fromMicro(received), fromMicro(expires)
+		if m.State, err = ParseState(state); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		index[m.ID] = len(out)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return nil, err
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return out, nil
+	}
+	// Recipients of all the messages in one query.
+	ids := make([]any, len(out))
+	for i, m := range out {
+		ids[i] = m.ID
+	}
+	rrows, err := s.db.QueryContext(ctx, `SELECT message_id, address, verdict, intended, techniques,
+			reason FROM recipients WHERE message_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+
+		`) ORDER BY message_id, idx`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		var id, intended, techniques string
+		var r Recipient
+		if err := rrows.Scan(&id, &r.Address, &r.Verdict, &intended, &techniques, &r.Reason); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(intended), &r.Intended); err != nil {
+			return nil, fmt.Errorf("recipient %s of %s: intended: %w", r.Address, id, err)
+		}
+		if err := json.Unmarshal([]byte(techniques), &r.Techniques); err != nil {
+			return nil, fmt.Errorf("recipient %s of %s: techniques: %w", r.Address, id, err)
+		}
+		i, ok := index[id]
+		if !ok {
+			continue
+		}
+		out[i].Recipients = append(out[i].Recipients, r)
+	}
+	return out, rrows.Err()
+}
+
+// Get returns the message without its raw content.
+func (s *SQLite) Get(ctx context.Context, id string) (Message, error) {
+	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("quarantine: get %s: %w", id, err)
+	}
+	if len(l) == 0 {
+		return Message{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return l[0], nil
+}
+
+// Raw returns the message's raw content.
+func (s *SQLite) Raw(ctx context.Context, id string) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, `SELECT content FROM raw_content WHERE message_id = ?`, id).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: raw content of %s: %w", id, err)
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
+}
+
+// likePattern is a LIKE pattern (with ESCAPE '\') for a substring.
+func likePattern(sub string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(sub) + "%"
+}
+
+// List returns the messages that match f, newest first.
+func (s *SQLite) List(ctx context.Context, f Filter) ([]Message, error) {
+	var where []string
+	var args []any
+	if f.State != None {
+		if !f.State.Valid() {
+			return nil, fmt.Errorf("quarantine: list: invalid state %v", f.State)
+		}
+		where = append(where, `state = ?`)
+		args = append(args, f.State.String())
+	}
+	if f.Sender != "" {
+		where = append(where, `sender = ? COLLATE NOCASE`)
+		args = append(args, f.Sender)
+	}
+	if f.Search != "" {
+		p := likePattern(f.Search)
+		where = append(where, `(sender LIKE ? ESCAPE '\' OR subject LIKE ? ESCAPE '\' OR EXISTS (
+			SELECT 1 FROM recipients r WHERE r.message_id = messages.id AND r.address LIKE ? ESCAPE '\'))`)
+		args = append(args, p, p, p)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+	q := `SELECT ` + messageColumns + ` FROM messages`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY received DESC, rowid DESC LIMIT ? OFFSET ?`
+	args = append(args, limit, max(f.Offset, 0))
+	l, err := s.queryMessages(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: list: %w", err)
+	}
+	return l, nil
+}
+
+// Transition moves message id from from to to, if it is in from, with its audit event.
+func (s *SQLite) Transition(ctx context.Context, id string, from, to State, actor, remote, note string) error {
+	if !CanTransition(from, to) {
+		return fmt.Errorf("%w: %s to %s", ErrInvalidTransition, from, to)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := s.transition(ctx, id, from, to, Event{At: s.opt.now(), MessageID: id, From: from, To: to,
+		Actor: actor, Remote: remote, Note: note})
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("quarantine: %s %s to %s: %w", id, from, to, err)
+	}
+	return err
+}
+
+func (s *SQLite) transition(ctx context.Context, id string, from, to State, e Event) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE messages SET state = ?, changed_at = ? WHERE id = ? AND state = ?`,
+		to.String(), micro(e.At), id, from.String())
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		var cur string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM messages WHERE id = ?`, id).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err != nil {
+			return err
+		}
+		st, err := ParseState(cur)
+		if err != nil {
+			return err
+		}
+		return &ConflictError{ID: id, Expected: from, Current: st}
+	}
+	if err := insertEvent(ctx, tx, e); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Audit returns the message's events, oldest first.
+func (s *SQLite) Audit(ctx context.Context, id string) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, from_state, to_state, actor, remote, note
+		FROM events WHERE message_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e := Event{MessageID: id}
+		var at int64
+		var from, to string
+		if err := rows.Scan(&at, &from, &to, &e.Actor, &e.Remote, &e.Note); err != nil {
+			return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
+		}
+		e.At = fromMicro(at)
+		if e.From, err = parseStoredState(from); err != nil {
+			return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
+		}
+		if e.To, err = parseStoredState(to); err != nil {
+			return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return out, nil
+}
+
+// Expiring returns the Held messages that expire at or before before, soonest first.
+func (s *SQLite) Expiring(ctx context.Context, before time.Time) ([]Message, error) {
+	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE state = ? AND expires_at <= ? ORDER BY expires_at, rowid`, Held.String(), micro(before))
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: expiring: %w", err)
+	}
+	return l, nil
+}
+
+// Purge deletes the messages not Held whose last transition is before olderThan, with
+// their recipients and raw content; their audit events are kept.
+func (s *SQLite) Purge(ctx context.Context, olderThan time.Time) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("quarantine: purge: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE state <> ? AND changed_at < ?`,
+		Held.String(), micro(olderThan))
+	if err != nil {
+		return 0, fmt.Errorf("quarantine: purge: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("quarantine: purge: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("quarantine: purge: %w", err)
+	}
+	return int(n), nil
+}
