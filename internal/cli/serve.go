@@ -24,13 +24,15 @@ func runServe(args []string, env Env) int {
 		return code
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	// Catch the signals before anything listens: a SIGHUP sent as soon as the listeners
+	// are logged must reload, not kill the process (the default action).
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sig)
 	d := &daemon.Daemon{ConfigPath: *cfgFile, Logger: logger}
 	if err := d.Start(); err != nil {
 		return fail(env, "%v", err)
 	}
-	sig := make(chan os.Signal, 4)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sig)
 	code := ExitOK
 	for running := true; running; {
 		select {
