@@ -121,7 +121,7 @@ func (t Technique) severity() (float64, strength) {
 	case Bitsquat, Plural:
 		return 0.55, weak
 	case Addition, Substitution:
-		return 0.5, weak
+		return 0.55, weak
 	}
 	return 0, weak
 }
