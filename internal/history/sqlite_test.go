@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/sqlitedb"
 )
 
 // sqliteOpener opens SQLite stores in one temporary folder per test.
@@ -45,7 +47,7 @@ func TestSQLiteSettings(t *testing.T) {
 	// Every connection of the pool has them, so ask several at once.
 	ctx := context.Background()
 	var wg sync.WaitGroup
-	for range maxConns {
+	for range sqlitedb.MaxConns {
 		wg.Go(func() {
 			conn, err := s.db.Conn(ctx)
 			if err != nil {

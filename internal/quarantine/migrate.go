@@ -1,11 +1,6 @@
 package quarantine
 
-import (
-	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-)
+import "github.com/rcptguard/rcptguard/internal/sqlitedb"
 
 // migrations are the SQLite schema, in order: migrations[i] takes the schema from version
 // i to version i+1. Append only; never edit a migration that has been released.
@@ -59,51 +54,7 @@ var migrations = []string{
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.
-var ErrNewerSchema = errors.New("quarantine: database schema is newer than this rcptguard")
+var ErrNewerSchema = sqlitedb.ErrNewerSchema
 
-// migrate brings the schema of db up to len(list) in one transaction: either every
-// missing migration is applied and recorded, or none. A database at a higher version than
-// len(list) is refused and left untouched.
-func migrate(ctx context.Context, db *sql.DB, list []string) (from, to int, err error) {
-	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn): one migrator at a time
-	if err != nil {
-		return 0, 0, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx,
-		`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
-		return 0, 0, err
-	}
-	var rows int
-	if err := tx.QueryRowContext(ctx,
-		`SELECT count(*), coalesce(max(version), 0) FROM schema_version`).Scan(&rows, &from); err != nil {
-		return 0, 0, err
-	}
-	if rows > 1 {
-		return from, from, fmt.Errorf("schema_version has %d rows; want one", rows)
-	}
-	if from > len(list) {
-		return from, from, fmt.Errorf("%w: the database is at schema version %d, this rcptguard knows "+
-			"versions up to %d", ErrNewerSchema, from, len(list))
-	}
-	if from == len(list) {
-		return from, from, nil
-	}
-	for v := from; v < len(list); v++ {
-		if _, err := tx.ExecContext(ctx, list[v]); err != nil {
-			return from, from, fmt.Errorf("schema migration %d: %w", v+1, err)
-		}
-	}
-	if rows == 0 {
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, len(list))
-	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(list))
-	}
-	if err != nil {
-		return from, from, err
-	}
-	if err := tx.Commit(); err != nil {
-		return from, from, err
-	}
-	return from, len(list), nil
-}
+// migrate brings a database's schema up to date (sqlitedb.Migrate).
+var migrate = sqlitedb.Migrate

@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+	"github.com/rcptguard/rcptguard/internal/sqlitedb"
 )
 
 // SQLite is the Store in one SQLite database file, for a single node.
@@ -33,76 +30,14 @@ type SQLite struct {
 
 var _ Store = (*SQLite)(nil)
 
-const (
-	busyTimeout = 10 * time.Second
-	maxConns    = 4
-)
-
 // OpenSQLite opens the quarantine database at path, creating it if needed, and brings its
 // schema up to date. A database written by a newer rcptguard is refused (ErrNewerSchema).
 func OpenSQLite(path string, opts ...Option) (*SQLite, error) {
-	if path == "" {
-		return nil, errors.New("quarantine: open SQLite database: empty path")
-	}
-	abs, err := filepath.Abs(path)
+	db, abs, err := sqlitedb.Open(path, migrations)
 	if err != nil {
-		return nil, fmt.Errorf("quarantine: open SQLite database %s: %w", path, err)
+		return nil, fmt.Errorf("quarantine: %w", err)
 	}
-	db, err := sql.Open("sqlite", dsn(abs))
-	if err != nil {
-		return nil, fmt.Errorf("quarantine: open SQLite database %s: %w", abs, err)
-	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
-	s := &SQLite{db: db, path: abs, opt: defaultOptions(opts)}
-	ctx, cancel := context.WithTimeout(context.Background(), busyTimeout+5*time.Second)
-	defer cancel()
-	s.writeMu.Lock()
-	_, _, err = migrate(ctx, db, migrations)
-	s.writeMu.Unlock()
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("quarantine: open SQLite database %s: %w%s", abs, err, folderHint(abs))
-	}
-	return s, nil
-}
-
-// dsn is the driver's name for the file at the absolute path abs with our settings: a
-// file: URI, so that no character of the path is taken for a parameter.
-func dsn(abs string) string {
-	q := url.Values{}
-	for _, p := range []string{
-		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
-		"journal_mode(WAL)",
-		"synchronous(FULL)",
-		"foreign_keys(1)",
-	} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate") // a write transaction takes the write lock at BEGIN
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
-	return u.String()
-}
-
-// folderHint explains the most common cause of a failed open: SQLite in WAL mode must
-// create path-wal and path-shm beside the database, so the folder must be writable.
-func folderHint(path string) string {
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Sprintf(" (folder %s: %v)", dir, err)
-	}
-	if !fi.IsDir() {
-		return fmt.Sprintf(" (%s is not a folder)", dir)
-	}
-	f, err := os.CreateTemp(dir, ".rcptguard-probe-*")
-	if err != nil {
-		return fmt.Sprintf(" (folder %s is not writable, and SQLite must create %s-wal and %[2]s-shm there)",
-			dir, filepath.Base(path))
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return ""
+	return &SQLite{db: db, path: abs, opt: defaultOptions(opts)}, nil
 }
 
 // Path is the absolute path of the database file.
