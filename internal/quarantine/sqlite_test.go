@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 func TestSQLiteStore(t *testing.T) {
@@ -120,7 +118,7 @@ func TestSQLiteHoldCancelled(t *testing.T) {
 // A store whose file cannot be written fails with an error, at open or at Hold, and never
 // reports a message as held.
 func TestSQLiteUnwritable(t *testing.T) {
-	if !unprivileged(t) {
+	if !testenv.Unprivileged(t) {
 		return
 	}
 	dir := t.TempDir()
@@ -160,69 +158,6 @@ func TestSQLiteNewerSchemaIsRefused(t *testing.T) {
 	if _, err := OpenSQLite(path); !errors.Is(err, ErrNewerSchema) {
 		t.Errorf("OpenSQLite = %v; want ErrNewerSchema", err)
 	}
-}
-
-// unprivileged reports whether the calling test can run here: root ignores file
-// permissions, so for root it runs the test again in a child process as user nobody,
-// reports the child's result, and returns false.
-func unprivileged(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv("RCPTGUARD_TEST_UNPRIVILEGED") == "1" || os.Geteuid() != 0 {
-		return true
-	}
-	const nobody = 65534
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "quarantine-unprivileged-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	tmp := filepath.Join(dir, "tmp")
-	bin := filepath.Join(dir, "quarantine.test")
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(tmp, nobody, nobody); err != nil {
-		t.Fatal(err)
-	}
-	if err := copyFile(bin, exe, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(c, bin, "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "RCPTGUARD_TEST_UNPRIVILEGED=1", "TMPDIR="+tmp, "HOME="+tmp)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("as user nobody: %v\n%s", err, out)
-	}
-	t.Logf("passed as user nobody:\n%s", out)
-	return false
-}
-
-func copyFile(dst, src string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // A full disk (here: SQLite's page limit) fails Hold with an error and leaves nothing
