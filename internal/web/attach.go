@@ -1,0 +1,66 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"strings"
+)
+
+const (
+	maxAttachments = 50
+	maxDepth       = 5
+)
+
+// attachments returns the file names of the message's attachments, best effort:
+// an unreadable or unparsable message has none.
+func (v *Validation) attachments(ctx context.Context, id string) []string {
+	raw, err := v.Store.Raw(ctx, id)
+	if err != nil {
+		v.Logger.Debug("validation page: raw content", "id", id, "err", err)
+		return nil
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return nil
+	}
+	var names []string
+	walkPart(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Disposition"), msg.Body, 0, &names)
+	return names
+}
+
+var wordDecoder = mime.WordDecoder{}
+
+func walkPart(ctype, disp string, body io.Reader, depth int, names *[]string) {
+	if len(*names) >= maxAttachments || depth > maxDepth {
+		return
+	}
+	mt, params, _ := mime.ParseMediaType(ctype)
+	if strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				return
+			}
+			walkPart(p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"), p, depth+1, names)
+		}
+	}
+	name := ""
+	if _, dp, err := mime.ParseMediaType(disp); err == nil {
+		name = dp["filename"]
+	}
+	if name == "" {
+		name = params["name"]
+	}
+	if name == "" {
+		return
+	}
+	if d, err := wordDecoder.DecodeHeader(name); err == nil {
+		name = d
+	}
+	*names = append(*names, name)
+}

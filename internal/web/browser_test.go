@@ -1,0 +1,120 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowser drives the page in a real headless Chromium: no JavaScript on the page,
+// the inline style allowed by the CSP hash, and the correct button records the choice.
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing (%v); run scripts/install-test-deps.sh", chromiumPath, err)
+		}
+		t.Skipf("%s is missing; run scripts/install-test-deps.sh to run the browser test", chromiumPath)
+	}
+	dir := os.Getenv("RCPTGUARD_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+
+	f := newFixture(t, "Orders for Monday")
+	srv := httptest.NewServer(f.h)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(412, 915), // a phone
+	)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	defer bcancel()
+
+	err := chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/v/"+f.viewTok),
+		chromedp.WaitVisible(chromedp.CSS("main")),
+	)
+	if err != nil {
+		t.Fatalf("open page: %v", err)
+	}
+	summary := run(t, bctx, chromedp.Text(chromedp.CSS("main")))
+	buttonBG := run(t, bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("button.primary")).backgroundColor`))
+	before := run(t, bctx, chromedp.FullScreenshot(100))
+	for _, s := range []string{"Orders for Monday", "bob@arrny.mil", "looks like army.mil", "carol@example.net",
+		"orders.pdf", "Send as addressed", "Send to army.mil instead", "Discard the message"} {
+		if !strings.Contains(summary, s) {
+			t.Errorf("page text lacks %q:\n%s", s, summary)
+		}
+	}
+	if buttonBG != "rgb(26, 95, 180)" {
+		t.Errorf("primary button background %q: inline style blocked by the CSP?", buttonBG)
+	}
+	writeShot(t, filepath.Join(dir, "validation-before.png"), before)
+
+	err = chromedp.Do(bctx,
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Send to army.mil instead"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Sent to army.mil instead")]`)),
+	)
+	if err != nil {
+		t.Fatalf("click: %v", err)
+	}
+	done := run(t, bctx, chromedp.Text(chromedp.CSS("main")))
+	after := run(t, bctx, chromedp.FullScreenshot(100))
+	writeShot(t, filepath.Join(dir, "validation-after.png"), after)
+	if !strings.Contains(done, "changed to army.mil") {
+		t.Errorf("confirmation text:\n%s", done)
+	}
+	if s := f.state(t); s != quarantine.ReleasedCorrected {
+		t.Errorf("state %v, want released-corrected", s)
+	}
+	if calls := f.releaser.Calls(); len(calls) != 1 || calls[0] != (call{f.id, Correct}) {
+		t.Errorf("releaser calls %+v", calls)
+	}
+}
+
+func writeShot(t *testing.T, path string, png []byte) {
+	t.Helper()
+	if len(png) < 8 || string(png[1:4]) != "PNG" {
+		t.Fatalf("%s: not a PNG (%d bytes)", path, len(png))
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", path)
+}
+
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
