@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // exampleConfig is the documented example, relative to the repository root.
@@ -15,7 +17,7 @@ var exampleConfig = filepath.Join("docs", "rcptguard.example.yaml")
 // The example in docs/ is a config that `rcptguard config check` accepts, as it stands.
 func TestConfigCheckExample(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(repoRoot(t), exampleConfig)
+	path := filepath.Join(testenv.RepoRoot(t), exampleConfig)
 	res := run(t, nil, "config", "check", path)
 	if res.code != ExitOK || res.stderr != "" || !strings.HasPrefix(res.stdout, path+": OK") {
 		t.Errorf("rcptguard config check %s: exit %d\nstdout: %s\nstderr: %s\nwant exit 0 and %q", exampleConfig, res.code, res.stdout, res.stderr, path+": OK ...")
@@ -26,7 +28,7 @@ func TestConfigCheckExample(t *testing.T) {
 // exists beside it.
 func TestConfigExampleWithKnownFile(t *testing.T) {
 	t.Parallel()
-	example, err := os.ReadFile(filepath.Join(repoRoot(t), exampleConfig))
+	example, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), exampleConfig))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // answerTimeout bounds every wait for an answer: generous, since the race detector and a
@@ -22,14 +24,14 @@ type session struct {
 	in     *io.PipeWriter
 	out    chan string // the lines of standard output; closed at its end
 	code   chan int    // the exit status, once Run returns
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 }
 
 func startSession(t *testing.T, args ...string) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	s := &session{t: t, in: inW, out: make(chan string, 16), code: make(chan int, 1), stderr: &syncBuffer{}}
+	s := &session{t: t, in: inW, out: make(chan string, 16), code: make(chan int, 1), stderr: &testenv.SyncBuffer{}}
 	go func() {
 		code := Run(args, Env{Stdin: inR, Stdout: outW, Stderr: s.stderr})
 		outW.Close()

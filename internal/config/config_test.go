@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 func TestDefault(t *testing.T) {
@@ -163,7 +164,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestExampleConfig(t *testing.T) {
-	path := filepath.Join(repoRoot(t), "docs", "rcptguard.example.yaml")
+	path := filepath.Join(testenv.RepoRoot(t), "docs", "rcptguard.example.yaml")
 	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -230,24 +231,5 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %q, want %q", err, tt.want)
 			}
 		})
-	}
-}
-
-// repoRoot is the folder holding go.mod, found by walking up from the package folder.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package folder")
-		}
-		dir = parent
 	}
 }

@@ -7,13 +7,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // Every ```yaml block in README.md and docs/*.md is a config that parses, unless an HTML
 // comment <!-- not-config --> comes just before it. The docs cannot rot, and the test
 // cannot pass by finding nothing.
 func TestDocsConfigExamples(t *testing.T) {
-	files, total, problems := checkDocs(t, repoRoot(t))
+	files, total, problems := checkDocs(t, testenv.RepoRoot(t))
 	for _, p := range problems {
 		t.Error(p)
 	}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/providers"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // devScenario builds the guard of the development cases' scenario (the header of
@@ -18,11 +18,11 @@ import (
 func devScenario(t testing.TB) *Guard {
 	t.Helper()
 	in := engine.Inputs{
-		Own:                 mustDomains(t, "contoso.com"),
-		Protected:           mustDomains(t, "army.mil", "navy.mil", "af.mil", "contoso.com"),
+		Own:                 testenv.Domains(t, "contoso.com"),
+		Protected:           testenv.Domains(t, "army.mil", "navy.mil", "af.mil", "contoso.com"),
 		ProtectedNamespaces: []string{"mil"},
 		Providers:           providers.Domains(),
-		Allow:               mustDomains(t, "bank.ml"),
+		Allow:               testenv.Domains(t, "bank.ml"),
 	}
 	f, err := os.Open("testdata/known.txt")
 	if err != nil {
@@ -40,26 +40,13 @@ func devScenario(t testing.TB) *Guard {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.Known = append(in.Known, engine.KnownDomain{Domain: mustDomains(t, fields[0])[0], Count: n})
+		in.Known = append(in.Known, engine.KnownDomain{Domain: testenv.Domains(t, fields[0])[0], Count: n})
 	}
 	eng, err := engine.New(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return New(eng, DefaultPolicy())
-}
-
-func mustDomains(t testing.TB, names ...string) []address.Domain {
-	t.Helper()
-	out := make([]address.Domain, 0, len(names))
-	for _, n := range names {
-		d, err := address.ParseDomain(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, d)
-	}
-	return out
 }
 
 // TestDevCases runs every development case of ../shared/eval (copied to testdata) and

@@ -5,16 +5,17 @@ import (
 	"testing"
 
 	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 func TestPolicyMapsSituationsToVerdicts(t *testing.T) {
 	in := engine.Inputs{
-		Protected:           mustDomains(t, "army.mil"),
+		Protected:           testenv.Domains(t, "army.mil"),
 		ProtectedNamespaces: []string{"mil"},
-		Known:               []engine.KnownDomain{{Domain: mustDomains(t, "fabrikam.com")[0], Count: 1200}, {Domain: mustDomains(t, "adatum.com")[0], Count: 1}},
-		Providers:           mustDomains(t, "gmail.com"),
+		Known:               []engine.KnownDomain{{Domain: testenv.Domains(t, "fabrikam.com")[0], Count: 1200}, {Domain: testenv.Domains(t, "adatum.com")[0], Count: 1}},
+		Providers:           testenv.Domains(t, "gmail.com"),
 		BlockNamespaces:     []string{"ml"},
-		Allow:               mustDomains(t, "bank.ml"),
+		Allow:               testenv.Domains(t, "bank.ml"),
 	}
 	eng, err := engine.New(in)
 	if err != nil {

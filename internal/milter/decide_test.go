@@ -9,6 +9,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 var plainHeader = [][2]string{{"From", "alice@contoso.com"}, {"Subject", "Travel plans of the general"}}
@@ -101,7 +102,7 @@ func TestForgedWarningHeadersAreRemoved(t *testing.T) {
 
 func TestMonitorModeAcceptsAndLogs(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	var ev events
 	addr := start(t, &Server{Guard: current(testGuard(t, monitorPolicy())), Logger: jsonLogger(&logs), Observe: ev.observe})
 	res := dial(t, addr, smtpClient).send("alice@contoso.com", []string{"bob@army.ml", "carol@army.mil"}, plainHeader, true)

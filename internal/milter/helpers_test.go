@@ -1,7 +1,6 @@
 package milter
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/providers"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // testGuard builds a guard that protects army.mil, navy.mil and the namespace mil, with
@@ -75,24 +75,6 @@ func (e *events) all() []Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]Event(nil), e.list...)
-}
-
-// syncBuffer is a bytes.Buffer for a log handler written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start serves s on a free loopback port until the test ends and returns its address.
@@ -245,6 +227,6 @@ func headers(mods []gomilter.ModifyAction) map[string]string {
 }
 
 // jsonLogger returns a logger that writes JSON lines into buf, at every level.
-func jsonLogger(buf *syncBuffer) *slog.Logger {
+func jsonLogger(buf *testenv.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/providers"
@@ -36,11 +35,11 @@ const relayHost = "relay.rcptguard.test"
 func newGuard(t testing.TB, protected guard.Verdict, monitor bool) *guard.Current {
 	t.Helper()
 	in := engine.Inputs{
-		Own:                 domains(t, "contoso.com"),
-		Protected:           domains(t, "army.mil", "contoso.com"),
+		Own:                 testenv.Domains(t, "contoso.com"),
+		Protected:           testenv.Domains(t, "army.mil", "contoso.com"),
 		ProtectedNamespaces: []string{"mil"},
 		Providers:           providers.Domains(),
-		Known:               []engine.KnownDomain{{Domain: domains(t, "fabrikam.com")[0], Count: 1200}},
+		Known:               []engine.KnownDomain{{Domain: testenv.Domains(t, "fabrikam.com")[0], Count: 1200}},
 	}
 	eng, err := engine.New(in)
 	if err != nil {
@@ -51,19 +50,6 @@ func newGuard(t testing.TB, protected guard.Verdict, monitor bool) *guard.Curren
 	var c guard.Current
 	c.Store(guard.New(eng, p))
 	return &c
-}
-
-func domains(t testing.TB, names ...string) []address.Domain {
-	t.Helper()
-	var out []address.Domain
-	for _, n := range names {
-		d, err := address.ParseDomain(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, d)
-	}
-	return out
 }
 
 // recorder keeps the events of a server.
