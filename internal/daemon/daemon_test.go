@@ -100,16 +100,8 @@ func TestStartFailsOnABadConfigOrABusyPort(t *testing.T) {
 }
 
 func TestServeRunsThePolicyServiceAndTheMilter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
 	cfg := "protect: [army.mil, .mil]\npolicy:\n  protected: reject\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d := &Daemon{ConfigPath: path}
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Shutdown(context.Background())
+	d, path := startDaemon(t, cfg)
 	if d.Addr("milter") == "" {
 		t.Fatal("no milter listener")
 	}
@@ -165,16 +157,8 @@ func getBody(t *testing.T, url string) string {
 
 func TestServeRunsTheRelayWhenAnUpstreamIsConfigured(t *testing.T) {
 	sink := testenv.StartSink(t)
-	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
 	cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n  hostname: relay.test\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d := &Daemon{ConfigPath: path}
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Shutdown(context.Background())
+	d, _ := startDaemon(t, cfg)
 	msg := []byte("From: a@contoso.com\r\nTo: b@army.mil\r\nSubject: x\r\n\r\nhi\r\n")
 	res, err := testenv.SMTPSend(d.Addr("relay"), "a@contoso.com", []string{"b@army.mil", "c@army.ml"}, msg)
 	if err != nil {
@@ -264,4 +248,20 @@ func TestServeLearnsWhomTheOrganisationWritesTo(t *testing.T) {
 	if !strings.Contains(dec.Reason, "3 messages went to wingtiptoys.com") {
 		t.Errorf("reason %q", dec.Reason)
 	}
+}
+
+// startDaemon writes cfg to a config file in a fresh folder, starts a daemon with it and
+// stops it when the test ends. It returns the daemon and the config file's path.
+func startDaemon(t *testing.T, cfg string) (*Daemon, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ConfigPath: path}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	return d, path
 }

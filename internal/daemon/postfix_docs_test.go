@@ -53,16 +53,8 @@ func TestPostfixDocsSettingsWork(t *testing.T) {
 	testenv.RequirePostfix(t)
 	for i, block := range mainCFBlocks(t) {
 		t.Run(fmt.Sprint("block", i+1), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "rcptguard.yaml")
 			cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
-			if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			d := &Daemon{ConfigPath: path}
-			if err := d.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer d.Shutdown(context.Background())
+			d, _ := startDaemon(t, cfg)
 			var lines []string
 			for _, l := range block {
 				l = strings.ReplaceAll(l, "127.0.0.1:10040", d.Addr("policy"))
