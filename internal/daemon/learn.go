@@ -32,7 +32,6 @@ type learning struct {
 	ch      chan history.Observation
 	done    chan struct{}
 	wg      sync.WaitGroup
-	dropped int
 }
 
 // openHistory opens the history store in dir (made when missing).
@@ -59,7 +58,7 @@ func (d *Daemon) startLearning(store history.Store) *learning {
 }
 
 // observe queues mail to rcpt from sender that went out. It never blocks the mail path:
-// when the queue is full the observation is dropped (and counted).
+// when the queue is full the observation is dropped, with a warning in the log.
 func (l *learning) observe(sender, rcpt string) {
 	if l == nil {
 		return

@@ -55,6 +55,3 @@ var migrations = []string{
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.
 var ErrNewerSchema = sqlitedb.ErrNewerSchema
-
-// migrate brings a database's schema up to date (sqlitedb.Migrate).
-var migrate = sqlitedb.Migrate
