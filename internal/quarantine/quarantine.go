@@ -121,6 +121,9 @@ type Recipient struct {
 	Intended   []string // the likely intended domains
 	Techniques []string // the lookalike techniques found
 	Reason     string
+	// Situation is the policy situation of the best finding ("protected", "provider",
+	// "known", "namespace"), "" when there is none.
+	Situation string
 }
 
 // Event is one entry of the audit log: a message moved from one state to another.
