@@ -112,7 +112,65 @@ type Message struct {
 	State      State
 	ExpiresAt  time.Time
 	Raw        []byte // the raw content: never filled by Get, List or Expiring (use Store.Raw)
+
+	// DedupeKey identifies the submission: a Hold with the key of a message still Held
+	// returns that message's ID instead of storing a copy (a client that retries after
+	// losing the connection before the reply). "" turns the check off.
+	DedupeKey string
+
+	// Release is where a released message goes: the envelope recipients to re-inject to
+	// (corrected ones for ReleasedCorrected); empty until released.
+	ReleaseTo []string
+	// Delivery, Attempts, LastError, NextAttempt, DeliveredAt and DeliveryReply follow
+	// the re-injection of a released message.
+	Delivery      Delivery
+	Attempts      int
+	LastError     string
+	NextAttempt   time.Time
+	DeliveredAt   time.Time
+	DeliveryReply string
+
+	// Notice is where the sender's notice is; ReminderSent is when the reminder before
+	// expiry went out (zero: not yet).
+	Notice       Notice
+	NoticeError  string
+	ReminderSent time.Time
 }
+
+// Delivery is where the re-injection of a released message is.
+type Delivery string
+
+const (
+	// DeliveryNone: not released, or discarded or expired: nothing to send.
+	DeliveryNone Delivery = ""
+	// DeliveryPending: waiting for its (next) attempt at NextAttempt.
+	DeliveryPending Delivery = "pending"
+	// DeliverySending: an attempt is under way.
+	DeliverySending Delivery = "sending"
+	// DeliverySent: the re-injection accepted it (DeliveryReply says what it answered).
+	DeliverySent Delivery = "sent"
+	// DeliveryFailed: refused for good (LastError); an administrator may retry.
+	DeliveryFailed Delivery = "failed"
+	// DeliveryUnknown: rcptguard stopped during an attempt, so the message may or may
+	// not have gone out; it is not retried by itself, so that it is never sent twice. An
+	// administrator checks the mail log and retries if it did not go out.
+	DeliveryUnknown Delivery = "unknown"
+)
+
+// Notice is where the sender's notice about a held message is.
+type Notice string
+
+const (
+	// NoticeNone: no notice is to be sent (the sender is outside the own domains and
+	// there is no authenticated user, or notices are off).
+	NoticeNone Notice = ""
+	// NoticePending: to be sent (again, after a temporary failure).
+	NoticePending Notice = "pending"
+	// NoticeSent: the smarthost accepted it.
+	NoticeSent Notice = "sent"
+	// NoticeFailed: refused for good (NoticeError).
+	NoticeFailed Notice = "failed"
+)
 
 // Recipient is one envelope recipient with the decision and findings for it.
 type Recipient struct {
