@@ -51,6 +51,33 @@ var migrations = []string{
 		note       TEXT    NOT NULL
 	) STRICT;
 	CREATE INDEX events_message ON events (message_id, seq);`,
+	// 2: re-injection of released messages, the sender's notice and reminder, submissions
+	// held twice, the recipients' policy situation, and the domains senders confirmed.
+	`ALTER TABLE messages ADD COLUMN dedupe_key TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN release_to TEXT NOT NULL DEFAULT '[]'; -- JSON array
+	ALTER TABLE messages ADD COLUMN delivery TEXT NOT NULL DEFAULT ''
+		CHECK (delivery IN ('', 'pending', 'sending', 'sent', 'failed', 'unknown'));
+	ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN delivered_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN delivery_reply TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN notice TEXT NOT NULL DEFAULT ''
+		CHECK (notice IN ('', 'pending', 'sent', 'failed'));
+	ALTER TABLE messages ADD COLUMN notice_error TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN notice_next INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN reminder_sent INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE recipients ADD COLUMN situation TEXT NOT NULL DEFAULT '';
+	CREATE INDEX messages_dedupe ON messages (dedupe_key) WHERE dedupe_key <> '' AND state = 'held';
+	CREATE INDEX messages_delivery ON messages (delivery, next_attempt) WHERE delivery <> '';
+	CREATE INDEX messages_notice ON messages (notice, notice_next) WHERE notice = 'pending';
+	CREATE TABLE confirmations (
+		sender       TEXT    NOT NULL, -- lower case
+		domain       TEXT    NOT NULL, -- ASCII, lower case
+		confirmed_at INTEGER NOT NULL,
+		message_id   TEXT    NOT NULL,
+		PRIMARY KEY (sender, domain)
+	) STRICT, WITHOUT ROWID;`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.

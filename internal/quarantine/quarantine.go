@@ -270,6 +270,26 @@ type Store interface {
 	// before olderThan, with their raw content (audit events are kept), and returns how
 	// many it deleted.
 	Purge(ctx context.Context, olderThan time.Time) (int, error)
+
+	// Release, NextDelivery, Delivered, DeliveryFailed, RetryDelivery and
+	// RecoverDeliveries carry a released message to its re-injection exactly once: see
+	// the SQLite methods for each one's contract.
+	Release(ctx context.Context, id string, to State, rcpts []string, actor, remote, note string) error
+	NextDelivery(ctx context.Context, now time.Time) (Message, bool, error)
+	Delivered(ctx context.Context, id, reply string) error
+	DeliveryFailed(ctx context.Context, id, errText string, retryAt time.Time) error
+	RetryDelivery(ctx context.Context, id, actor, remote string) error
+	RecoverDeliveries(ctx context.Context, claimedBefore time.Time) (int, error)
+
+	// PendingNotices, SetNotice and SetReminder follow the sender's notices.
+	PendingNotices(ctx context.Context, now time.Time, limit int) ([]Message, error)
+	SetNotice(ctx context.Context, id string, n Notice, errText string, retryAt time.Time) error
+	SetReminder(ctx context.Context, id string, at time.Time) error
+
+	// Confirm and Confirmed keep the domains each sender confirmed on a validation page.
+	Confirm(ctx context.Context, sender string, domains []string, messageID string) error
+	Confirmed(ctx context.Context, sender, domain string) (bool, error)
+
 	Close() error
 }
 

@@ -50,6 +50,22 @@ func micro(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
+// optMicro is fromMicro with 0 for the zero time.
+func optMicro(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromMicro(us)
+}
+
+// optMicroOf is micro with 0 for the zero time.
+func optMicroOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micro(t)
+}
+
 func jsonList(l []string) (string, error) {
 	if l == nil {
 		l = []string{}
@@ -88,11 +104,26 @@ func (s *SQLite) hold(ctx context.Context, m *Message, content []byte, now time.
 		return err
 	}
 	defer tx.Rollback()
+	if m.DedupeKey != "" {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE dedupe_key = ? AND state = 'held'`,
+			m.DedupeKey).Scan(&id)
+		if err == nil {
+			m.ID = id // held already: the client retried a submission we had committed
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	if m.Notice != NoticeNone && m.Notice != NoticePending {
+		return fmt.Errorf("hold with notice %q", m.Notice)
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, received, adapter, sender, auth_user,
-			client_addr, queue_id, subject, size, state, expires_at, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			client_addr, queue_id, subject, size, state, expires_at, changed_at, dedupe_key, notice)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, micro(m.Received), m.Adapter, m.Sender, m.AuthUser, m.ClientAddr, m.QueueID,
-		m.Subject, m.Size, Held.String(), micro(m.ExpiresAt), micro(now))
+		m.Subject, m.Size, Held.String(), micro(m.ExpiresAt), micro(now), m.DedupeKey, string(m.Notice))
 	if err != nil {
 		return err
 	}
@@ -106,8 +137,8 @@ func (s *SQLite) hold(ctx context.Context, m *Message, content []byte, now time.
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO recipients (message_id, idx, address, verdict,
-				intended, techniques, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, i, r.Address, r.Verdict, intended, techniques, r.Reason)
+				intended, techniques, reason, situation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, i, r.Address, r.Verdict, intended, techniques, r.Reason, r.Situation)
 		if err != nil {
 			return err
 		}
@@ -131,7 +162,8 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e Event) error {
 }
 
 const messageColumns = `id, received, adapter, sender, auth_user, client_addr, queue_id, subject,
-	size, state, expires_at`
+	size, state, expires_at, dedupe_key, release_to, delivery, attempts, last_error, next_attempt,
+	delivered_at, delivery_reply, notice, notice_error, reminder_sent`
 
 // queryMessages runs a query that selects messageColumns and loads each message's
 // recipients.
@@ -144,14 +176,22 @@ func (s *SQLite) queryMessages(ctx context.Context, query string, args ...any) (
 	index := map[string]int{}
 	for rows.Next() {
 		var m Message
-		var received, expires int64
-		var state string
+		var received, expires, next, delivered, reminder int64
+		var state, releaseTo, delivery, notice string
 		if err := rows.Scan(&m.ID, &received, &m.Adapter, &m.Sender, &m.AuthUser, &m.ClientAddr,
-			&m.QueueID, &m.Subject, &m.Size, &state, &expires); err != nil {
+			&m.QueueID, &m.Subject, &m.Size, &state, &expires, &m.DedupeKey, &releaseTo, &delivery,
+			&m.Attempts, &m.LastError, &next, &delivered, &m.DeliveryReply, &notice, &m.NoticeError,
+			&reminder); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		m.Received, m.ExpiresAt = fromMicro(received), fromMicro(expires)
+		m.NextAttempt, m.DeliveredAt, m.ReminderSent = optMicro(next), optMicro(delivered), optMicro(reminder)
+		m.Delivery, m.Notice = Delivery(delivery), Notice(notice)
+		if err := json.Unmarshal([]byte(releaseTo), &m.ReleaseTo); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("message %s: release_to: %w", m.ID, err)
+		}
 		if m.State, err = ParseState(state); err != nil {
 			rows.Close()
 			return nil, err
@@ -173,7 +213,7 @@ func (s *SQLite) queryMessages(ctx context.Context, query string, args ...any) (
 		ids[i] = m.ID
 	}
 	rrows, err := s.db.QueryContext(ctx, `SELECT message_id, address, verdict, intended, techniques,
-			reason FROM recipients WHERE message_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+
+			reason, situation FROM recipients WHERE message_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+
 		`) ORDER BY message_id, idx`, ids...)
 	if err != nil {
 		return nil, err
@@ -182,7 +222,7 @@ func (s *SQLite) queryMessages(ctx context.Context, query string, args ...any) (
 	for rrows.Next() {
 		var id, intended, techniques string
 		var r Recipient
-		if err := rrows.Scan(&id, &r.Address, &r.Verdict, &intended, &techniques, &r.Reason); err != nil {
+		if err := rrows.Scan(&id, &r.Address, &r.Verdict, &intended, &techniques, &r.Reason, &r.Situation); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(intended), &r.Intended); err != nil {
@@ -288,7 +328,7 @@ func (s *SQLite) Transition(ctx context.Context, id string, from, to State, acto
 	return err
 }
 
-func (s *SQLite) transition(ctx context.Context, id string, from, to State, e Event) error {
+func (s *SQLite) transition(ctx context.Context, id string, from, to State, e Event, also ...func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -317,6 +357,11 @@ func (s *SQLite) transition(ctx context.Context, id string, from, to State, e Ev
 			return err
 		}
 		return &ConflictError{ID: id, Expected: from, Current: st}
+	}
+	for _, f := range also {
+		if err := f(tx); err != nil {
+			return err
+		}
 	}
 	if err := insertEvent(ctx, tx, e); err != nil {
 		return err
@@ -378,7 +423,8 @@ func (s *SQLite) Purge(ctx context.Context, olderThan time.Time) (int, error) {
 		return 0, fmt.Errorf("quarantine: purge: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE state <> ? AND changed_at < ?`,
+	res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE state <> ? AND changed_at < ?
+		AND delivery NOT IN ('pending', 'sending', 'failed', 'unknown')`,
 		Held.String(), micro(olderThan))
 	if err != nil {
 		return 0, fmt.Errorf("quarantine: purge: %w", err)

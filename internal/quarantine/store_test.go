@@ -54,6 +54,12 @@ func testStore(t *testing.T, open opener) {
 		{"ListFilters", testListFilters},
 		{"ConcurrentHold", testConcurrentHold},
 		{"NotFound", testNotFound},
+		{"ReleaseDelivery", testReleaseDelivery},
+		{"DeliveryFailsForGood", testDeliveryFailsForGood},
+		{"RecoverDeliveries", testRecoverDeliveries},
+		{"ConcurrentClaims", testConcurrentClaims},
+		{"NoticesAndConfirmations", testNoticesAndConfirmations},
+		{"Dedupe", testDedupe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

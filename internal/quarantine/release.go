@@ -1,0 +1,285 @@
+package quarantine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Release moves message id from Held to to (ReleasedAsAddressed or ReleasedCorrected) with
+// the envelope recipients to re-inject to, and marks its delivery pending and due now, in
+// one transaction with the audit event. Like Transition, it fails with a *ConflictError
+// when the message is no longer Held.
+func (s *SQLite) Release(ctx context.Context, id string, to State, rcpts []string, actor, remote, note string) error {
+	if to != ReleasedAsAddressed && to != ReleasedCorrected {
+		return fmt.Errorf("%w: release to %s", ErrInvalidTransition, to)
+	}
+	if len(rcpts) == 0 {
+		return errors.New("quarantine: release without recipients")
+	}
+	list, err := jsonList(rcpts)
+	if err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	now := s.opt.now()
+	e := Event{At: now, MessageID: id, From: Held, To: to, Actor: actor, Remote: remote, Note: note}
+	err = s.transition(ctx, id, Held, to, e, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET release_to = ?, delivery = 'pending',
+			next_attempt = ?, last_error = '' WHERE id = ?`, list, micro(now), id)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("quarantine: release %s: %w", id, err)
+	}
+	return err
+}
+
+// NextDelivery claims the released message whose delivery is pending and due at now
+// (soonest first): it marks it sending and counts the attempt, so that no other worker
+// (in this process or another) claims it. ok is false when none is due.
+func (s *SQLite) NextDelivery(ctx context.Context, now time.Time) (m Message, ok bool, err error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("quarantine: next delivery: %w", err)
+	}
+	defer tx.Rollback()
+	var id string
+	err = tx.QueryRowContext(ctx, `UPDATE messages SET delivery = 'sending', attempts = attempts + 1,
+			next_attempt = ?
+		WHERE id = (SELECT id FROM messages WHERE delivery = 'pending' AND next_attempt <= ?
+			ORDER BY next_attempt, rowid LIMIT 1)
+		RETURNING id`, micro(now), micro(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, false, nil
+	}
+	if err != nil {
+		return Message{}, false, fmt.Errorf("quarantine: next delivery: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Message{}, false, fmt.Errorf("quarantine: next delivery: %w", err)
+	}
+	m, err = s.Get(ctx, id)
+	return m, err == nil, err
+}
+
+// Delivered records that the re-injection accepted message id (reply is its answer), with
+// an audit event.
+func (s *SQLite) Delivered(ctx context.Context, id, reply string) error {
+	return s.deliveryOutcome(ctx, id, DeliverySent, reply, time.Time{}, "re-injected: "+reply)
+}
+
+// DeliveryFailed records a failed attempt: with a retry time the delivery is pending again
+// from then on; with the zero time it failed for good. errText is shown to administrators.
+func (s *SQLite) DeliveryFailed(ctx context.Context, id, errText string, retryAt time.Time) error {
+	d, note := DeliveryPending, "re-injection failed, will retry: "+errText
+	if retryAt.IsZero() {
+		d, note = DeliveryFailed, "re-injection refused: "+errText
+	}
+	return s.deliveryOutcome(ctx, id, d, errText, retryAt, note)
+}
+
+func (s *SQLite) deliveryOutcome(ctx context.Context, id string, d Delivery, text string, retryAt time.Time, note string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	now := s.opt.now()
+	return s.deliveryUpdate(ctx, id, []Delivery{DeliverySending}, "system", "", note, func(tx *sql.Tx) error {
+		var err error
+		if d == DeliverySent {
+			_, err = tx.ExecContext(ctx, `UPDATE messages SET delivery = 'sent', delivered_at = ?,
+				delivery_reply = ?, last_error = '', changed_at = ? WHERE id = ?`, micro(now), text, micro(now), id)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE messages SET delivery = ?, last_error = ?,
+				next_attempt = ? WHERE id = ?`, string(d), text, optMicroOf(retryAt), id)
+		}
+		return err
+	})
+}
+
+// RetryDelivery makes the delivery of a message that failed for good, or whose outcome is
+// unknown, pending again and due now, with an audit event naming who asked.
+func (s *SQLite) RetryDelivery(ctx context.Context, id, actor, remote string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	now := s.opt.now()
+	return s.deliveryUpdate(ctx, id, []Delivery{DeliveryFailed, DeliveryUnknown}, actor, remote,
+		"re-injection retried", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'pending', next_attempt = ?
+				WHERE id = ?`, micro(now), id)
+			return err
+		})
+}
+
+// ErrDeliveryState is wrapped by the error of a delivery update for a message whose
+// delivery is not in a state that allows it (for example a retry of a message sent).
+var ErrDeliveryState = errors.New("quarantine: the message's delivery is not in the expected state")
+
+// deliveryUpdate runs update for message id if its delivery is one of from, and records
+// an audit event (the state does not change) in the same transaction.
+func (s *SQLite) deliveryUpdate(ctx context.Context, id string, from []Delivery, actor, remote, note string, update func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var state, delivery string
+	err = tx.QueryRowContext(ctx, `SELECT state, delivery FROM messages WHERE id = ?`, id).Scan(&state, &delivery)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
+	}
+	allowed := false
+	for _, d := range from {
+		allowed = allowed || Delivery(delivery) == d
+	}
+	if !allowed {
+		return fmt.Errorf("%w: %s is %q", ErrDeliveryState, id, delivery)
+	}
+	st, err := ParseState(state)
+	if err != nil {
+		return err
+	}
+	if err := update(tx); err != nil {
+		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
+	}
+	if err := insertEvent(ctx, tx, Event{At: s.opt.now(), MessageID: id, From: st, To: st,
+		Actor: actor, Remote: remote, Note: clip(note, 1000)}); err != nil {
+		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
+	}
+	return nil
+}
+
+// RecoverDeliveries marks as unknown the deliveries claimed before claimedBefore that are
+// still sending: a process stopped during them (call it at start with the start time). They
+// are not retried by themselves, so that nothing is sent twice; it returns how many.
+func (s *SQLite) RecoverDeliveries(ctx context.Context, claimedBefore time.Time) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM messages WHERE delivery = 'sending' AND next_attempt < ?`,
+		micro(claimedBefore))
+	if err != nil {
+		return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	n := 0
+	for _, id := range ids {
+		err := s.deliveryUpdate(ctx, id, []Delivery{DeliverySending}, "system", "",
+			"rcptguard stopped during the re-injection: it may or may not have gone out; check the mail log, then retry if it did not",
+			func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'unknown', last_error = ? WHERE id = ?`,
+					"outcome unknown: rcptguard stopped during the re-injection", id)
+				return err
+			})
+		if errors.Is(err, ErrDeliveryState) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// PendingNotices returns the Held messages whose notice is pending and due at now, oldest
+// first, at most limit.
+func (s *SQLite) PendingNotices(ctx context.Context, now time.Time, limit int) ([]Message, error) {
+	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE notice = 'pending' AND notice_next <= ? AND state = 'held' ORDER BY received, rowid LIMIT ?`,
+		micro(now), max(limit, 1))
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: pending notices: %w", err)
+	}
+	return l, nil
+}
+
+// SetNotice records where message id's notice is: sent, failed for good (errText), or
+// pending again from retryAt after a temporary failure (errText).
+func (s *SQLite) SetNotice(ctx context.Context, id string, n Notice, errText string, retryAt time.Time) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	res, err := s.db.ExecContext(ctx, `UPDATE messages SET notice = ?, notice_error = ?, notice_next = ? WHERE id = ?`,
+		string(n), clip(errText, 1000), optMicroOf(retryAt), id)
+	if err != nil {
+		return fmt.Errorf("quarantine: notice of %s: %w", id, err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return nil
+}
+
+// SetReminder records when the reminder before expiry went out for message id.
+func (s *SQLite) SetReminder(ctx context.Context, id string, at time.Time) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	res, err := s.db.ExecContext(ctx, `UPDATE messages SET reminder_sent = ? WHERE id = ?`, micro(at), id)
+	if err != nil {
+		return fmt.Errorf("quarantine: reminder of %s: %w", id, err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return nil
+}
+
+// Confirm records that sender confirmed mail to domains (ASCII), from message id.
+func (s *SQLite) Confirm(ctx context.Context, sender string, domains []string, messageID string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("quarantine: confirm: %w", err)
+	}
+	defer tx.Rollback()
+	now := micro(s.opt.now())
+	for _, d := range domains {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO confirmations (sender, domain, confirmed_at, message_id)
+			VALUES (?, ?, ?, ?) ON CONFLICT (sender, domain) DO UPDATE SET confirmed_at = excluded.confirmed_at,
+			message_id = excluded.message_id`, strings.ToLower(sender), strings.ToLower(d), now, messageID); err != nil {
+			return fmt.Errorf("quarantine: confirm: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("quarantine: confirm: %w", err)
+	}
+	return nil
+}
+
+// Confirmed reports whether sender has confirmed mail to domain (ASCII).
+func (s *SQLite) Confirmed(ctx context.Context, sender, domain string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM confirmations WHERE sender = ? AND domain = ?`,
+		strings.ToLower(sender), strings.ToLower(domain)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("quarantine: confirmed: %w", err)
+	}
+	return n > 0, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
