@@ -70,21 +70,13 @@ func (c Choice) State() quarantine.State {
 	return quarantine.None
 }
 
-// Releaser acts on a recorded choice: it re-injects (or drops) the message. It is
-// called once, after the transition out of Held committed, for every choice
-// including Discard. Its context is not cancelled when the browser goes away.
-// An error is logged and shown to the sender; the recorded state stays, so the
-// daemon must be able to retry from the state.
-type Releaser interface {
-	Release(ctx context.Context, messageID string, choice Choice) error
-}
-
 // Validation serves the validation pages. Set its fields, then call Handler.
 type Validation struct {
 	Store  quarantine.Store
 	Signer *token.Signer
-	// Releaser is called after a successful transition; nil records the choice only.
-	Releaser Releaser
+	// Decider carries out the choice (records it and has the message re-injected); nil
+	// records the choice in Store only.
+	Decider Decider
 	// Now is the clock for display and message expiry; nil means time.Now. Token
 	// expiry uses Signer.Now.
 	Now func() time.Time
@@ -335,7 +327,12 @@ func (v *Validation) choose(w http.ResponseWriter, r *http.Request) {
 		v.messageExpired(w, r)
 		return
 	}
-	err := v.Store.Transition(r.Context(), m.ID, quarantine.Held, to, m.Sender, clientIP(r), note)
+	var err error
+	if v.Decider != nil {
+		err = v.Decider.Decide(context.WithoutCancel(r.Context()), m.ID, choice, m.Sender, clientIP(r))
+	} else {
+		err = v.Store.Transition(r.Context(), m.ID, quarantine.Held, to, m.Sender, clientIP(r), note)
+	}
 	switch {
 	case errors.Is(err, quarantine.ErrConflict):
 		if cur, gerr := v.Store.Get(r.Context(), m.ID); gerr == nil {
@@ -348,19 +345,10 @@ func (v *Validation) choose(w http.ResponseWriter, r *http.Request) {
 			"The held message this link is for has been removed from the quarantine.", "")
 		return
 	case err != nil:
-		v.internal(w, r, "transition", err)
+		v.internal(w, r, "decide", err)
 		return
 	}
 	v.Logger.Info("sender choice recorded", "id", m.ID, "choice", string(choice), "state", to.String(), "remote", clientIP(r))
-	if v.Releaser != nil {
-		if err := v.Releaser.Release(context.WithoutCancel(r.Context()), m.ID, choice); err != nil {
-			v.Logger.Error("release after sender choice", "id", m.ID, "choice", string(choice), "err", err)
-			v.problem(w, r, http.StatusInternalServerError, "Your choice was recorded, but not carried out yet",
-				"The message could not be handed on right now. Your choice is kept and will be retried.",
-				"If this persists, contact your mail administrator.")
-			return
-		}
-	}
 	title, text := outcome(to, m)
 	v.render(w, r, http.StatusOK, "done.html", map[string]any{
 		"Title": title, "Text": text, "Subject": m.Subject, "CSS": pageCSS,

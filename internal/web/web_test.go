@@ -39,17 +39,29 @@ type call struct {
 	choice Choice
 }
 
+// fakeReleaser is a Decider that records the choice in the store, as the real one does,
+// and the calls, but re-injects nothing.
 type fakeReleaser struct {
 	mu    sync.Mutex
+	store quarantine.Store
 	calls []call
 }
 
-func (f *fakeReleaser) Release(_ context.Context, id string, c Choice) error {
+func (f *fakeReleaser) Decide(ctx context.Context, id string, c Choice, actor, remote string) error {
+	note := "validation page"
+	if c == Correct {
+		note = "corrected to army.mil"
+	}
+	if err := f.store.Transition(ctx, id, quarantine.Held, c.State(), actor, remote, note); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, call{id, c})
 	return nil
 }
+
+func (f *fakeReleaser) Retry(context.Context, string, string, string) error { return nil }
 
 func (f *fakeReleaser) Calls() []call {
 	f.mu.Lock()
@@ -120,7 +132,8 @@ func newFixture(t *testing.T, subject string) *fixture {
 		t.Fatal(err)
 	}
 	f.viewTok = f.sign(f.id, m.Sender, token.View, 3*24*time.Hour)
-	v := &Validation{Store: st, Signer: f.signer, Releaser: f.releaser, Now: f.clk.Now}
+	f.releaser.store = st
+	v := &Validation{Store: st, Signer: f.signer, Decider: f.releaser, Now: f.clk.Now}
 	f.h = v.Handler()
 	return f
 }
@@ -443,18 +456,26 @@ func TestEscaping(t *testing.T) {
 	}
 }
 
-type failingReleaser struct{}
+type failingDecider struct{}
 
-func (failingReleaser) Release(context.Context, string, Choice) error {
-	return errors.New("relay down")
+func (failingDecider) Decide(context.Context, string, Choice, string, string) error {
+	return errors.New("database is locked")
 }
 
-func TestReleaserError(t *testing.T) {
+func (failingDecider) Retry(context.Context, string, string, string) error { return nil }
+
+// TestDeciderError: when the choice cannot be recorded, the sender is told, and the
+// message stays held for another try.
+func TestDeciderError(t *testing.T) {
 	f := newFixture(t, "Orders")
-	f.h = (&Validation{Store: f.store, Signer: f.signer, Releaser: failingReleaser{}, Now: f.clk.Now}).Handler()
+	f.h = (&Validation{Store: f.store, Signer: f.signer, Decider: failingDecider{}, Now: f.clk.Now}).Handler()
 	csrf := f.forms(t)
-	want(t, f.post(t, Release, csrf[Release]), 500, "Your choice was recorded")
-	if s := f.state(t); s != quarantine.ReleasedAsAddressed {
+	r := f.post(t, Release, csrf[Release])
+	if r.code != 500 || strings.Contains(r.body, "database is locked") {
+		t.Fatalf("status %d, body shows the internal error or not an error:\n%s", r.code, r.body)
+	}
+	if s := f.state(t); s != quarantine.Held {
 		t.Fatalf("state %v", s)
 	}
 }
+
