@@ -478,4 +478,3 @@ func TestDeciderError(t *testing.T) {
 		t.Fatalf("state %v", s)
 	}
 }
-
