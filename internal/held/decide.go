@@ -1,0 +1,108 @@
+package held
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/web"
+)
+
+var _ web.Decider = (*Service)(nil)
+
+// Decide carries out a choice about held message id: discard it, or release it as
+// addressed or corrected (the delivery runs in the background). actor is who chose (the
+// sender's address, "admin:NAME", "cli"), remote where from. When the sender released a
+// message as addressed, the flagged domains become confirmed for the sender unless they
+// must always be asked about.
+func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, actor, remote string) error {
+	m, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m.State != quarantine.Held {
+		return conflict(m)
+	}
+	switch choice {
+	case web.Discard:
+		err = s.Store.Transition(ctx, id, quarantine.Held, quarantine.Discarded, actor, remote, "discarded")
+	case web.Release:
+		rcpts := make([]string, 0, len(m.Recipients))
+		for _, r := range m.Recipients {
+			rcpts = append(rcpts, r.Address)
+		}
+		err = s.Store.Release(ctx, id, quarantine.ReleasedAsAddressed, rcpts, actor, remote, "released as addressed")
+		if err == nil && strings.EqualFold(actor, m.Sender) {
+			s.confirm(ctx, m)
+		}
+	case web.Correct:
+		rcpts, changes := Corrected(m)
+		if len(changes) == 0 {
+			return errNoSuggestion
+		}
+		err = s.Store.Release(ctx, id, quarantine.ReleasedCorrected, rcpts, actor, remote,
+			"released corrected: "+strings.Join(changes, ", "))
+	default:
+		return fmt.Errorf("held: unknown choice %q", choice)
+	}
+	if err != nil {
+		return err
+	}
+	s.log().Info("choice recorded", "id", id, "choice", string(choice), "actor", actor, "remote", remote)
+	s.wake()
+	return nil
+}
+
+// confirm remembers the flagged domains the sender released to.
+func (s *Service) confirm(ctx context.Context, m quarantine.Message) {
+	var domains []string
+	for _, r := range m.Recipients {
+		if flagged(r) && !s.alwaysAsk(r) {
+			domains = append(domains, domainOf(r.Address))
+		}
+	}
+	if len(domains) == 0 {
+		return
+	}
+	if err := s.Store.Confirm(ctx, m.Sender, domains, m.ID); err != nil {
+		s.log().Error("remember confirmed domains", "id", m.ID, "sender", m.Sender, "err", err)
+	}
+}
+
+// Retry asks for another re-injection of a released message whose delivery failed or
+// whose outcome is unknown.
+func (s *Service) Retry(ctx context.Context, id, actor, remote string) error {
+	if err := s.Store.RetryDelivery(ctx, id, actor, remote); err != nil {
+		return err
+	}
+	s.wake()
+	return nil
+}
+
+// Corrected returns the recipients of m with each flagged one's domain replaced by its
+// most likely intended domain (duplicates dropped, order kept), and the changes made as
+// "bob@army.ml -> bob@army.mil".
+func Corrected(m quarantine.Message) (rcpts, changes []string) {
+	seen := map[string]bool{}
+	for _, r := range m.Recipients {
+		addr := r.Address
+		if flagged(r) && len(r.Intended) > 0 {
+			if i := strings.LastIndexByte(addr, '@'); i > 0 {
+				domain := strings.ToLower(r.Intended[0])
+				if d, err := address.ParseDomain(domain); err == nil {
+					domain = d.ASCII
+				}
+				fixed := addr[:i+1] + domain
+				changes = append(changes, addr+" -> "+fixed)
+				addr = fixed
+			}
+		}
+		if k := strings.ToLower(addr); !seen[k] {
+			seen[k] = true
+			rcpts = append(rcpts, addr)
+		}
+	}
+	return rcpts, changes
+}

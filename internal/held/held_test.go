@@ -1,0 +1,299 @@
+package held
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/notice"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/token"
+	"github.com/rcptguard/rcptguard/internal/web"
+)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	svc     *Service
+	store   *quarantine.SQLite
+	clk     *clock
+	notices *testenv.Sink
+	out     *testenv.Sink
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	st, err := quarantine.OpenSQLite(filepath.Join(t.TempDir(), "q.db"), quarantine.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	signer, err := token.NewSigner(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer.Now = clk.Now
+	f := &fixture{store: st, clk: clk, notices: testenv.StartSink(t), out: testenv.StartSink(t)}
+	f.svc = &Service{
+		Store: st, Notifier: &notice.Sender{Addr: f.notices.Addr(), Timeout: 10 * time.Second},
+		From: "rcptguard@example.org", BaseURL: "http://127.0.0.1:8026", Signer: signer,
+		Org: "Example", OwnDomains: []string{"example.org"}, Reinject: f.out.Addr(), Hostname: "rg.test",
+		Now: clk.Now,
+	}
+	return f
+}
+
+const raw = "From: Alice <alice@example.org>\r\nTo: Bob <bob@army.ml>, carol@example.net\r\n" +
+	"Cc: xbob@army.ml, bob@army.mlx.org\r\nSubject: Travel plans\r\n\r\nSee you in Bamako.\r\nbob@army.ml in the body stays.\r\n"
+
+func heldMessage() quarantine.Message {
+	return quarantine.Message{
+		Adapter: "relay", Sender: "alice@example.org", ClientAddr: "192.0.2.1", Subject: "Travel plans",
+		Recipients: []quarantine.Recipient{
+			{Address: "bob@army.ml", Verdict: "hold", Intended: []string{"army.mil"}, Techniques: []string{"omission"},
+				Reason: "army.ml looks like army.mil", Situation: "namespace"},
+			{Address: "carol@example.net", Verdict: "allow"},
+		},
+	}
+}
+
+func (f *fixture) hold(t *testing.T, m quarantine.Message) string {
+	t.Helper()
+	id, err := f.svc.Hold(context.Background(), m, strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestHoldNotifyCorrectDeliver: the whole flow, as the sender sees it.
+func TestHoldNotifyCorrectDeliver(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.hold(t, heldMessage())
+	if again := f.hold(t, heldMessage()); again != id {
+		t.Fatalf("the same submission was held twice: %s, %s", id, again)
+	}
+	f.svc.RunOnce(ctx)
+	got, err := f.notices.WaitFor(waitCtx(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := got[0]
+	if n.From != "" || len(n.Rcpts) != 1 || n.Rcpts[0] != "alice@example.org" {
+		t.Fatalf("notice envelope %q -> %q", n.From, n.Rcpts)
+	}
+	if !bytes.Contains(n.Data, []byte("http://127.0.0.1:8026/v/")) || !bytes.Contains(n.Data, []byte("army.mil")) {
+		t.Fatalf("notice lacks the link or the suggestion:\n%s", n.Data)
+	}
+	if m, _ := f.store.Get(ctx, id); m.Notice != quarantine.NoticeSent {
+		t.Fatalf("notice state %q", m.Notice)
+	}
+	if len(f.out.Messages()) != 0 {
+		t.Fatal("something was re-injected before any choice")
+	}
+
+	if err := f.svc.Decide(ctx, id, web.Correct, "alice@example.org", "192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	err = f.svc.Decide(ctx, id, web.Correct, "alice@example.org", "192.0.2.7")
+	if !errors.Is(err, quarantine.ErrConflict) {
+		t.Fatalf("second choice: %v, want a conflict", err)
+	}
+	f.svc.RunOnce(ctx)
+	f.svc.RunOnce(ctx)
+	out := f.out.Messages()
+	if len(out) != 1 {
+		t.Fatalf("re-injected %d times, want once", len(out))
+	}
+	o := out[0]
+	if o.From != "alice@example.org" || strings.Join(o.Rcpts, ",") != "bob@army.mil,carol@example.net" {
+		t.Fatalf("re-injected envelope %q -> %q", o.From, o.Rcpts)
+	}
+	for _, want := range []string{"To: Bob <bob@army.mil>, carol@example.net\r\n", "Cc: xbob@army.ml, bob@army.mlx.org\r\n",
+		"bob@army.ml in the body stays.", ReleasedHeader + ": " + id + "; released with corrected recipients"} {
+		if !bytes.Contains(o.Data, []byte(want)) {
+			t.Errorf("re-injected message lacks %q:\n%s", want, o.Data)
+		}
+	}
+	m, _ := f.store.Get(ctx, id)
+	if m.State != quarantine.ReleasedCorrected || m.Delivery != quarantine.DeliverySent || !strings.HasPrefix(m.DeliveryReply, "250 ") {
+		t.Fatalf("after delivery: state %v delivery %q reply %q", m.State, m.Delivery, m.DeliveryReply)
+	}
+	// army.ml is a lookalike in the protected namespace: never remembered.
+	if ok, _ := f.store.Confirmed(ctx, "alice@example.org", "army.ml"); ok {
+		t.Fatal("a correction confirmed the lookalike")
+	}
+}
+
+// TestReinjectionRetries: a re-injection that fails temporarily stays pending with its
+// error and goes out once, later; one refused for good stops and waits for a retry.
+func TestReinjectionRetries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.out.SetFail(451, "4.3.0 try again later")
+	id := f.hold(t, heldMessage())
+	if err := f.svc.Decide(ctx, id, web.Release, "admin:root", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.RunOnce(ctx)
+	m, _ := f.store.Get(ctx, id)
+	if m.Delivery != quarantine.DeliveryPending || !strings.Contains(m.LastError, "try again later") || !m.NextAttempt.After(f.clk.Now()) {
+		t.Fatalf("after a temporary failure: %q %q %v", m.Delivery, m.LastError, m.NextAttempt)
+	}
+	f.out.SetFail(0, "")
+	f.svc.RunOnce(ctx)
+	if len(f.out.Messages()) != 0 {
+		t.Fatal("retried before its time")
+	}
+	f.clk.Advance(time.Minute)
+	f.svc.RunOnce(ctx)
+	f.svc.RunOnce(ctx)
+	if n := len(f.out.Messages()); n != 1 {
+		t.Fatalf("delivered %d times, want 1", n)
+	}
+	if got := f.out.Messages()[0]; strings.Join(got.Rcpts, ",") != "bob@army.ml,carol@example.net" {
+		t.Fatalf("released as addressed to %q", got.Rcpts)
+	}
+
+	f.out.SetFail(550, "5.7.1 no")
+	id2 := f.hold(t, quarantine.Message{Adapter: "milter", Sender: "alice@example.org", Recipients: heldMessage().Recipients[:1]})
+	f.svc.Decide(ctx, id2, web.Release, "admin:root", "")
+	f.svc.RunOnce(ctx)
+	m, _ = f.store.Get(ctx, id2)
+	if m.Delivery != quarantine.DeliveryFailed || !strings.Contains(m.LastError, "550") {
+		t.Fatalf("after a permanent failure: %q %q", m.Delivery, m.LastError)
+	}
+	f.out.SetFail(0, "")
+	f.clk.Advance(time.Hour)
+	f.svc.RunOnce(ctx)
+	if n := len(f.out.Messages()); n != 1 {
+		t.Fatalf("a refused message was retried by itself: %d", n)
+	}
+	if err := f.svc.Retry(ctx, id2, "admin:root", ""); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.RunOnce(ctx)
+	if n := len(f.out.Messages()); n != 2 {
+		t.Fatalf("after an administrator's retry: %d messages, want 2", n)
+	}
+}
+
+// TestConfirmedDomainsPass: a sender who released mail to a flagged domain as addressed is
+// not asked again about that domain; lookalikes of protected domains are always asked.
+func TestConfirmedDomainsPass(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := heldMessage()
+	m.Recipients[0] = quarantine.Recipient{Address: "dana@gmial.com", Verdict: "hold", Intended: []string{"gmail.com"}, Situation: "provider"}
+	id := f.hold(t, m)
+	if err := f.svc.Decide(ctx, id, web.Release, "alice@example.org", "192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Hold(ctx, m, strings.NewReader(raw+"again")); !errors.Is(err, quarantine.ErrConfirmed) {
+		t.Fatalf("hold after confirmation: %v, want ErrConfirmed", err)
+	}
+	other := m
+	other.Sender = "mallory@example.org"
+	if _, err := f.svc.Hold(ctx, other, strings.NewReader(raw)); err != nil {
+		t.Fatalf("another sender's mail passed: %v", err)
+	}
+	f.svc.AlwaysAsk = []string{"com"}
+	if _, err := f.svc.Hold(ctx, m, strings.NewReader(raw+"3")); err != nil {
+		t.Fatalf("an always-ask domain passed: %v", err)
+	}
+	// The .ml case: released as addressed, still asked next time.
+	id = f.hold(t, heldMessage())
+	f.svc.Decide(ctx, id, web.Release, "alice@example.org", "")
+	if _, err := f.svc.Hold(ctx, heldMessage(), strings.NewReader(raw+"4")); err != nil {
+		t.Fatalf("army.ml passed after a confirmation: %v", err)
+	}
+}
+
+// TestReminderAndExpiry: a reminder the day before, then expiry; "return" sends the
+// message back to its sender.
+func TestReminderAndExpiry(t *testing.T) {
+	f := newFixture(t)
+	f.svc.OnExpiry = ExpireReturn
+	ctx := context.Background()
+	id := f.hold(t, heldMessage())
+	f.svc.RunOnce(ctx) // the notice
+	f.clk.Advance(DefaultExpireAfter - 23*time.Hour)
+	f.svc.RunOnce(ctx)
+	f.svc.RunOnce(ctx)
+	got, _ := f.notices.WaitFor(waitCtx(t), 2)
+	if len(got) != 2 || !bytes.Contains(got[1].Data, []byte("Reminder")) {
+		t.Fatalf("%d notices; the second is not a reminder", len(got))
+	}
+	if m, _ := f.store.Get(ctx, id); m.State != quarantine.Held || m.ReminderSent.IsZero() {
+		t.Fatalf("after the reminder: %v %v", m.State, m.ReminderSent)
+	}
+	f.clk.Advance(24 * time.Hour)
+	f.svc.RunOnce(ctx)
+	m, _ := f.store.Get(ctx, id)
+	if m.State != quarantine.Expired {
+		t.Fatalf("state %v, want expired", m.State)
+	}
+	got, _ = f.notices.WaitFor(waitCtx(t), 3)
+	if len(got) != 3 || !bytes.Contains(got[2].Data, []byte("message/rfc822")) || !bytes.Contains(got[2].Data, []byte("See you in Bamako.")) {
+		t.Fatalf("the expired message was not returned")
+	}
+	if len(f.out.Messages()) != 0 {
+		t.Fatal("an expired message was delivered")
+	}
+}
+
+// TestNoNoticeToOutsiders: a forged outside sender gets no notice.
+func TestNoNoticeToOutsiders(t *testing.T) {
+	f := newFixture(t)
+	m := heldMessage()
+	m.Sender = "ceo@evil.example"
+	id := f.hold(t, m)
+	f.svc.RunOnce(context.Background())
+	if n := len(f.notices.Messages()); n != 0 {
+		t.Fatalf("%d notices to an outside sender", n)
+	}
+	if got, _ := f.store.Get(context.Background(), id); got.Notice != quarantine.NoticeNone {
+		t.Fatalf("notice state %q", got.Notice)
+	}
+}
+
+func TestRewriteBoundaries(t *testing.T) {
+	m := quarantine.Message{ID: "X", State: quarantine.ReleasedCorrected, Recipients: []quarantine.Recipient{
+		{Address: "Bob@Army.ML", Verdict: "hold", Intended: []string{"army.mil"}}}}
+	in := "To: \"Bob\" <bob@army.ml>,\r\n bob@army.ml.\r\nCC: (bob@army.ml) ab.bob@army.ml\r\nFrom: bob@army.ml\r\n\r\nTo: bob@army.ml\r\n"
+	out := string(Rewrite([]byte(in), m))
+	want := "X-Rcptguard-Released: X; released with corrected recipients\r\n" +
+		"To: \"Bob\" <Bob@army.mil>,\r\n Bob@army.mil.\r\nCC: (Bob@army.mil) ab.bob@army.ml\r\nFrom: bob@army.ml\r\n\r\nTo: bob@army.ml\r\n"
+	if out != want {
+		t.Fatalf("got\n%q\nwant\n%q", out, want)
+	}
+}

@@ -1,0 +1,151 @@
+package held
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+)
+
+// tick is how often the background loop looks at the store without being woken.
+const tick = 5 * time.Second
+
+// Start recovers the re-injections a stopped process left unfinished and starts the
+// background loop: notices, re-injection, reminders, expiry and purging.
+func (s *Service) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kick != nil {
+		return errors.New("held: started twice")
+	}
+	s.started = s.now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	n, err := s.Store.RecoverDeliveries(ctx, s.started)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log().Warn("re-injections left unfinished by a stopped rcptguard: their outcome is unknown, "+
+			"they are not retried by themselves (see the admin queue)", "count", n)
+	}
+	s.kick = make(chan struct{}, 1)
+	s.done = make(chan struct{})
+	ctx, s.stop = context.WithCancel(context.Background())
+	go s.loop(ctx)
+	s.kick <- struct{}{}
+	return nil
+}
+
+// Stop ends the background loop, letting the step under way finish (a re-injection in
+// progress completes and is recorded) until ctx ends.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	stop, done := s.stop, s.done
+	s.mu.Unlock()
+	if stop == nil {
+		return nil
+	}
+	stop()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) loop(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var lastExpiry, lastPurge time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+		s.sendNotices(ctx)
+		s.deliverDue(ctx)
+		now := s.now()
+		if now.Sub(lastExpiry) >= 30*time.Second || now.Before(lastExpiry) {
+			s.expire(ctx)
+			lastExpiry = now
+		}
+		if now.Sub(lastPurge) >= time.Hour || now.Before(lastPurge) {
+			s.purge(ctx)
+			lastPurge = now
+		}
+	}
+}
+
+// RunOnce does one round of the background work now (for tests and the CLI): notices,
+// re-injections, reminders, expiry.
+func (s *Service) RunOnce(ctx context.Context) {
+	s.sendNotices(ctx)
+	s.deliverDue(ctx)
+	s.expire(ctx)
+}
+
+func (s *Service) purgeAfter() time.Duration {
+	if s.PurgeAfter > 0 {
+		return s.PurgeAfter
+	}
+	return DefaultPurgeAfter
+}
+
+func (s *Service) purge(ctx context.Context) {
+	n, err := s.Store.Purge(ctx, s.now().Add(-s.purgeAfter()))
+	if err != nil {
+		s.log().Error("purge the quarantine", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log().Info("purged decided messages", "count", n, "older_than", s.purgeAfter().String())
+	}
+}
+
+// expire sends the reminders that are due and expires the messages whose time is up.
+func (s *Service) expire(ctx context.Context) {
+	now := s.now()
+	soon, err := s.Store.Expiring(ctx, now.Add(ReminderBefore))
+	if err != nil {
+		s.log().Error("list expiring messages", "err", err)
+		return
+	}
+	for _, m := range soon {
+		if ctx.Err() != nil {
+			return
+		}
+		if !m.ExpiresAt.After(now) {
+			s.expireOne(ctx, m)
+			continue
+		}
+		if m.ReminderSent.IsZero() && m.Notice == quarantine.NoticeSent {
+			s.remind(ctx, m)
+		}
+	}
+}
+
+func (s *Service) expireOne(ctx context.Context, m quarantine.Message) {
+	action := s.OnExpiry
+	if action == "" {
+		action = ExpireDelete
+	}
+	note := "expired after " + s.expireAfter().String() + " without a decision; " + string(action)
+	err := s.Store.Transition(ctx, m.ID, quarantine.Held, quarantine.Expired, "system", "", note)
+	if errors.Is(err, quarantine.ErrConflict) {
+		return // decided at the last moment
+	}
+	if err != nil {
+		s.log().Error("expire a held message", "id", m.ID, "err", err)
+		return
+	}
+	s.log().Info("held message expired", "id", m.ID, "sender", m.Sender, "action", string(action))
+	if action == ExpireReturn {
+		s.returnToSender(ctx, m)
+	}
+}
