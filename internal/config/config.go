@@ -47,6 +47,11 @@ type Config struct {
 	Listen  Listen
 	Relay   Relay
 	DataDir string
+	// Quarantine, Notice and Admin configure held mail, the sender's notice and the
+	// administrators' pages.
+	Quarantine Quarantine
+	Notice     Notice
+	Admin      Admin
 	// Path is the file the config came from, "" when built in.
 	Path string
 }

@@ -15,6 +15,10 @@ type Listen struct {
 	Milter string // the milter
 	Relay  string // the SMTP relay; used only when Relay.Upstream is set
 	HTTP   string // the HTTP API, /metrics and /healthz
+	Web    string // the validation page and the administrators' pages
+	// Intake is the quarantine intake: the SMTP listener that the policy service's
+	// FILTER action hands held messages to.
+	Intake string
 }
 
 // Relay configures the SMTP relay (the outbound smarthost).
@@ -45,6 +49,7 @@ func defaultServe(c *Config) {
 		MaxRecipients:   100,
 	}
 	c.DataDir = DefaultDataDir
+	defaultQuarantine(c)
 }
 
 type rawListen struct {
@@ -52,6 +57,8 @@ type rawListen struct {
 	Milter yaml.Node `yaml:"milter"`
 	Relay  yaml.Node `yaml:"relay"`
 	HTTP   yaml.Node `yaml:"http"`
+	Web    yaml.Node `yaml:"web"`
+	Intake yaml.Node `yaml:"intake"`
 }
 
 type rawRelay struct {

@@ -41,7 +41,7 @@ data_dir: data
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != (Listen{Policy: "127.0.0.1:20040", Relay: "[::1]:2525"}) {
+	if c.Listen != (Listen{Policy: "127.0.0.1:20040", Relay: "[::1]:2525", Web: DefaultWebAddr, Intake: DefaultIntakeAddr}) {
 		t.Errorf("listen %+v", c.Listen)
 	}
 	r := c.Relay

@@ -16,16 +16,19 @@ type yamlNode = yaml.Node
 // its key and line; yaml.v3 itself rejects unknown and duplicate keys (KnownFields).
 // A key that is absent, or present with an empty value, keeps its default.
 type rawFile struct {
-	OwnDomains yaml.Node `yaml:"own_domains"`
-	Protect    yaml.Node `yaml:"protect"`
-	Allow      yaml.Node `yaml:"allow"`
-	Block      yaml.Node `yaml:"block"`
-	KnownFile  yaml.Node `yaml:"known_file"`
-	Providers  yaml.Node `yaml:"providers"`
-	Policy     rawPolicy `yaml:"policy"`
-	Listen     rawListen `yaml:"listen"`
-	Relay      rawRelay  `yaml:"relay"`
-	DataDir    yaml.Node `yaml:"data_dir"`
+	OwnDomains yaml.Node     `yaml:"own_domains"`
+	Protect    yaml.Node     `yaml:"protect"`
+	Allow      yaml.Node     `yaml:"allow"`
+	Block      yaml.Node     `yaml:"block"`
+	KnownFile  yaml.Node     `yaml:"known_file"`
+	Providers  yaml.Node     `yaml:"providers"`
+	Policy     rawPolicy     `yaml:"policy"`
+	Listen     rawListen     `yaml:"listen"`
+	Relay      rawRelay      `yaml:"relay"`
+	DataDir    yaml.Node     `yaml:"data_dir"`
+	Quarantine rawQuarantine `yaml:"quarantine"`
+	Notice     rawNotice     `yaml:"notice"`
+	Admin      rawAdmin      `yaml:"admin"`
 }
 
 type rawPolicy struct {
@@ -39,7 +42,7 @@ type rawPolicy struct {
 
 // The keys, for suggestions after a typo.
 var (
-	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir"}
+	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin"}
 	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "monitor"}
 )
 
@@ -78,6 +81,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	add(verdict("policy.blocked", &p.Blocked, &c.Policy.Blocked))
 	add(boolean("policy.monitor", &p.Monitor, &c.Policy.Monitor))
 	errs = append(errs, r.applyServe(c)...)
+	errs = append(errs, r.applyQuarantine(c)...)
 	if present(&p.Blocked) && c.Policy.Blocked == guard.Allow {
 		add(&Error{Line: p.Blocked.Line, Msg: "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow"})
 	}
