@@ -1,12 +1,16 @@
 package milter
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	gomilter "github.com/d--j/go-milter"
+
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 )
 
 // BenchmarkMilter measures the milter alone over loopback, with the library's MTA-side
@@ -101,7 +105,40 @@ func benchMessage(sess *gomilter.ClientSession, rcpts []string, want gomilter.Ac
 		return errors.New("end of message: " + act.String())
 	}
 	if act.Type != gomilter.ActionAccept {
-		return sess.Abort(nil) // as Postfix does after a refusal
+		return sess.Abort(nil) // as Postfix does after a refusal or a discard
 	}
 	return nil
+}
+
+// BenchmarkMilterWithHolder is BenchmarkMilter with a Holder that keeps nothing: the
+// cost of collecting the content of a message to hold, and of skipping the body of the
+// others.
+func BenchmarkMilterWithHolder(b *testing.B) {
+	h := holderFunc(func(_ context.Context, _ quarantine.Message, raw io.Reader) (string, error) {
+		_, err := io.Copy(io.Discard, raw)
+		return "id", err
+	})
+	addr := start(b, &Server{Guard: current(testGuard(b, holdPolicy())), Holder: h})
+	for _, bc := range []struct {
+		name  string
+		rcpts []string
+		want  gomilter.ActionType
+	}{
+		{"allow", []string{"bob@army.mil", "carol@gmail.com"}, gomilter.ActionAccept},
+		{"hold", []string{"bob@army.mil", "carol@army.ml"}, gomilter.ActionDiscard},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			sess, err := benchSession(addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sess.Close()
+			for b.Loop() {
+				if err := benchMessage(sess, bc.rcpts, bc.want); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
 }

@@ -14,9 +14,15 @@
 //   - Warn: accepted at end of message with the headers X-Rcptguard-Verdict: warn and
 //     X-Rcptguard-Reason. Headers of those names that the message already had are
 //     removed, so a sender cannot forge them.
-//   - Hold: accepted at RCPT; at end of message the whole message is refused with
-//     "550 5.7.1 <reason> Please check the recipients and send again." (until rcptguard's
-//     own quarantine exists). Mail submitted without SMTP is quarantined instead (below).
+//   - Hold: accepted at RCPT. With a Holder (Server.Holder), the adapter collects the
+//     message's content and, at end of message, hands it to the Holder (rcptguard's
+//     quarantine) and tells the MTA to discard it: the client gets "250", and rcptguard
+//     owns the message. When the Holder answers quarantine.ErrConfirmed the message is
+//     accepted as allowed; when it fails, or the message is larger than
+//     Server.MaxMessageBytes, the MTA gets a temporary error. Without a Holder the whole
+//     message is refused at end of message with "550 5.7.1 <reason> Please check the
+//     recipients and send again.", and mail submitted without SMTP is quarantined by the
+//     MTA instead (below).
 //   - Reject, Invalid: that recipient is refused at RCPT with "550 5.7.1 <reason>" or
 //     "553 5.1.3 <reason>"; the others go on.
 //   - No guard loaded, shutting down, or any internal error: a temporary error
@@ -41,9 +47,10 @@
 // for). For such a message it accepts every recipient at RCPT and decides at end of
 // message:
 //
-//   - Hold: the message is quarantined (Postfix moves it to the hold queue; the reason is
-//     in rcptguard's log only, as Postfix keeps none) and accepted. An administrator
-//     releases it with "postsuper -H ID" or deletes it with "postsuper -d ID".
+//   - Hold: with a Holder, as for SMTP mail. Without one, the message is quarantined
+//     (Postfix moves it to the hold queue; the reason is in rcptguard's log only, as
+//     Postfix keeps none) and accepted. An administrator releases it with
+//     "postsuper -H ID" or deletes it with "postsuper -d ID".
 //   - Reject, Invalid: the message is refused with the reply; Postfix returns it to the
 //     sender with that text in a non-delivery notice, and delivers it to nobody.
 //
@@ -57,6 +64,18 @@
 //	milter_protocol = 6
 //
 // The adapter asks Postfix for the macros it needs (SMFIF_SETSYMLIST), so the
-// milter_*_macros settings do not matter. It needs milter protocol 6 and the actions
+// milter_*_macros settings do not matter.
+//
+// # Held content
+//
+// With a Holder the adapter also asks for the header and body events, and for header
+// values with their leading white space (SMFIP_HDR_LEADSPC) and the skip reply
+// (SMFIP_SKIP) when the MTA offers them (Postfix 3.7 does). It keeps the content only of
+// a message whose enforced verdict is Hold, decided at its first header or body event,
+// and asks the MTA to skip the body of the others. The content kept is what the milter
+// sees: the header fields as "Name: value" lines with CRLF line ends (folding kept), the
+// blank line and the body byte for byte. With Postfix that is without Postfix's own
+// Received field, which it gives to no milter, and with the fields that cleanup(8) adds
+// to a message lacking them (Date, Message-ID). It needs milter protocol 6 and the actions
 // add header, change header, quarantine and set macros, which Postfix 3 offers.
 package milter

@@ -25,8 +25,9 @@ type Action string
 // The actions.
 const (
 	ActionAccept     Action = "accept"
-	ActionWarn       Action = "warn" // accepted with the warning headers
-	ActionQuarantine Action = "quarantine"
+	ActionWarn       Action = "warn"       // accepted with the warning headers
+	ActionQuarantine Action = "quarantine" // accepted into the MTA's own quarantine
+	ActionHold       Action = "hold"       // held in rcptguard's quarantine, discarded by the MTA
 	ActionReject     Action = "reject"
 	ActionTempFail   Action = "tempfail"
 )
@@ -44,6 +45,7 @@ type Event struct {
 	// Decisions are the guard's, one per recipient in Recipients.
 	Decisions []guard.Decision
 	Action    Action
+	HeldID    string        // the quarantine's ID of the held message (ActionHold)
 	Reply     guard.Reply   // the refusal sent (reject, tempfail); zero otherwise
 	Err       error         // why a temporary error was sent, if it was
 	Duration  time.Duration // from the callback's start to the answer decided
@@ -80,6 +82,9 @@ func (s *Server) record(ev Event) {
 			slog.Bool("monitor", ev.Monitor), slog.Any("techniques", techniques),
 			slog.Any("intended", intended), slog.Bool("non_smtp", ev.NonSMTP),
 			slog.String("action", string(ev.Action)),
+		}
+		if ev.HeldID != "" {
+			attrs = append(attrs, slog.String("held_id", ev.HeldID))
 		}
 		if ev.Reply.Code != 0 {
 			attrs = append(attrs, slog.Int("code", ev.Reply.Code))

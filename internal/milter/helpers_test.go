@@ -119,15 +119,16 @@ type connectInfo struct {
 	v      string // the macro v, the MTA's name and version
 }
 
-// dial opens a milter connection to addr and sends the connect event.
-func dial(t testing.TB, addr string, ci connectInfo) *mta {
+// dial opens a milter connection to addr and sends the connect event. opts are added to
+// the client's options.
+func dial(t testing.TB, addr string, ci connectInfo, opts ...gomilter.Option) *mta {
 	t.Helper()
 	macros := gomilter.NewMacroBag()
 	macros.Set(gomilter.MacroMTAFQDN, "mta.example")
 	if ci.v != "" {
 		macros.Set(gomilter.MacroMTAVersion, ci.v)
 	}
-	client := gomilter.NewClient("tcp", addr, gomilter.WithAction(gomilter.AllClientSupportedActionMasks))
+	client := gomilter.NewClient("tcp", addr, append([]gomilter.Option{gomilter.WithAction(gomilter.AllClientSupportedActionMasks)}, opts...)...)
 	sess, err := client.Session(macros)
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +162,12 @@ func (r result) rcptReply(rcpt string) string {
 // send sends one message, as an MTA does: every recipient, then, if one was accepted,
 // the header and the body. rcptMailer sets the macro {rcpt_mailer} as smtpd does.
 func (c *mta) send(from string, rcpts []string, header [][2]string, rcptMailer bool) result {
+	c.t.Helper()
+	return c.sendBody(from, rcpts, header, "Secret body text.\r\n", rcptMailer)
+}
+
+// sendBody is send with the body.
+func (c *mta) sendBody(from string, rcpts []string, header [][2]string, body string, rcptMailer bool) result {
 	c.t.Helper()
 	res := result{rcpt: map[string]*gomilter.Action{}}
 	c.macros.Set(gomilter.MacroMailAddr, from)
@@ -207,7 +214,7 @@ func (c *mta) send(from string, rcpts []string, header [][2]string, rcptMailer b
 		c.t.Fatal(err)
 	}
 	c.macros.Set(gomilter.MacroQueueId, "4XyZ1234AB")
-	mods, act, err := c.sess.BodyReadFrom(strings.NewReader("Secret body text.\r\n"))
+	mods, act, err := c.sess.BodyReadFrom(strings.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}

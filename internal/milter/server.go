@@ -12,6 +12,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close. It is the library's
@@ -27,6 +28,8 @@ const (
 	DefaultReadTimeout = time.Hour
 	// DefaultWriteTimeout bounds each reply to the MTA.
 	DefaultWriteTimeout = 10 * time.Second
+	// DefaultHoldTimeout bounds each Holder.Hold call.
+	DefaultHoldTimeout = 30 * time.Second
 )
 
 // Server answers an MTA's milter connections. Set its fields, then call Serve; do not
@@ -45,6 +48,17 @@ type Server struct {
 	// Observe, when set, is called after every decision, from the connections'
 	// goroutines. It must be quick and safe for concurrent use.
 	Observe func(Event)
+
+	// Holder, when set, holds the messages whose enforced verdict is Hold in rcptguard's
+	// quarantine: the adapter collects such a message's content, hands it to Holder and
+	// tells the MTA to discard it (see the package documentation). Nil: such messages are
+	// refused (SMTP) or quarantined by the MTA (without SMTP).
+	Holder quarantine.Holder
+	// MaxMessageBytes bounds the content collected for Holder; a larger message to hold
+	// gets a temporary error. 0: quarantine.DefaultMaxSize.
+	MaxMessageBytes int64
+	// HoldTimeout bounds each Holder.Hold call; 0: DefaultHoldTimeout.
+	HoldTimeout time.Duration
 
 	initOnce sync.Once
 	log      *slog.Logger
@@ -65,11 +79,11 @@ func (s *Server) init() {
 	})
 }
 
-// Events and actions the adapter negotiates: it needs no HELO, body or unknown command
-// events, and sends no reply to connect and header events. It does take the DATA event
-// and answers it: with the DATA event skipped, Postfix (which sets no TCP_NODELAY on
-// milter sockets) held the headers back for a delayed ACK, about 40 ms a message, and
-// halved its throughput (scripts/bench-postfix.sh).
+// Events and actions the adapter negotiates without a Holder (with one: holdProtocol):
+// it needs no HELO, body or unknown command events, and sends no reply to connect and
+// header events. It does take the DATA event and answers it: with the DATA event skipped,
+// Postfix (which sets no TCP_NODELAY on milter sockets) held the headers back for a
+// delayed ACK, about 40 ms a message, and halved its throughput (scripts/bench-postfix.sh).
 const (
 	protocol = gomilter.OptNoHelo | gomilter.OptNoBody |
 		gomilter.OptNoUnknown | gomilter.OptNoEOH | gomilter.OptNoConnReply |
@@ -94,9 +108,16 @@ func (s *Server) server() *gomilter.Server {
 		return nil
 	}
 	if s.srv == nil {
+		proto, negotiation := protocol, gomilter.NegotiationCallbackFunc(nil)
+		if s.Holder != nil {
+			proto, negotiation = holdProtocol|optionalProtocol, negotiate
+		}
 		s.srv = gomilter.NewServer(
-			gomilter.WithMilter(func() gomilter.Milter { return &session{s: s} }),
-			gomilter.WithProtocols(protocol),
+			gomilter.WithDynamicMilter(func(_ uint32, _ gomilter.OptAction, p gomilter.OptProtocol, _ gomilter.DataSize) gomilter.Milter {
+				return &session{s: s, proto: p}
+			}),
+			gomilter.WithProtocols(proto),
+			gomilter.WithNegotiationCallback(negotiation),
 			gomilter.WithActions(actions),
 			gomilter.WithMacroRequest(gomilter.StageConnect, connectMacros),
 			gomilter.WithMacroRequest(gomilter.StageMail, mailMacros),
@@ -167,4 +188,11 @@ func (s *Server) Close() error {
 		return nil
 	}
 	return srv.Close()
+}
+
+func (s *Server) maxMessageBytes() int64 {
+	if s.MaxMessageBytes <= 0 {
+		return quarantine.DefaultMaxSize
+	}
+	return s.MaxMessageBytes
 }

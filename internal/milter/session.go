@@ -30,6 +30,7 @@ type session struct {
 	localPort0 bool // an Internet connection from port 0: Postfix's emulated local client
 	postfix    bool // macro v names Postfix
 	msg        *message
+	proto      gomilter.OptProtocol // the protocol options negotiated with the MTA
 }
 
 // message is what the adapter keeps about one message between its callbacks.
@@ -42,13 +43,17 @@ type message struct {
 	// decisions are the guard's for rcpts, made at RCPT.
 	decisions []guard.Decision
 	forged    map[string]int // our warning headers that came with the message, by name
+	// content is the message's content, collected for the Holder; nil when the message
+	// is not to be held. decided says whether that was decided yet.
+	content *content
+	decided bool
 }
 
 var _ gomilter.Milter = (*session)(nil)
 
 // NewConnection starts (or, when the MTA reuses the connection, restarts) a connection.
 func (c *session) NewConnection(gomilter.Modifier) error {
-	*c = session{s: c.s}
+	*c = session{s: c.s, proto: c.proto}
 	return nil
 }
 
@@ -112,9 +117,13 @@ func (c *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 	return gomilter.RespContinue, nil
 }
 
-// Header notes our warning headers, which the message must not bring along.
-func (c *session) Header(name, _ string, _ gomilter.Modifier) (*gomilter.Response, error) {
+// Header notes our warning headers, which the message must not bring along, and keeps
+// the field when the message is to be held.
+func (c *session) Header(name, value string, _ gomilter.Modifier) (*gomilter.Response, error) {
 	if c.msg != nil {
+		if c.msg.collect(c.s) {
+			c.msg.content.header(name, value, c.proto&gomilter.OptHeaderLeadingSpace != 0)
+		}
 		for _, h := range [...]string{VerdictHeader, ReasonHeader} {
 			if strings.EqualFold(name, h) {
 				if c.msg.forged == nil {
@@ -141,10 +150,16 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	md := msg.g.Combine(msg.decisions)
 	ev.Sender, ev.Recipients, ev.NonSMTP = msg.sender, msg.rcpts, msg.nonSMTP
 	ev.Verdict, ev.Monitor, ev.Decisions = md.Verdict, md.Monitor, md.Recipients
+	v := md.Enforced()
+	if v == guard.Hold && c.s.Holder != nil {
+		if resp, held := c.hold(&ev, msg, md, start); held {
+			return resp, nil
+		}
+		v = guard.Allow // the sender already confirmed these recipients
+	}
 	if err := unforge(m, msg.forged); err != nil {
 		return c.tempFail(ev, err, start), nil
 	}
-	v := md.Enforced()
 	switch {
 	case v == guard.Allow:
 		ev.Action = ActionAccept

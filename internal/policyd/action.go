@@ -1,6 +1,7 @@
 package policyd
 
 import (
+	"fmt"
 	"mime"
 	"strconv"
 	"strings"
@@ -37,13 +38,48 @@ func rcptAction(v guard.Verdict, reason string) string {
 	return replyAction(guard.ReplyFor(v, smtptext.Clip(smtptext.OneLine(reason), maxReason)))
 }
 
-// eomAction is the answer at END-OF-MESSAGE for a message's enforced verdict.
-func eomAction(v guard.Verdict, reason string) string {
+// eomAction is the answer at END-OF-MESSAGE for a message's enforced verdict: with a
+// filter (the quarantine intake), a held message is accepted and sent to it with
+// "FILTER transport:destination"; without one it is refused.
+func eomAction(v guard.Verdict, reason, filter string) string {
 	switch v {
 	case guard.Allow, guard.Warn:
 		return "DUNNO"
+	case guard.Hold:
+		if filter != "" {
+			return "FILTER " + filter
+		}
 	}
 	return replyAction(guard.ReplyFor(v, smtptext.Clip(smtptext.OneLine(reason), maxReason)))
+}
+
+// ValidFilter checks the syntax of a FILTER next hop as access(5) takes it,
+// "transport:destination" (e.g. "smtp:[127.0.0.1]:10026"): a master.cf service name
+// (letters, digits, '-', '_', '.'), a colon and a destination, with no white space or
+// control characters anywhere.
+func ValidFilter(s string) error {
+	transport, dest, ok := strings.Cut(s, ":")
+	switch {
+	case !ok:
+		return fmt.Errorf("policyd: filter %q: want transport:destination", s)
+	case transport == "":
+		return fmt.Errorf("policyd: filter %q: no transport", s)
+	case dest == "":
+		return fmt.Errorf("policyd: filter %q: no destination", s)
+	case len(s) > 256:
+		return fmt.Errorf("policyd: filter %q...: too long", s[:32])
+	}
+	for _, c := range transport {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("policyd: filter %q: transport %q is not a master.cf service name", s, transport)
+		}
+	}
+	for _, c := range dest {
+		if c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("policyd: filter %q: destination has white space, control or non-ASCII characters", s)
+		}
+	}
+	return nil
 }
 
 // replyAction renders a reply as an access(5) action: "550 5.7.1 text". SMTP replies are

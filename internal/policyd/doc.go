@@ -16,6 +16,12 @@
 //	smtpd_end_of_data_restrictions =
 //	    check_policy_service { inet:127.0.0.1:PORT, timeout=5s, default_action=DEFER_IF_PERMIT }
 //
+// A message to hold is refused at END-OF-MESSAGE (550 5.7.1), unless Server.Filter names
+// rcptguard's quarantine intake: then it is answered "FILTER transport:destination", and
+// Postfix accepts and queues it and hands it to the intake (a relay.Server with Intake),
+// which stores it in the quarantine. The intake hands mail it does not hold to a
+// re-injection smtpd without content_filter, milters or this policy check.
+//
 // The check must come before any permit (permit_mynetworks, permit_sasl_authenticated) in
 // smtpd_recipient_restrictions, and both lists should name the service with the same text.
 // A message whose accepted recipients were not all seen at RCPT is deferred at

@@ -137,7 +137,7 @@ func (s *Server) eom(c *conn, req Request) string {
 		Adapter: "policy", Sender: req.Sender(), AuthUser: req.SASLUsername(),
 		ClientAddr: req.ClientAddress(), QueueID: req.QueueID(), Recipients: rcpts,
 	})
-	action := eomAction(md.Enforced(), md.Reason())
+	action := eomAction(md.Enforced(), md.Reason(), s.Filter)
 	dur := time.Since(start)
 	if lvl := levelFor(md.Verdict); c.log.Enabled(context.Background(), lvl) {
 		var flagged, intended []string
@@ -151,7 +151,7 @@ func (s *Server) eom(c *conn, req Request) string {
 			slog.String("verdict", md.Verdict.String()), slog.Bool("monitor", md.Monitor),
 			slog.Any("intended", intended), slog.String("action", action)}
 		if md.Monitor {
-			attrs = append(attrs, slog.String("would_action", eomAction(md.Verdict, md.Reason())))
+			attrs = append(attrs, slog.String("would_action", eomAction(md.Verdict, md.Reason(), s.Filter)))
 		}
 		c.log.LogAttrs(context.Background(), lvl, "policy decision", attrs...)
 	}

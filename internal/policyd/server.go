@@ -54,6 +54,13 @@ type Server struct {
 	MaxTransactions int
 	MaxRecipients   int
 
+	// Filter, when set, is the "transport:destination" of rcptguard's quarantine intake
+	// (a relay.Server with Intake), e.g. "smtp:[127.0.0.1]:10026": a message to hold is
+	// then accepted at END-OF-MESSAGE with "FILTER " + Filter, and Postfix hands it to the
+	// intake after queueing it, instead of refusing it. It must pass ValidFilter. Empty:
+	// a message to hold is refused (550 5.7.1).
+	Filter string
+
 	// Observe, when set, is called after every decision, for metrics. It must be quick
 	// and safe for concurrent use.
 	Observe func(Event)
@@ -107,6 +114,11 @@ func orDefault[T int | time.Duration](v, def T) T {
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
 	defer l.Close()
+	if s.Filter != "" {
+		if err := ValidFilter(s.Filter); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

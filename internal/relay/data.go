@@ -27,8 +27,9 @@ var (
 		Message: "Message data incomplete"}
 )
 
-// Data relays the message, or refuses it when a recipient is held. It answers 250 only
-// after the upstream accepted the message.
+// Data relays the message, or holds it (with a Holder) or refuses it (without) when a
+// recipient is held. It answers 250 only after the upstream accepted the message or the
+// Holder stored it.
 func (ss *session) Data(r io.Reader) error {
 	if _, bdat := r.(*io.PipeReader); bdat {
 		return ss.dataBDAT(r)
@@ -68,8 +69,10 @@ func (ss *session) data(in *input, t *txn) error {
 	var reply *smtp.SMTPError
 	var outcome Outcome
 	switch {
+	case t.held && ss.srv.Holder != nil:
+		reply, outcome = ss.hold(in, t)
 	case t.held:
-		reply, outcome = ss.refuseHeld(in, t), OutcomeHeld
+		reply, outcome = ss.refuseHeld(in, t), OutcomeHoldRefused
 	default:
 		reply = ss.forward(in, t)
 		outcome = OutcomeRelayed
@@ -78,7 +81,7 @@ func (ss *session) data(in *input, t *txn) error {
 	switch {
 	case reply.Code/100 == 4:
 		outcome = OutcomeTempFail
-	case reply.Code/100 == 5 && outcome != OutcomeHeld:
+	case reply.Code/100 == 5 && outcome != OutcomeHoldRefused:
 		outcome = OutcomeFailed
 	}
 	ss.endTxn(outcome, reply)
@@ -123,6 +126,12 @@ func (ss *session) forward(in *input, t *txn) *smtp.SMTPError {
 		ss.dropUpstream() // no final dot: the upstream discards what it got
 		return ss.clientFailure(rerr)
 	}
+	return ss.finishUpstream(w, t)
+}
+
+// finishUpstream ends the message to the upstream with the final dot and answers the
+// client with the upstream's answer.
+func (ss *session) finishUpstream(w *smtp.DataCommand, t *txn) *smtp.SMTPError {
 	resp, err := w.CloseWithResponse()
 	if err != nil {
 		return ss.upstreamFailure(err)

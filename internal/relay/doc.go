@@ -24,12 +24,24 @@
 // # Verdicts
 //
 // Reject and Invalid refuse the recipient at RCPT (550 5.7.1, 553 5.1.3) with the guard's
-// reason. Hold accepts the recipient at RCPT and refuses the whole message at the end of
-// DATA with 550 5.7.1, the reasons and "Please check the recipients and send again.",
-// because a recipient refused at RCPT would not stop the others (until the quarantine
-// exists, refusing is how the relay holds). Warn delivers and adds X-Rcptguard-Verdict and
-// X-Rcptguard-Reason headers; the client's own X-Rcptguard-* headers are always removed, so
-// no sender can forge them. In monitor mode the relay decides and logs, and delivers.
+// reason. Hold accepts the recipient at RCPT and decides for the whole message at the end
+// of DATA, because a recipient refused at RCPT would not stop the others. With a Holder
+// (rcptguard's quarantine) the relay reads the whole message, hands it to the Holder
+// exactly as it would have forwarded it (behind this hop's Received header, the client's
+// X-Rcptguard-* fields removed) and answers 250 "held as ID" once it is stored; the
+// upstream gets no DATA. Without a Holder it refuses the message with 550 5.7.1, the
+// reasons and "Please check the recipients and send again.". Warn delivers and adds
+// X-Rcptguard-Verdict and X-Rcptguard-Reason headers; the client's own X-Rcptguard-*
+// headers are always removed, so no sender can forge them. In monitor mode the relay
+// decides and logs, and delivers.
+//
+// # Intake
+//
+// With Intake set the relay is the quarantine intake behind Postfix: the policy service
+// answers a message to hold with FILTER, Postfix queues it and hands it to the intake,
+// which holds it (any recipient whose verdict is not Allow or Warn) or hands it back to
+// Postfix's re-injection smtpd (Upstream). Postfix has accepted the mail already, so the
+// intake never refuses a recipient or a message for a verdict: a 5xx there would bounce.
 //
 // # Line ends
 //

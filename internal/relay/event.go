@@ -18,12 +18,15 @@ type Outcome string
 
 // The outcomes of a transaction.
 const (
-	OutcomeRelayed   Outcome = "relayed"   // the upstream accepted the message
-	OutcomeHeld      Outcome = "held"      // refused at the end of DATA: a recipient is held
-	OutcomeRefused   Outcome = "refused"   // every recipient was refused at RCPT
-	OutcomeTempFail  Outcome = "tempfail"  // 4xx at the end of DATA: the client keeps the mail
-	OutcomeFailed    Outcome = "failed"    // 5xx at the end of DATA
-	OutcomeAbandoned Outcome = "abandoned" // the client ended it before the end of DATA
+	OutcomeRelayed Outcome = "relayed" // the upstream accepted the message
+	OutcomeHeld    Outcome = "held"    // stored in the quarantine by the Holder (Event.HeldID), answered 250
+	// OutcomeHoldRefused: a recipient is held and there is no Holder: the message was
+	// refused at the end of DATA (550 5.7.1).
+	OutcomeHoldRefused Outcome = "hold-refused"
+	OutcomeRefused     Outcome = "refused"   // every recipient was refused at RCPT
+	OutcomeTempFail    Outcome = "tempfail"  // 4xx at the end of DATA: the client keeps the mail
+	OutcomeFailed      Outcome = "failed"    // 5xx at the end of DATA
+	OutcomeAbandoned   Outcome = "abandoned" // the client ended it before the end of DATA
 )
 
 // Event is one transaction that reached a decision: the guard's verdict on each
@@ -42,6 +45,7 @@ type Event struct {
 	Code       int    // the final reply: end of DATA, or the last RCPT
 	Enhanced   string // its enhanced status code
 	Bytes      int64  // message bytes read from the client
+	HeldID     string // the quarantine's ID of the message, when Outcome is OutcomeHeld
 }
 
 // RecipientEvent is one RCPT TO.
@@ -60,8 +64,9 @@ type txn struct {
 	id        string
 	from      string
 	rcpts     []*rcptRecord
-	held      bool // a recipient is held: the message is refused at the end of DATA
-	forwarded int  // recipients the upstream accepted
+	held      bool // a recipient is held: the message is held or refused at the end of DATA
+	heldID    string
+	forwarded int // recipients the upstream accepted
 	bytes     int64
 }
 
@@ -85,7 +90,7 @@ func (ss *session) endTxn(o Outcome, reply *smtp.SMTPError) {
 	}
 	ev := Event{
 		Time: time.Now(), ID: t.id, Client: ss.cc.addr, AuthUser: ss.authUser, Helo: ss.helo,
-		Sender: t.from, Outcome: o, Bytes: t.bytes,
+		Sender: t.from, Outcome: o, Bytes: t.bytes, HeldID: t.heldID,
 	}
 	accepted := 0
 	for _, r := range t.rcpts {
@@ -147,6 +152,9 @@ func (s *Server) emit(ev Event) {
 	}
 	if ev.AuthUser != "" {
 		attrs = append(attrs, slog.String("auth_user", ev.AuthUser))
+	}
+	if ev.HeldID != "" {
+		attrs = append(attrs, slog.String("held_id", ev.HeldID))
 	}
 	s.logger().LogAttrs(context.Background(), slog.LevelInfo, "relay decision", attrs...)
 	if s.Observe != nil {

@@ -96,7 +96,7 @@ func TestHeldRecipientRefusesWholeMessageAtEndOfData(t *testing.T) {
 	if msgs := r.sink.Messages(); len(msgs) != 0 {
 		t.Errorf("sink got %d messages", len(msgs))
 	}
-	if evs := r.events.all(); len(evs) != 1 || evs[0].Outcome != OutcomeHeld || evs[0].Verdict != guard.Hold {
+	if evs := r.events.all(); len(evs) != 1 || evs[0].Outcome != OutcomeHoldRefused || evs[0].Verdict != guard.Hold || evs[0].HeldID != "" {
 		t.Errorf("events = %+v", evs)
 	}
 }

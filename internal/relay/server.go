@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -86,6 +87,26 @@ type Server struct {
 	// TLSConfig enables STARTTLS for clients.
 	TLSConfig *tls.Config
 
+	// Holder, if set, holds messages in rcptguard's quarantine: a message with a held
+	// recipient is read in full (at most MaxMessageBytes), handed to Holder.Hold behind
+	// the trace header this hop would add when forwarding it, and answered 250 only after
+	// Hold returned; it never reaches the upstream. When Hold returns
+	// quarantine.ErrConfirmed the message is forwarded as if allowed; any other error is
+	// answered 451 4.3.0 and the client keeps the mail. With a Holder, held recipients
+	// are also given to the upstream at RCPT, so the upstream's refusals reach the client
+	// there. Nil: a message with a held recipient is refused at the end of DATA.
+	Holder quarantine.Holder
+
+	// Intake makes the server the quarantine intake behind Postfix (the policy service's
+	// FILTER, a content_filter): it receives mail that Postfix has already accepted, so
+	// it never refuses a recipient or a message for a verdict. Every recipient is
+	// accepted at RCPT whatever its verdict (unless the upstream refuses it), a message
+	// with a recipient whose enforced verdict is not Allow or Warn is held, and the others
+	// are forwarded to Upstream (Postfix's re-injection smtpd). Temporary failures stay
+	// 4xx, so Postfix tries again. Intake needs a Holder; AllowedNetworks still decides
+	// who may send, and no AUTH is needed.
+	Intake bool
+
 	// Observe, if set, is called once per transaction that reached a decision, with what
 	// was logged. It must not block.
 	Observe func(Event)
@@ -113,6 +134,9 @@ func (s *Server) init() error {
 func (s *Server) setup() error {
 	if s.Guard == nil {
 		return errors.New("relay: Guard is not set")
+	}
+	if s.Intake && s.Holder == nil {
+		return errors.New("relay: Intake needs a Holder")
 	}
 	if _, _, err := net.SplitHostPort(s.Upstream); err != nil {
 		return fmt.Errorf("relay: Upstream %q: %w", s.Upstream, err)

@@ -117,24 +117,44 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	r := &rcptRecord{d: g.Check(to), code: 250}
 	t.rcpts = append(t.rcpts, r)
-	switch v := r.d.Enforced(); v {
-	case guard.Reject, guard.Invalid:
+	s := ss.srv
+	v := r.d.Enforced()
+	hold := s.holds(v)
+	if !s.Intake && (v == guard.Reject || v == guard.Invalid) {
 		rep := guard.ReplyFor(v, asciiText(r.d.Reason))
 		r.code = rep.Code
 		return smtpReply(rep)
-	case guard.Hold:
-		t.held = true
-		return nil
 	}
-	if t.held {
-		return nil // the message is refused at the end of DATA: no need to ask upstream
+	if s.Holder == nil {
+		if hold {
+			t.held = true
+			return nil
+		}
+		if t.held {
+			return nil // the message is refused at the end of DATA: no need to ask upstream
+		}
 	}
+	// With a Holder every recipient goes to the upstream, held ones too: the upstream's
+	// refusal is the client's answer at RCPT, and a message held with quarantine.
+	// ErrConfirmed can be forwarded on the transaction already open.
 	if err := ss.upstreamRcpt(to); err != nil {
 		r.code, r.upstream = err.Code, true
 		return err
 	}
 	t.forwarded++
+	if hold {
+		t.held = true
+	}
 	return nil
+}
+
+// holds reports whether a recipient with the enforced verdict v makes the message held:
+// Hold; for an intake, anything but Allow and Warn (it refuses no recipient).
+func (s *Server) holds(v guard.Verdict) bool {
+	if s.Intake {
+		return v != guard.Allow && v != guard.Warn
+	}
+	return v == guard.Hold
 }
 
 func (ss *session) Reset() {

@@ -1,0 +1,81 @@
+package milter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+)
+
+// Adapter is the name the adapter gives itself in held messages (quarantine.Message).
+const Adapter = "milter"
+
+// collect reports whether msg's content is to be kept for s.Holder: only when there is a
+// Holder and the message's enforced verdict is Hold. It decides once, at the message's
+// first header, body or end of message event, when every recipient is known.
+func (msg *message) collect(s *Server) bool {
+	if !msg.decided {
+		msg.decided = true
+		if s.Holder != nil && msg.g.Combine(msg.decisions).Enforced() == guard.Hold {
+			msg.content = &content{max: s.maxMessageBytes()}
+		}
+	}
+	return msg.content != nil
+}
+
+// BodyChunk keeps the chunk when the message is to be held. Otherwise, or once the
+// message is too large to hold, it asks the MTA to skip the rest of the body, when the
+// MTA can.
+func (c *session) BodyChunk(chunk []byte, _ gomilter.Modifier) (*gomilter.Response, error) {
+	msg := c.msg
+	if msg != nil && msg.collect(c.s) && !msg.content.over {
+		msg.content.body(chunk)
+		if !msg.content.over {
+			return gomilter.RespContinue, nil
+		}
+	}
+	if c.proto&gomilter.OptSkip != 0 {
+		return gomilter.RespSkip, nil
+	}
+	return gomilter.RespContinue, nil
+}
+
+// hold hands msg to the server's Holder at end of message and returns the answer to the
+// MTA: discard once the quarantine has it, a temporary error when it could not take it.
+// held is false when the Holder answered quarantine.ErrConfirmed: the message is then to
+// be delivered as allowed.
+func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, start time.Time) (resp *gomilter.Response, held bool) {
+	if !msg.collect(c.s) {
+		return c.tempFail(*ev, errors.New("hold: no content collected"), start), true
+	}
+	raw, err := msg.content.raw()
+	if err != nil {
+		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true
+	}
+	qm := quarantine.Message{
+		Adapter:    Adapter,
+		Sender:     msg.sender,
+		AuthUser:   msg.authUser,
+		ClientAddr: c.clientAddr,
+		QueueID:    ev.QueueID,
+		Recipients: quarantine.RecipientsFrom(md.Recipients),
+		Subject:    msg.content.subjectText(),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.s.HoldTimeout, DefaultHoldTimeout))
+	defer cancel()
+	id, err := c.s.Holder.Hold(ctx, qm, raw)
+	switch {
+	case errors.Is(err, quarantine.ErrConfirmed):
+		return nil, false
+	case err != nil:
+		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true
+	}
+	ev.Action, ev.HeldID, ev.Duration = ActionHold, id, time.Since(start)
+	c.s.record(*ev)
+	return gomilter.RespDiscard, true
+}

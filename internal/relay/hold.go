@@ -1,0 +1,134 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+)
+
+// HoldTimeout bounds one call of Holder.Hold.
+const HoldTimeout = 30 * time.Second
+
+// replyHoldFailed: the Holder could not store the message; the client keeps it.
+var replyHoldFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+	Message: "Temporary failure: the message cannot be held now, please try again later"}
+
+// hold reads the whole message and hands it to the Holder behind this hop's trace
+// header, exactly as forward would have sent it. It answers 250 only after the Holder
+// stored it; the upstream transaction opened at MAIL and RCPT gets no DATA and is reset
+// before the next MAIL. When the Holder answers quarantine.ErrConfirmed, the message is
+// forwarded as if allowed.
+func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
+	if ss.up != nil {
+		ss.up.dirty = true // MAIL and RCPT were sent: RSET before the next MAIL
+	}
+	limit := ss.srv.srv.MaxMessageBytes
+	var buf bytes.Buffer
+	sw := &sideWriter{w: &buf}
+	io.WriteString(sw, ss.traceHeaders(t, time.Now()))
+	trace := buf.Len()
+	if err := copyMessage(sw, io.LimitReader(in, limit+1)); err != nil {
+		return ss.clientFailure(err), OutcomeHeld
+	}
+	if in.n > limit {
+		// go-smtp counts the same bytes and fails first; this is a second fence.
+		return ss.drainThen(in, smtp.ErrDataTooLarge), OutcomeHeld
+	}
+	raw := buf.Bytes()
+
+	var ds []guard.Decision
+	for _, r := range t.rcpts {
+		if r.code/100 == 2 {
+			ds = append(ds, r.d)
+		}
+	}
+	m := quarantine.Message{
+		Adapter:    "relay",
+		Sender:     t.from,
+		AuthUser:   ss.authUser,
+		QueueID:    t.id,
+		Recipients: quarantine.RecipientsFrom(ds),
+		Subject:    subjectOf(raw[trace:]),
+	}
+	if ss.cc.addr.IsValid() {
+		m.ClientAddr = ss.cc.addr.String()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), HoldTimeout)
+	id, err := ss.srv.Holder.Hold(ctx, m, bytes.NewReader(raw))
+	cancel()
+	switch {
+	case err == nil:
+		t.heldID = id
+		return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
+			Message: "Ok, held as " + asciiText(id) + ": please check the recipients; a notice was sent"}, OutcomeHeld
+	case errors.Is(err, quarantine.ErrConfirmed):
+		return ss.forwardRaw(raw, t), OutcomeRelayed
+	}
+	ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "adapter", "relay", "id", t.id, "err", err)
+	return replyHoldFailed, OutcomeTempFail
+}
+
+// forwardRaw sends a message read in full, trace header included, to the upstream on the
+// transaction opened at MAIL and RCPT.
+func (ss *session) forwardRaw(raw []byte, t *txn) *smtp.SMTPError {
+	if ss.up == nil {
+		return replyUpstreamDown
+	}
+	w, err := ss.up.c.Data()
+	if err != nil {
+		return ss.upstreamFailure(err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		ss.dropUpstream() // no final dot: the upstream discards what it got
+		return upstreamError(err)
+	}
+	return ss.finishUpstream(w, t)
+}
+
+// subjectOf returns the message's Subject, unfolded and with its RFC 2047 encoded words
+// decoded (as they are when they cannot be decoded), or "".
+func subjectOf(msg []byte) string {
+	br := bufio.NewReader(io.LimitReader(bytes.NewReader(msg), maxHeaderScan))
+	var subject []string
+	in := false
+	for {
+		line, err := br.ReadString('\n')
+		trimmed := strings.TrimRight(line, "\r\n")
+		if trimmed == "" {
+			break // end of header, or of the message
+		}
+		switch {
+		case trimmed[0] == ' ' || trimmed[0] == '\t':
+			if in {
+				subject = append(subject, trimmed)
+			}
+		case subject == nil && hasPrefixFold([]byte(trimmed), "subject:"):
+			in = true
+			subject = append(subject, trimmed[len("subject:"):])
+		default:
+			in = false
+		}
+		if err != nil {
+			break
+		}
+	}
+	if subject == nil {
+		return ""
+	}
+	s := strings.TrimSpace(strings.Join(subject, ""))
+	dec := mime.WordDecoder{}
+	if d, err := dec.DecodeHeader(s); err == nil {
+		s = d
+	}
+	return s
+}
