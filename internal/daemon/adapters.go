@@ -22,8 +22,9 @@ type namedServer struct {
 // asking the daemon's guard and counting its decisions in the daemon's metrics.
 func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 	m := &milter.Server{
-		Guard:  &d.Guard,
-		Logger: d.Logger.With("adapter", "milter"),
+		Guard:           &d.Guard,
+		MaxMessageBytes: cfg.Quarantine.MaxMessageBytes,
+		Logger:          d.Logger.With("adapter", "milter"),
 		Observe: func(ev milter.Event) {
 			for _, dec := range ev.Decisions {
 				d.Metrics.Observe("milter", dec, ev.Duration/time.Duration(max(1, len(ev.Decisions))))
@@ -35,6 +36,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 	}
 	p := &policyd.Server{
 		Guard:  &d.Guard,
+		Filter: PolicyFilter(cfg),
 		Logger: d.Logger.With("adapter", "policy"),
 		Observe: func(ev policyd.Event) {
 			if ev.Stage == "rcpt" {
@@ -45,6 +47,12 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 			}
 		},
 	}
+	if d.held != nil {
+		m.Holder = d.held
+	} else {
+		p.Filter = "" // nothing would take the message
+	}
+	d.policy = p
 	out := []namedServer{{"policy", cfg.Listen.Policy, p}, {"milter", cfg.Listen.Milter, m}}
 	if cfg.Relay.Upstream != "" {
 		r, err := d.relay(cfg)
@@ -83,6 +91,9 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 	}
 	if r.Hostname == "" {
 		r.Hostname, _ = os.Hostname()
+	}
+	if d.held != nil {
+		r.Holder = d.held
 	}
 	if rc.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(rc.TLSCert, rc.TLSKey)

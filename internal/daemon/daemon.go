@@ -20,10 +20,14 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/history"
 	"github.com/rcptguard/rcptguard/internal/httpapi"
 	"github.com/rcptguard/rcptguard/internal/metrics"
+	"github.com/rcptguard/rcptguard/internal/policyd"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/setup"
+	"github.com/rcptguard/rcptguard/internal/token"
 )
 
 // Server is what every listener is: shaped like net/http.Server.
@@ -50,6 +54,13 @@ type Daemon struct {
 	errc      chan error
 	history   history.Store // nil when there is no data folder
 	learn     *learning
+
+	// The quarantine, when there is a data folder.
+	quarantine *quarantine.SQLite
+	held       *held.Service
+	signer     *token.Signer
+	webKey     []byte
+	policy     *policyd.Server
 }
 
 type listener struct {
@@ -159,6 +170,17 @@ func (d *Daemon) Start() error {
 	if d.history != nil {
 		d.learn = d.startLearning(d.history)
 	}
+	if cfg.DataDir != "" {
+		if err := d.openQuarantine(cfg); err != nil {
+			d.closeHistory()
+			return fmt.Errorf("quarantine: %w", err)
+		}
+		if err := d.held.Start(); err != nil {
+			d.closeQuarantine(context.Background())
+			d.closeHistory()
+			return fmt.Errorf("quarantine: %w", err)
+		}
+	}
 	d.errc = make(chan error, 8)
 	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger}
 	servers := []namedServer{
@@ -166,10 +188,12 @@ func (d *Daemon) Start() error {
 	}
 	adapters, err := d.adapters(cfg)
 	if err != nil {
+		d.closeQuarantine(context.Background())
 		d.closeHistory()
 		return err
 	}
 	servers = append(servers, adapters...)
+	servers = append(servers, d.quarantineServers(cfg)...)
 	for _, s := range servers {
 		if s.addr == "" || s.srv == nil {
 			continue
@@ -177,11 +201,15 @@ func (d *Daemon) Start() error {
 		l, err := net.Listen("tcp", s.addr)
 		if err != nil {
 			d.closeAll()
+			d.closeQuarantine(context.Background())
 			d.closeHistory()
 			return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
 		}
 		l = countingListener{Listener: l, open: d.Metrics.Connections.WithLabelValues(s.name)}
 		d.listeners = append(d.listeners, listener{s.name, l, s.srv})
+	}
+	if a := d.Addr("intake"); a != "" && d.policy != nil && d.policy.Filter != "" {
+		d.policy.Filter = filterFor(a) // the port the intake really got (it may be configured as 0)
 	}
 	for _, ln := range d.listeners {
 		d.Logger.Info("listening", "listener", ln.name, "addr", ln.l.Addr().String())
@@ -220,7 +248,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	errs = append(errs, d.closeHistory())
+	errs = append(errs, d.closeQuarantine(ctx), d.closeHistory())
 	d.Logger.Info("stopped")
 	return errors.Join(errs...)
 }

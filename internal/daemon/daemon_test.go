@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 	"io"
 	"net"
@@ -17,7 +18,7 @@ import (
 
 func writeConfig(t *testing.T, path, protect string) {
 	t.Helper()
-	cfg := "protect: [" + protect + "]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n"
+	cfg := "protect: [" + protect + "]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestStartFailsOnABadConfigOrABusyPort(t *testing.T) {
 	}
 	defer first.Shutdown(context.Background())
 	busy := filepath.Join(t.TempDir(), "busy.yaml")
-	cfg := "data_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: " + first.Addr("http") + "\n"
+	cfg := "data_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: " + first.Addr("http") + "\n  web: off\n  intake: off\n"
 	if err := os.WriteFile(busy, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestStartFailsOnABadConfigOrABusyPort(t *testing.T) {
 }
 
 func TestServeRunsThePolicyServiceAndTheMilter(t *testing.T) {
-	cfg := "protect: [army.mil, .mil]\npolicy:\n  protected: reject\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
+	cfg := "protect: [army.mil, .mil]\npolicy:\n  protected: reject\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n"
 	d, path := startDaemon(t, cfg)
 	if d.Addr("milter") == "" {
 		t.Fatal("no milter listener")
@@ -157,16 +158,20 @@ func getBody(t *testing.T, url string) string {
 
 func TestServeRunsTheRelayWhenAnUpstreamIsConfigured(t *testing.T) {
 	sink := testenv.StartSink(t)
-	cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n  hostname: relay.test\n"
+	cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n  hostname: relay.test\n"
 	d, _ := startDaemon(t, cfg)
 	msg := []byte("From: a@contoso.com\r\nTo: b@army.mil\r\nSubject: x\r\n\r\nhi\r\n")
 	res, err := testenv.SMTPSend(d.Addr("relay"), "a@contoso.com", []string{"b@army.mil", "c@army.ml"}, msg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// army.ml is held: the whole message is refused at the end of the data.
-	if res.Delivered() || !strings.Contains(res.Data.Text, "Did you mean army.mil?") {
+	// army.ml is held: the whole message is stored in the quarantine, not relayed.
+	if !res.Delivered() || !strings.Contains(res.Data.Text, "held as") {
 		t.Fatalf("%+v", res)
+	}
+	if l, err := d.quarantine.List(context.Background(), quarantine.Filter{State: quarantine.Held}); err != nil || len(l) != 1 ||
+		len(l[0].Recipients) != 2 || l[0].Recipients[1].Address != "c@army.ml" {
+		t.Fatalf("quarantine: %+v %v", l, err)
 	}
 	res, err = testenv.SMTPSend(d.Addr("relay"), "a@contoso.com", []string{"b@army.mil"}, msg)
 	if err != nil || !res.Delivered() {
@@ -193,7 +198,7 @@ func TestServeLearnsWhomTheOrganisationWritesTo(t *testing.T) {
 	sink := testenv.StartSink(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rcptguard.yaml")
-	cfg := "data_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n"
+	cfg := "data_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n  relay: 127.0.0.1:0\nrelay:\n  upstream: " + sink.Addr() + "\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

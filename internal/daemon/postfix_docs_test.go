@@ -53,7 +53,7 @@ func TestPostfixDocsSettingsWork(t *testing.T) {
 	testenv.RequirePostfix(t)
 	for i, block := range mainCFBlocks(t) {
 		t.Run(fmt.Sprint("block", i+1), func(t *testing.T) {
-			cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
+			cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n"
 			d, _ := startDaemon(t, cfg)
 			var lines []string
 			for _, l := range block {

@@ -1,0 +1,155 @@
+package daemon
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/held"
+	"github.com/rcptguard/rcptguard/internal/notice"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/relay"
+	"github.com/rcptguard/rcptguard/internal/token"
+	"github.com/rcptguard/rcptguard/internal/web"
+)
+
+// QuarantineFile is the quarantine database's name in the data folder.
+const QuarantineFile = "quarantine.db"
+
+// openQuarantine opens the quarantine in the data folder and builds the held-message
+// workflow from cfg; it does not start it.
+func (d *Daemon) openQuarantine(cfg config.Config) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	store, err := quarantine.OpenSQLite(filepath.Join(cfg.DataDir, QuarantineFile),
+		quarantine.WithMaxSize(cfg.Quarantine.MaxMessageBytes))
+	if err != nil {
+		return err
+	}
+	keyFile := cfg.Notice.KeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, "token.key")
+	}
+	key, err := token.LoadOrCreateKey(keyFile)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("link signing key: %w", err)
+	}
+	signer, err := token.NewSigner(key)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	hostname := cfg.Notice.Hostname
+	if hostname == "" {
+		hostname, _ = os.Hostname()
+	}
+	var own, ask []string
+	for _, e := range cfg.OwnDomains {
+		own = append(own, e.Name)
+	}
+	for _, e := range cfg.Quarantine.AlwaysAsk {
+		ask = append(ask, e.Name)
+	}
+	svc := &held.Service{
+		Store: store, From: cfg.Notice.From, BaseURL: cfg.WebBaseURL(), Signer: signer, Org: cfg.Notice.Org,
+		OwnDomains: own, Reinject: cfg.ReinjectAddr(), Hostname: hostname,
+		ExpireAfter: cfg.Quarantine.ExpireAfter, OnExpiry: held.ExpiryAction(cfg.Quarantine.OnExpiry),
+		PurgeAfter: cfg.Quarantine.PurgeAfter, AlwaysAsk: ask, Logger: d.Logger.With("part", "quarantine"),
+		Learn: func(sender string, rcpts []string) {
+			for _, r := range rcpts {
+				d.learn.observe(sender, r)
+			}
+		},
+	}
+	if s := cfg.NoticeSmarthost(); s != "" {
+		svc.Notifier = &notice.Sender{Addr: s, Hostname: hostname}
+	}
+	d.quarantine, d.held, d.signer, d.webKey = store, svc, signer, macKey(key, "rcptguard admin session v1")
+	d.Logger.Info("quarantine", "path", store.Path(), "reinject", svc.Reinject, "notices", cfg.NoticeSmarthost(),
+		"validation_url", svc.BaseURL)
+	return nil
+}
+
+// macKey derives a key for one purpose from the signing key.
+func macKey(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+// quarantineServers are the web pages (validation and administrators) and the intake
+// the policy service's FILTER hands held messages to.
+func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
+	if d.held == nil {
+		return nil
+	}
+	v := &web.Validation{Store: d.quarantine, Signer: d.signer, Decider: d.held, Logger: d.Logger.With("part", "web")}
+	a := &web.Admin{Store: d.quarantine, Stats: d.quarantine, Decider: d.held, Users: cfg.Admin.Users, Key: d.webKey,
+		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin")}
+	mux := http.NewServeMux()
+	mux.Handle("/v/", v.Handler())
+	mux.Handle("/admin/", a.Handler())
+	mux.Handle("/{$}", http.RedirectHandler("/admin/", http.StatusSeeOther))
+	out := []namedServer{{"web", cfg.Listen.Web, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}}}
+	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() == "" {
+		d.Logger.Warn("no quarantine intake: it needs quarantine.reinject (or relay.upstream) to hand back what it does not hold; "+
+			"the policy service refuses held messages instead of filtering them")
+	}
+	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
+		in := &relay.Server{
+			Guard: &d.Guard, Intake: true, Holder: d.held, Upstream: cfg.ReinjectAddr(),
+			Hostname: d.held.Hostname, Logger: d.Logger.With("adapter", "intake"),
+			MaxMessageBytes: cfg.Quarantine.MaxMessageBytes, MaxRecipients: 1000,
+			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+			Observe: func(ev relay.Event) {
+				for _, re := range ev.Recipients {
+					d.Metrics.Count("intake", re.Verdict, "", re.Monitor, 0)
+				}
+			},
+		}
+		out = append(out, namedServer{"intake", cfg.Listen.Intake, in})
+	}
+	return out
+}
+
+// PolicyFilter is the FILTER action the policy service answers for a held message: the
+// intake listener as an smtp destination, or "" when there is no intake.
+func PolicyFilter(cfg config.Config) string {
+	if cfg.Listen.Intake == "" || cfg.ReinjectAddr() == "" {
+		return ""
+	}
+	return filterFor(cfg.Listen.Intake)
+}
+
+func filterFor(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	return "smtp:[" + host + "]:" + port
+}
+
+// closeQuarantine stops the background work (a re-injection under way finishes) and
+// closes the store.
+func (d *Daemon) closeQuarantine(ctx context.Context) error {
+	if d.held == nil {
+		return nil
+	}
+	err := d.held.Stop(ctx)
+	if cerr := d.quarantine.Close(); err == nil {
+		err = cerr
+	}
+	d.held, d.quarantine = nil, nil
+	return err
+}
