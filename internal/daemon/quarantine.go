@@ -103,7 +103,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	out := []namedServer{{"web", cfg.Listen.Web, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}}}
 	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() == "" {
-		d.Logger.Warn("no quarantine intake: it needs quarantine.reinject (or relay.upstream) to hand back what it does not hold; "+
+		d.Logger.Warn("no quarantine intake: it needs quarantine.reinject (or relay.upstream) to hand back what it does not hold; " +
 			"the policy service refuses held messages instead of filtering them")
 	}
 	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
