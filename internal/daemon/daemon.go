@@ -175,11 +175,6 @@ func (d *Daemon) Start() error {
 			d.closeHistory()
 			return fmt.Errorf("quarantine: %w", err)
 		}
-		if err := d.held.Start(); err != nil {
-			d.closeQuarantine(context.Background())
-			d.closeHistory()
-			return fmt.Errorf("quarantine: %w", err)
-		}
 	}
 	d.errc = make(chan error, 8)
 	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger}
@@ -210,6 +205,17 @@ func (d *Daemon) Start() error {
 	}
 	if a := d.Addr("intake"); a != "" && d.policy != nil && d.policy.Filter != "" {
 		d.policy.Filter = filterFor(a) // the port the intake really got (it may be configured as 0)
+	}
+	if d.held != nil {
+		if a := d.Addr("web"); a != "" && cfg.Notice.BaseURL == "" {
+			d.held.BaseURL = "http://" + a // the port the web pages really got
+		}
+		if err := d.held.Start(); err != nil {
+			d.closeAll()
+			d.closeQuarantine(context.Background())
+			d.closeHistory()
+			return fmt.Errorf("quarantine: %w", err)
+		}
 	}
 	for _, ln := range d.listeners {
 		d.Logger.Info("listening", "listener", ln.name, "addr", ln.l.Addr().String())

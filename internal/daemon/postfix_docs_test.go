@@ -3,19 +3,30 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/rcptguard/rcptguard/internal/held"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
-// mainCFBlocks reads the ```main.cf blocks of docs/postfix.md, with continuation lines
-// joined, so that each entry is one "name = value" setting.
-func mainCFBlocks(t *testing.T) [][]string {
+// docBlocks reads the fenced blocks of docs/postfix.md whose info string is lang, with
+// continuation lines joined to the line before when join is set.
+func docBlocks(t *testing.T, lang string, join bool) [][]string {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "docs", "postfix.md"))
 	if err != nil {
@@ -29,31 +40,41 @@ func mainCFBlocks(t *testing.T) [][]string {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case strings.HasPrefix(line, "```main.cf"):
+		case strings.HasPrefix(line, "```"+lang):
 			in, cur = true, nil
 		case in && strings.HasPrefix(line, "```"):
 			in = false
 			blocks = append(blocks, cur)
-		case in && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")) && len(cur) > 0:
+		case in && join && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")) && len(cur) > 0:
 			cur[len(cur)-1] += " " + strings.TrimSpace(line)
 		case in && strings.TrimSpace(line) != "":
 			cur = append(cur, line)
 		}
 	}
-	if len(blocks) < 2 {
-		t.Fatalf("found %d main.cf blocks in docs/postfix.md, want the policy service and the milter", len(blocks))
-	}
 	return blocks
 }
 
-// TestPostfixDocsSettingsWork starts a real Postfix with each main.cf block of
-// docs/postfix.md in front of `rcptguard serve`: mail to army.mil is delivered, mail to
-// army.ml is refused with the explanation, and nothing of it reaches the next hop.
+// TestPostfixDocsSettingsWork is the whole story, end to end, with the settings of
+// docs/postfix.md on a real Postfix, on the policy+FILTER path and on the milter path:
+// mail to army.mil is delivered; mail to army.ml is accepted and held; the sender's notice
+// arrives at the sink; a GET of every link in it (a link scanner) changes nothing; a real
+// headless Chromium opens the link, sees the summary and chooses "send to army.mil
+// instead"; the message arrives addressed to army.mil, exactly once; a second POST of the
+// same choice says "already handled" and sends nothing.
 func TestPostfixDocsSettingsWork(t *testing.T) {
 	testenv.RequirePostfix(t)
-	for i, block := range mainCFBlocks(t) {
-		t.Run(fmt.Sprint("block", i+1), func(t *testing.T) {
-			cfg := "protect: [army.mil, .mil]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n"
+	mains := docBlocks(t, "main.cf", true)
+	masters := docBlocks(t, "master.cf", false)
+	if len(mains) != 2 || len(masters) != 1 {
+		t.Fatalf("docs/postfix.md has %d main.cf and %d master.cf blocks, want 2 and 1", len(mains), len(masters))
+	}
+	for i, block := range mains {
+		name := []string{"policy", "milter"}[i]
+		t.Run(name, func(t *testing.T) {
+			reinject := strconv.Itoa(testenv.FreePort(t))
+			cfg := "protect: [army.mil, .mil]\nown_domains: [contoso.com]\ndata_dir: data\n" +
+				"listen:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n" +
+				"quarantine:\n  reinject: 127.0.0.1:" + reinject + "\nnotice:\n  from: rcptguard@contoso.com\n"
 			d, _ := startDaemon(t, cfg)
 			var lines []string
 			for _, l := range block {
@@ -61,41 +82,219 @@ func TestPostfixDocsSettingsWork(t *testing.T) {
 				l = strings.ReplaceAll(l, "127.0.0.1:10041", d.Addr("milter"))
 				lines = append(lines, l)
 			}
+			var master []string
+			for _, l := range masters[0] {
+				master = append(master, strings.ReplaceAll(l, "127.0.0.1:10027", "127.0.0.1:"+reinject))
+			}
 			sink := testenv.StartSink(t)
-			pf := testenv.StartPostfix(t, testenv.Options{RelayHost: sink.Addr(), ExtraMain: lines})
-
-			msg := []byte("From: a@contoso.com\r\nTo: alice@army.mil\r\nSubject: test\r\n\r\nhello\r\n")
-			res, err := testenv.SMTPSend(pf.SMTPAddr(), "a@contoso.com", []string{"alice@army.mil"}, msg)
-			if err != nil || !res.Delivered() {
-				t.Fatalf("army.mil: %+v %v\n%s", res, err, pf.Log())
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if _, err := sink.WaitFor(ctx, 1); err != nil {
-				t.Fatalf("army.mil not delivered: %v\n%s", err, pf.Log())
-			}
-
-			bad := []byte("From: a@contoso.com\r\nTo: alice@army.ml\r\nSubject: test\r\n\r\nsecret\r\n")
-			res, err = testenv.SMTPSend(pf.SMTPAddr(), "a@contoso.com", []string{"alice@army.ml"}, bad)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Delivered() {
-				t.Fatalf("army.ml accepted: %+v", res)
-			}
-			text := res.Data.Text
-			if r, ok := res.Rcpt("alice@army.ml"); ok && !r.OK() {
-				text = r.Text
-			}
-			if !strings.Contains(text, "Did you mean army.mil?") {
-				t.Fatalf("army.ml refused without the explanation: %+v", res)
-			}
-			if err := pf.WaitQueueEmpty(ctx); err != nil {
-				t.Fatalf("queue: %v", err)
-			}
-			if n := len(sink.Messages()); n != 1 {
-				t.Fatalf("%d messages reached the next hop, want only the one to army.mil", n)
-			}
+			pf := testenv.StartPostfix(t, testenv.Options{RelayHost: sink.Addr(), ExtraMain: lines, ExtraMaster: master})
+			story(t, d, sink, pf.SMTPAddr(), name, pf)
 		})
 	}
 }
+
+// TestRelayHoldAndRelease is the same story on the SMTP relay path, without Postfix: the
+// relay's upstream is the sink, and released mail goes there too.
+func TestRelayHoldAndRelease(t *testing.T) {
+	sink := testenv.StartSink(t)
+	cfg := "protect: [army.mil, .mil]\nown_domains: [contoso.com]\ndata_dir: data\n" +
+		"listen:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: off\n  relay: 127.0.0.1:0\n" +
+		"relay:\n  upstream: " + sink.Addr() + "\n  hostname: relay.test\nnotice:\n  from: rcptguard@contoso.com\n"
+	d, _ := startDaemon(t, cfg)
+	story(t, d, sink, d.Addr("relay"), "relay", nil)
+}
+
+func story(t *testing.T, d *Daemon, sink *testenv.Sink, smtpAddr, path string, pf *testenv.Postfix) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	logs := func() string {
+		if pf != nil {
+			return pf.Log()
+		}
+		return ""
+	}
+	good := []byte("From: a@contoso.com\r\nTo: alice@army.mil\r\nSubject: test\r\n\r\nhello\r\n")
+	res, err := testenv.SMTPSend(smtpAddr, "a@contoso.com", []string{"alice@army.mil"}, good)
+	if err != nil || !res.Delivered() {
+		t.Fatalf("army.mil: %+v %v\n%s", res, err, logs())
+	}
+	if _, err := sink.WaitFor(ctx, 1); err != nil {
+		t.Fatalf("army.mil not delivered: %v\n%s", err, logs())
+	}
+
+	subject := "Travel plans " + path
+	bad := []byte("From: Alice <a@contoso.com>\r\nTo: Bob <bob@army.ml>\r\nSubject: " + subject +
+		"\r\nMessage-ID: <" + path + "@contoso.com>\r\n\r\nThe secret itinerary.\r\n")
+	res, err = testenv.SMTPSend(smtpAddr, "a@contoso.com", []string{"bob@army.ml"}, bad)
+	if err != nil || !res.Delivered() {
+		t.Fatalf("army.ml was not accepted for holding: %+v %v\n%s", res, err, logs())
+	}
+	// The notice reaches the sender (through the re-injection service and the sink).
+	got, err := sink.WaitFor(ctx, 2)
+	if err != nil {
+		t.Fatalf("no notice: %v\n%s", err, logs())
+	}
+	note := got[1]
+	if note.From != "" || len(note.Rcpts) != 1 || note.Rcpts[0] != "a@contoso.com" {
+		t.Fatalf("second message at the sink is not the notice to the sender: %q -> %q\n%s", note.From, note.Rcpts, note.Data)
+	}
+	links := noticeLinks(t, note.Data)
+	if len(links) == 0 {
+		t.Fatalf("no link in the notice:\n%s", note.Data)
+	}
+	held1, err := d.quarantine.List(ctx, quarantine.Filter{State: quarantine.Held})
+	if err != nil || len(held1) != 1 || held1[0].Subject != subject {
+		t.Fatalf("quarantine: %+v %v", held1, err)
+	}
+	id := held1[0].ID
+
+	// A link scanner opens every link: nothing changes.
+	var page string
+	for _, l := range links {
+		resp, err := http.Get(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page = string(b)
+	}
+	if m, _ := d.quarantine.Get(ctx, id); m.State != quarantine.Held {
+		t.Fatalf("a GET changed the message to %v", m.State)
+	}
+	csrf := regexp.MustCompile(`name="choice" value="correct"[^>]*>|value="correct"`).FindString(page)
+	form := regexp.MustCompile(`(?s)<form[^>]*>.*?</form>`).FindAllString(page, -1)
+	var correctForm string
+	for _, f := range form {
+		if strings.Contains(f, `value="correct"`) {
+			correctForm = f
+		}
+	}
+	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(correctForm)
+	if csrf == "" || tok == nil {
+		t.Fatalf("no correct form with a CSRF token on the page:\n%s", page)
+	}
+
+	// The sender, in a real browser.
+	b := testenv.Browser(t)
+	dir := testenv.ScreenshotDir(t)
+	if err := chromedp.Do(b, chromedp.Navigate(links[0]), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+		t.Fatal(err)
+	}
+	summary, err := chromedp.Run(b, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot, err := chromedp.Run(b, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{subject, "bob@army.ml", "army.mil", "Send as addressed", "Send to army.mil instead", "Discard"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("validation page lacks %q:\n%s", want, summary)
+		}
+	}
+	testenv.SaveScreenshot(t, dir, "e2e-"+path+"-validation.png", shot)
+	err = chromedp.Do(b,
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Send to army.mil instead"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Sent to army.mil instead")]`)),
+	)
+	if err != nil {
+		t.Fatalf("choose: %v", err)
+	}
+	after, err := chromedp.Run(b, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.SaveScreenshot(t, dir, "e2e-"+path+"-done.png", after)
+
+	// The message arrives, corrected, once.
+	got, err = sink.WaitFor(ctx, 3)
+	if err != nil {
+		t.Fatalf("released message not delivered: %v\n%s", err, logs())
+	}
+	rel := got[2]
+	if strings.Join(rel.Rcpts, ",") != "bob@army.mil" || !strings.Contains(string(rel.Data), "The secret itinerary.") ||
+		!strings.Contains(string(rel.Data), "To: Bob <bob@army.mil>") || rel.Header(held.ReleasedHeader) == "" {
+		t.Fatalf("released message: %q\n%s", rel.Rcpts, rel.Data)
+	}
+	waitDelivery(t, ctx, d, id)
+
+	// The same choice again: already handled, nothing sent.
+	vals := url.Values{"choice": {"correct"}, "csrf": {tok[1]}}
+	resp, err := http.PostForm(links[0], vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "Already handled") {
+		t.Fatalf("second POST: %d\n%s", resp.StatusCode, body)
+	}
+	if pf != nil {
+		if err := pf.WaitQueueEmpty(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(sink.Messages()); n != 3 {
+		t.Fatalf("%d messages at the sink, want 3 (army.mil, the notice, the released one once)", n)
+	}
+	for _, m := range sink.Messages() {
+		for _, r := range m.Rcpts {
+			if strings.HasSuffix(r, "@army.ml") {
+				t.Fatalf("something reached army.ml: %s", m.Data)
+			}
+		}
+	}
+}
+
+// waitDelivery waits until the quarantine records the re-injection of id as sent.
+func waitDelivery(t *testing.T, ctx context.Context, d *Daemon, id string) {
+	t.Helper()
+	for {
+		m, err := d.quarantine.Get(ctx, id)
+		if err == nil && m.Delivery == quarantine.DeliverySent {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("delivery of %s not recorded: %+v %v", id, m, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// noticeLinks returns the validation links in a notice's parts, decoded.
+func noticeLinks(t *testing.T, raw []byte) []string {
+	t.Helper()
+	msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	seen := map[string]bool{}
+	var out []string
+	re := regexp.MustCompile(`http://[^\s"<>]+/v/[A-Za-z0-9_-]+`)
+	for {
+		p, err := mr.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p)
+		for _, l := range re.FindAllString(string(b), -1) {
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+

@@ -222,7 +222,11 @@ type choiceView struct {
 }
 
 func flagged(r quarantine.Recipient) bool {
-	return len(r.Intended) > 0 || (r.Verdict != "" && !strings.EqualFold(r.Verdict, "pass"))
+	switch strings.ToLower(r.Verdict) {
+	case "hold", "reject", "invalid":
+		return true
+	}
+	return false
 }
 
 // suggestedDomain is the first Intended domain of the flagged recipients.
