@@ -297,4 +297,3 @@ func noticeLinks(t *testing.T, raw []byte) []string {
 	}
 	return out
 }
-
