@@ -59,7 +59,7 @@ func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, acto
 func (s *Service) confirm(ctx context.Context, m quarantine.Message) {
 	var domains []string
 	for _, r := range m.Recipients {
-		if flagged(r) && !s.alwaysAsk(r) {
+		if r.Flagged() && !s.alwaysAsk(r) {
 			domains = append(domains, domainOf(r.Address))
 		}
 	}
@@ -88,7 +88,7 @@ func Corrected(m quarantine.Message) (rcpts, changes []string) {
 	seen := map[string]bool{}
 	for _, r := range m.Recipients {
 		addr := r.Address
-		if flagged(r) && len(r.Intended) > 0 {
+		if r.Flagged() && len(r.Intended) > 0 {
 			if i := strings.LastIndexByte(addr, '@'); i > 0 {
 				domain := strings.ToLower(r.Intended[0])
 				if d, err := address.ParseDomain(domain); err == nil {

@@ -127,15 +127,6 @@ func (s *Service) wake() {
 	}
 }
 
-// flagged reports whether a recipient's verdict made the message held.
-func flagged(r quarantine.Recipient) bool {
-	switch r.Verdict {
-	case "hold", "reject", "invalid":
-		return true
-	}
-	return false
-}
-
 // domainOf is the domain of an address, lower case; "" without one.
 func domainOf(addr string) string {
 	i := strings.LastIndexByte(addr, '@')
@@ -194,7 +185,7 @@ func (s *Service) Hold(ctx context.Context, m quarantine.Message, raw io.Reader)
 func (s *Service) confirmed(ctx context.Context, m quarantine.Message) (bool, error) {
 	any := false
 	for _, r := range m.Recipients {
-		if !flagged(r) {
+		if !r.Flagged() {
 			continue
 		}
 		if s.alwaysAsk(r) || m.Sender == "" {

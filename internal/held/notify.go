@@ -124,7 +124,7 @@ func composeReturn(from, to string, m quarantine.Message, raw []byte, now time.T
 	}
 	var held []string
 	for _, r := range m.Recipients {
-		if flagged(r) {
+		if r.Flagged() {
 			held = append(held, "  "+r.Address)
 		}
 	}

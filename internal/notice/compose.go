@@ -171,7 +171,7 @@ func makeView(n Notice, link string) view {
 		v.Expires = m.ExpiresAt.UTC().Format("Monday 2 January 2006, 15:04 MST")
 	}
 	for _, r := range m.Recipients {
-		if !strings.EqualFold(r.Verdict, "hold") {
+		if !r.Flagged() {
 			v.Unflagged++
 			continue
 		}

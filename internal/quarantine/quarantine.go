@@ -184,6 +184,16 @@ type Recipient struct {
 	Situation string
 }
 
+// Flagged reports whether the recipient is why the message was held: its verdict is
+// hold, reject or invalid (the verdicts that stop mail), not allow or warn.
+func (r Recipient) Flagged() bool {
+	switch strings.ToLower(r.Verdict) {
+	case "hold", "reject", "invalid":
+		return true
+	}
+	return false
+}
+
 // Event is one entry of the audit log: a message moved from one state to another.
 type Event struct {
 	At        time.Time

@@ -221,18 +221,10 @@ type choiceView struct {
 	CSRF         string
 }
 
-func flagged(r quarantine.Recipient) bool {
-	switch strings.ToLower(r.Verdict) {
-	case "hold", "reject", "invalid":
-		return true
-	}
-	return false
-}
-
 // suggestedDomain is the first Intended domain of the flagged recipients.
 func suggestedDomain(m quarantine.Message) string {
 	for _, r := range m.Recipients {
-		if flagged(r) && len(r.Intended) > 0 {
+		if r.Flagged() && len(r.Intended) > 0 {
 			return r.Intended[0]
 		}
 	}
@@ -257,7 +249,7 @@ func (v *Validation) view(w http.ResponseWriter, r *http.Request) {
 	var recips []recipientView
 	var nflagged []string
 	for _, rc := range m.Recipients {
-		rv := recipientView{Address: rc.Address, Flagged: flagged(rc)}
+		rv := recipientView{Address: rc.Address, Flagged: rc.Flagged()}
 		if rv.Flagged {
 			nflagged = append(nflagged, rc.Address)
 			if len(rc.Intended) > 0 {
