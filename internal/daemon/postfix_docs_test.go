@@ -239,6 +239,12 @@ func story(t *testing.T, d *Daemon, sink *testenv.Sink, smtpAddr, path string, p
 	if n := len(sink.Messages()); n != 3 {
 		t.Fatalf("%d messages at the sink, want 3 (army.mil, the notice, the released one once)", n)
 	}
+	metrics := getBody(t, "http://"+d.Addr("http")+"/metrics")
+	for _, ev := range []string{"held", "notice_sent", "released_corrected", "reinjected"} {
+		if want := `rcptguard_quarantine_events_total{event="` + ev + `"} 1`; !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	for _, m := range sink.Messages() {
 		for _, r := range m.Rcpts {
 			if strings.HasSuffix(r, "@army.ml") {

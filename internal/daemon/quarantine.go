@@ -65,6 +65,7 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 		OwnDomains: own, Reinject: cfg.ReinjectAddr(), Hostname: hostname,
 		ExpireAfter: cfg.Quarantine.ExpireAfter, OnExpiry: held.ExpiryAction(cfg.Quarantine.OnExpiry),
 		PurgeAfter: cfg.Quarantine.PurgeAfter, AlwaysAsk: ask, Logger: d.Logger.With("part", "quarantine"),
+		Count: func(event string) { d.Metrics.Quarantine.WithLabelValues(event).Inc() },
 		Learn: func(sender string, rcpts []string) {
 			for _, r := range rcpts {
 				d.learn.observe(sender, r)

@@ -50,6 +50,8 @@ func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, acto
 	if err != nil {
 		return err
 	}
+	s.count(map[web.Choice]string{web.Discard: "discarded", web.Release: "released_as_addressed",
+		web.Correct: "released_corrected"}[choice])
 	s.log().Info("choice recorded", "id", id, "choice", string(choice), "actor", actor, "remote", remote)
 	s.wake()
 	return nil

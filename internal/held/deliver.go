@@ -57,6 +57,7 @@ func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
 		if rerr := s.Store.Delivered(rctx, m.ID, reply); rerr != nil {
 			s.log().Error("record a re-injection", "id", m.ID, "err", rerr)
 		}
+		s.count("reinjected")
 		s.log().Info("released message re-injected", "id", m.ID, "state", m.State.String(),
 			"recipients", m.ReleaseTo, "reply", reply)
 		if s.Learn != nil {
@@ -67,6 +68,11 @@ func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
 	retryAt := time.Time{}
 	if temporary(err) && s.now().Sub(m.Received) < GiveUpAfter {
 		retryAt = s.now().Add(backoff(m.Attempts))
+	}
+	if retryAt.IsZero() {
+		s.count("reinject_failed")
+	} else {
+		s.count("reinject_retry")
 	}
 	if rerr := s.Store.DeliveryFailed(rctx, m.ID, err.Error(), retryAt); rerr != nil {
 		s.log().Error("record a failed re-injection", "id", m.ID, "err", rerr)

@@ -82,6 +82,9 @@ type Service struct {
 	// the history of known correspondents.
 	Learn func(sender string, rcpts []string)
 
+	// Count, if set, is told of every event (metrics.QuarantineEvents).
+	Count func(event string)
+
 	Now    func() time.Time // the clock; time.Now if nil
 	Logger *slog.Logger     // nil discards
 
@@ -97,6 +100,12 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+func (s *Service) count(event string) {
+	if s.Count != nil {
+		s.Count(event)
+	}
 }
 
 func (s *Service) log() *slog.Logger {
@@ -162,6 +171,7 @@ func (s *Service) Hold(ctx context.Context, m quarantine.Message, raw io.Reader)
 	if ok, err := s.confirmed(ctx, m); err != nil {
 		return "", err
 	} else if ok {
+		s.count("passed_confirmed")
 		return "", quarantine.ErrConfirmed
 	}
 	now := s.now()
@@ -175,6 +185,7 @@ func (s *Service) Hold(ctx context.Context, m quarantine.Message, raw io.Reader)
 	if err != nil {
 		return "", err
 	}
+	s.count("held")
 	s.log().Info("message held", "id", id, "adapter", m.Adapter, "sender", m.Sender,
 		"queue_id", m.QueueID, "recipients", len(m.Recipients), "notice", string(m.Notice))
 	s.wake()

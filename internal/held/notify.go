@@ -44,13 +44,16 @@ func (s *Service) sendNotices(ctx context.Context) {
 		switch {
 		case err == nil:
 			state = quarantine.NoticeSent
+			s.count("notice_sent")
 			s.log().Info("notice sent", "id", m.ID, "sender", m.Sender)
 		case errors.Is(err, notice.ErrTemporary) && s.now().Before(m.ExpiresAt):
 			state, text = quarantine.NoticePending, err.Error()
+			s.count("notice_retry")
 			retry = s.now().Add(backoff(1 + int(s.now().Sub(m.Received)/time.Minute)))
 			s.log().Warn("notice not sent; will retry", "id", m.ID, "err", err, "retry_at", retry)
 		default:
 			state, text = quarantine.NoticeFailed, err.Error()
+			s.count("notice_failed")
 			s.log().Error("notice refused for good", "id", m.ID, "sender", m.Sender, "err", err)
 		}
 		if err := s.Store.SetNotice(ctx, m.ID, state, text, retry); err != nil {
@@ -83,6 +86,7 @@ func (s *Service) remind(ctx context.Context, m quarantine.Message) {
 		s.log().Warn("reminder not sent", "id", m.ID, "err", err)
 		return // tried again at the next round
 	}
+	s.count("reminder_sent")
 	if err := s.Store.SetReminder(ctx, m.ID, s.now()); err != nil {
 		s.log().Error("record a reminder", "id", m.ID, "err", err)
 	}

@@ -144,6 +144,7 @@ func (s *Service) expireOne(ctx context.Context, m quarantine.Message) {
 		s.log().Error("expire a held message", "id", m.ID, "err", err)
 		return
 	}
+	s.count("expired")
 	s.log().Info("held message expired", "id", m.ID, "sender", m.Sender, "action", string(action))
 	if action == ExpireReturn {
 		s.returnToSender(ctx, m)

@@ -29,7 +29,14 @@ type Metrics struct {
 	Reloads *prometheus.CounterVec
 	// Candidates is the number of candidate domains in the engine in use.
 	Candidates prometheus.Gauge
+	// Quarantine counts what happens to held messages, by event (QuarantineEvents).
+	Quarantine *prometheus.CounterVec
 }
+
+// QuarantineEvents are the values of the quarantine counter's event label.
+var QuarantineEvents = []string{"held", "passed_confirmed", "released_as_addressed", "released_corrected",
+	"discarded", "expired", "reinjected", "reinject_retry", "reinject_failed", "notice_sent", "notice_retry",
+	"notice_failed", "reminder_sent"}
 
 // New registers the metrics on reg.
 func New(reg prometheus.Registerer) *Metrics {
@@ -56,6 +63,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "rcptguard_engine_candidates",
 			Help: "Candidate domains (protected, own, providers, known) in the engine in use.",
 		}),
+		Quarantine: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_quarantine_events_total",
+			Help: "What happened to held messages, by event.",
+		}, []string{"event"}),
+	}
+	for _, e := range QuarantineEvents {
+		m.Quarantine.WithLabelValues(e)
 	}
 	for _, a := range Adapters {
 		m.Latency.WithLabelValues(a)
