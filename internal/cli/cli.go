@@ -32,6 +32,7 @@ Usage:
   rcptguard permute [--json] [--techniques LIST] DOMAIN ...
   rcptguard serve [--config FILE]
   rcptguard history import|show [--config FILE] ARG ...
+  rcptguard quarantine list|show|release|discard|retry|purge [--config FILE] [--db PATH] ...
   rcptguard config check FILE
   rcptguard version
 
@@ -55,6 +56,8 @@ func Run(args []string, env Env) int {
 		return runServe(args[1:], env)
 	case "history":
 		return runHistory(args[1:], env)
+	case "quarantine":
+		return runQuarantine(args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "rcptguard", Version())
 		return ExitOK

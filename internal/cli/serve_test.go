@@ -28,7 +28,7 @@ func TestServeBinaryReloadsOnHUPAndStopsOnTERM(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cfg := filepath.Join(dir, "rcptguard.yaml")
-	good := "protect: [army.mil]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: off\n  http: 127.0.0.1:0\n"
+	good := "protect: [army.mil]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: off\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n"
 	if err := os.WriteFile(cfg, []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
