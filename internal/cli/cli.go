@@ -34,6 +34,7 @@ Usage:
   rcptguard history import|show [--config FILE] ARG ...
   rcptguard quarantine list|show|release|discard|retry|purge [--config FILE] [--db PATH] ...
   rcptguard config check FILE
+  rcptguard passwd < PASSWORD-FILE
   rcptguard version
 
 Run "rcptguard COMMAND --help" for a command's flags.
@@ -58,6 +59,8 @@ func Run(args []string, env Env) int {
 		return runHistory(args[1:], env)
 	case "quarantine":
 		return runQuarantine(args[1:], env)
+	case "passwd":
+		return runPasswd(args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "rcptguard", Version())
 		return ExitOK
