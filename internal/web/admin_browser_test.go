@@ -1,34 +1,23 @@
 package web
 
 import (
-	"context"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // TestAdminBrowser signs in through the real form in headless Chromium (phone-sized),
 // opens the queue and a held message, and the statistics: the pages work without
 // JavaScript under the strict CSP (the inline style applies, the SVG chart renders).
 func TestAdminBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (%v); run scripts/install-test-deps.sh", chromiumPath, err)
-		}
-		t.Skipf("%s is missing; run scripts/install-test-deps.sh to run the browser test", chromiumPath)
-	}
-	dir := os.Getenv("RCPTGUARD_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", dir)
+	bctx := testenv.Browser(t)
+	dir := testenv.ScreenshotDir(t)
 
 	f := newAdminFixture(t)
 	f.clk.Advance(-2 * 24 * time.Hour)
@@ -36,26 +25,6 @@ func TestAdminBrowser(t *testing.T) {
 	f.clk.Advance(2 * 24 * time.Hour)
 	srv := httptest.NewServer(f.h)
 	defer srv.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(412, 915), // a phone
-	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer bcancel()
 
 	// Any admin page sends a browser without a session to the sign-in form.
 	err := chromedp.Do(bctx,

@@ -3,59 +3,25 @@ package web
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives the page in a real headless Chromium: no JavaScript on the page,
 // the inline style allowed by the CSP hash, and the correct button records the choice.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (%v); run scripts/install-test-deps.sh", chromiumPath, err)
-		}
-		t.Skipf("%s is missing; run scripts/install-test-deps.sh to run the browser test", chromiumPath)
-	}
-	dir := os.Getenv("RCPTGUARD_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", dir)
+	bctx := testenv.Browser(t)
+	dir := testenv.ScreenshotDir(t)
 
 	f := newFixture(t, "Orders for Monday")
 	srv := httptest.NewServer(f.h)
 	defer srv.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(412, 915), // a phone
-	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer bcancel()
 
 	err := chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/v/"+f.viewTok),
@@ -101,13 +67,7 @@ func TestBrowser(t *testing.T) {
 
 func writeShot(t *testing.T, path string, png []byte) {
 	t.Helper()
-	if len(png) < 8 || string(png[1:4]) != "PNG" {
-		t.Fatalf("%s: not a PNG (%d bytes)", path, len(png))
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s", path)
+	testenv.SaveScreenshot(t, filepath.Dir(path), filepath.Base(path), png)
 }
 
 func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
