@@ -20,4 +20,8 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 CGO_ENABLED=0 go build -o /dev/null ./cmd/rcptguard
+# The browser tests save PNG screenshots of the validation page and the admin pages here.
+export RCPTGUARD_SCREENSHOTS="${RCPTGUARD_SCREENSHOTS:-$PWD/.screenshots}"
+mkdir -p "$RCPTGUARD_SCREENSHOTS"
 go test -race -count=1 -timeout 15m ./...
+echo "screenshots of the validation and admin pages: $RCPTGUARD_SCREENSHOTS"
