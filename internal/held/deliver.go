@@ -48,7 +48,7 @@ func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
 	raw, err := s.Store.Raw(ctx, m.ID)
 	var reply string
 	if err == nil {
-		reply, err = s.reinject(ctx, m, Rewrite(raw, m))
+		reply, err = s.reinject(ctx, m, Rewrite(raw, m), func() error { return s.Store.Committing(ctx, m.ID) })
 	}
 	// Record the outcome even when ctx is ending: the message went out or it did not.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -63,6 +63,16 @@ func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
 		if s.Learn != nil {
 			s.Learn(m.Sender, m.ReleaseTo)
 		}
+		return
+	}
+	var re *reinjectError
+	if errors.As(err, &re) && re.uncertain {
+		s.count("reinject_unknown")
+		if rerr := s.Store.DeliveryUnknown(rctx, m.ID, err.Error()); rerr != nil {
+			s.log().Error("record an uncertain re-injection", "id", m.ID, "err", rerr)
+		}
+		s.log().Error("re-injection cut off after the end of the data: it may have gone out; "+
+			"not retried by itself (check the mail log, then retry from the admin page)", "id", m.ID, "err", err)
 		return
 	}
 	retryAt := time.Time{}
@@ -94,6 +104,9 @@ func backoff(n int) time.Duration {
 type reinjectError struct {
 	step      string
 	temporary bool
+	// uncertain: cut off after the end of the data was sent, without a reply: the
+	// message may have been delivered.
+	uncertain bool
 	err       error
 }
 
@@ -123,9 +136,10 @@ func failed(step string, err error) error {
 
 // reinject sends msg to the re-injection service: MAIL FROM the original sender, RCPT
 // TO each release recipient. Recipients refused for good are left out and named in the
-// reply; if all are refused, the message failed for good. It returns the service's
-// reply to the message.
-func (s *Service) reinject(ctx context.Context, m quarantine.Message, msg []byte) (string, error) {
+// reply; if all are refused, the message failed for good. commit is called when the whole
+// message is transmitted, before the end of the data: if it fails, the data is never
+// ended and the next hop discards what it got. It returns the service's reply.
+func (s *Service) reinject(ctx context.Context, m quarantine.Message, msg []byte, commit func() error) (string, error) {
 	if s.Reinject == "" {
 		return "", &reinjectError{step: "configuration", temporary: true,
 			err: errors.New("no re-injection address is configured (quarantine.reinject)")}
@@ -182,12 +196,17 @@ func (s *Service) reinject(ctx context.Context, m quarantine.Message, msg []byte
 		return "", failed("data", err)
 	}
 	if _, err := w.Write(msg); err != nil {
-		w.Close()
-		return "", failed("data", err)
+		return "", failed("data", err) // no end of data: the connection closes
+	}
+	if err := commit(); err != nil {
+		return "", &reinjectError{step: "record", temporary: true, err: err}
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		return "", failed("end of data", err)
+		fe := failed("end of data", err).(*reinjectError)
+		var se *smtp.SMTPError
+		fe.uncertain = !errors.As(err, &se) // a reply is an answer; anything else is not
+		return "", fe
 	}
 	c.Quit()
 	reply := "250 " + resp.StatusText

@@ -12,8 +12,6 @@ package held
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -176,7 +174,9 @@ func (s *Service) Hold(ctx context.Context, m quarantine.Message, raw io.Reader)
 	}
 	now := s.now()
 	m.ExpiresAt = now.Add(s.expireAfter())
-	m.DedupeKey = dedupeKey(m, content)
+	if m.DedupeKey == "" {
+		m.DedupeKey = quarantine.DedupeKeyOf(m, content)
+	}
 	m.Notice = quarantine.NoticeNone
 	if _, ok := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains); ok && s.Notifier != nil {
 		m.Notice = quarantine.NoticePending
@@ -209,18 +209,6 @@ func (s *Service) confirmed(ctx context.Context, m quarantine.Message) (bool, er
 		any = true
 	}
 	return any, nil
-}
-
-// dedupeKey identifies a submission: the envelope and the content. A client that
-// retries after losing the connection before our reply submits the same again.
-func dedupeKey(m quarantine.Message, content []byte) string {
-	h := sha256.New()
-	io.WriteString(h, m.Adapter+"\x00"+m.Sender+"\x00")
-	for _, r := range m.Recipients {
-		io.WriteString(h, r.Address+"\x00")
-	}
-	h.Write(content)
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // errNotHeld is the conflict of a choice about a message that is no longer held.

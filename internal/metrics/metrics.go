@@ -35,7 +35,7 @@ type Metrics struct {
 
 // QuarantineEvents are the values of the quarantine counter's event label.
 var QuarantineEvents = []string{"held", "passed_confirmed", "released_as_addressed", "released_corrected",
-	"discarded", "expired", "reinjected", "reinject_retry", "reinject_failed", "notice_sent", "notice_retry",
+	"discarded", "expired", "reinjected", "reinject_retry", "reinject_failed", "reinject_unknown", "notice_sent", "notice_retry",
 	"notice_failed", "reminder_sent"}
 
 // New registers the metrics on reg.

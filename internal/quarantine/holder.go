@@ -2,6 +2,8 @@ package quarantine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 
@@ -41,4 +43,18 @@ func RecipientsFrom(ds []guard.Decision) []Recipient {
 		out = append(out, r)
 	}
 	return out
+}
+
+// DedupeKeyOf is the Message.DedupeKey of a submission: a hash of the adapter, the
+// envelope and content. An adapter that adds something of its own to the content (a
+// trace header with the time) passes the content as the client sent it, so that a
+// client's retry of the same message has the same key.
+func DedupeKeyOf(m Message, content []byte) string {
+	h := sha256.New()
+	io.WriteString(h, m.Adapter+"\x00"+m.Sender+"\x00")
+	for _, r := range m.Recipients {
+		io.WriteString(h, r.Address+"\x00")
+	}
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -56,7 +56,7 @@ var migrations = []string{
 	`ALTER TABLE messages ADD COLUMN dedupe_key TEXT NOT NULL DEFAULT '';
 	ALTER TABLE messages ADD COLUMN release_to TEXT NOT NULL DEFAULT '[]'; -- JSON array
 	ALTER TABLE messages ADD COLUMN delivery TEXT NOT NULL DEFAULT ''
-		CHECK (delivery IN ('', 'pending', 'sending', 'sent', 'failed', 'unknown'));
+		CHECK (delivery IN ('', 'pending', 'sending', 'committing', 'sent', 'failed', 'unknown'));
 	ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE messages ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
 	ALTER TABLE messages ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;

@@ -145,14 +145,19 @@ const (
 	DeliveryNone Delivery = ""
 	// DeliveryPending: waiting for its (next) attempt at NextAttempt.
 	DeliveryPending Delivery = "pending"
-	// DeliverySending: an attempt is under way.
+	// DeliverySending: an attempt is under way, before the end of the data: if it is
+	// cut off, the next hop has not taken the message, and it is tried again.
 	DeliverySending Delivery = "sending"
+	// DeliveryCommitting: the whole message was transmitted and the end of the data is
+	// being sent: from here on, a cut-off attempt may have delivered it.
+	DeliveryCommitting Delivery = "committing"
 	// DeliverySent: the re-injection accepted it (DeliveryReply says what it answered).
 	DeliverySent Delivery = "sent"
 	// DeliveryFailed: refused for good (LastError); an administrator may retry.
 	DeliveryFailed Delivery = "failed"
-	// DeliveryUnknown: rcptguard stopped during an attempt, so the message may or may
-	// not have gone out; it is not retried by itself, so that it is never sent twice. An
+	// DeliveryUnknown: rcptguard stopped (or the connection broke) after the end of the
+	// data was sent and before the reply was recorded, so the message may or may not have
+	// gone out; it is not retried by itself, so that it is never sent twice. An
 	// administrator checks the mail log and retries if it did not go out.
 	DeliveryUnknown Delivery = "unknown"
 )
@@ -290,6 +295,8 @@ type Store interface {
 	DeliveryFailed(ctx context.Context, id, errText string, retryAt time.Time) error
 	RetryDelivery(ctx context.Context, id, actor, remote string) error
 	RecoverDeliveries(ctx context.Context, claimedBefore time.Time) (int, error)
+	Committing(ctx context.Context, id string) error
+	DeliveryUnknown(ctx context.Context, id, errText string) error
 
 	// PendingNotices, SetNotice and SetReminder follow the sender's notices.
 	PendingNotices(ctx context.Context, now time.Time, limit int) ([]Message, error)

@@ -89,7 +89,7 @@ func (s *SQLite) deliveryOutcome(ctx context.Context, id string, d Delivery, tex
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	now := s.opt.now()
-	return s.deliveryUpdate(ctx, id, []Delivery{DeliverySending}, "system", "", note, func(tx *sql.Tx) error {
+	return s.deliveryUpdate(ctx, id, []Delivery{DeliverySending, DeliveryCommitting}, "system", "", note, func(tx *sql.Tx) error {
 		var err error
 		if d == DeliverySent {
 			_, err = tx.ExecContext(ctx, `UPDATE messages SET delivery = 'sent', delivered_at = ?,
@@ -160,43 +160,85 @@ func (s *SQLite) deliveryUpdate(ctx context.Context, id string, from []Delivery,
 	return nil
 }
 
-// RecoverDeliveries marks as unknown the deliveries claimed before claimedBefore that are
-// still sending: a process stopped during them (call it at start with the start time). They
-// are not retried by themselves, so that nothing is sent twice; it returns how many.
+// Committing records, before the end of the data is sent, that message id's attempt
+// reaches the point after which it may have been delivered. It writes no audit event.
+func (s *SQLite) Committing(ctx context.Context, id string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	res, err := s.db.ExecContext(ctx, `UPDATE messages SET delivery = 'committing' WHERE id = ? AND delivery = 'sending'`, id)
+	if err != nil {
+		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s is not being sent", ErrDeliveryState, id)
+	}
+	return nil
+}
+
+// DeliveryUnknown records that an attempt of message id was cut off after the end of the
+// data was sent (errText says how): it may have been delivered, so it is not retried by
+// itself.
+func (s *SQLite) DeliveryUnknown(ctx context.Context, id, errText string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.markUnknown(ctx, id, "outcome unknown: "+errText)
+}
+
+func (s *SQLite) markUnknown(ctx context.Context, id, why string) error {
+	return s.deliveryUpdate(ctx, id, []Delivery{DeliveryCommitting}, "system", "",
+		why+"; it may or may not have gone out: check the mail log, then retry if it did not",
+		func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'unknown', last_error = ? WHERE id = ?`,
+				clip(why, 1000), id)
+			return err
+		})
+}
+
+// RecoverDeliveries settles the attempts claimed before claimedBefore that a stopped
+// process left unfinished (call it at start with the start time): one cut off before the
+// end of the data is pending again (the next hop did not take it); one cut off after is
+// unknown and not retried by itself, so that nothing is sent twice. It returns how many
+// became unknown.
 func (s *SQLite) RecoverDeliveries(ctx context.Context, claimedBefore time.Time) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM messages WHERE delivery = 'sending' AND next_attempt < ?`,
-		micro(claimedBefore))
+	rows, err := s.db.QueryContext(ctx, `SELECT id, delivery FROM messages
+		WHERE delivery IN ('sending', 'committing') AND next_attempt < ?`, micro(claimedBefore))
 	if err != nil {
 		return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
 	}
-	var ids []string
+	type left struct{ id, delivery string }
+	var ls []left
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var l left
+		if err := rows.Scan(&l.id, &l.delivery); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
 		}
-		ids = append(ids, id)
+		ls = append(ls, l)
 	}
 	rows.Close()
 	n := 0
-	for _, id := range ids {
-		err := s.deliveryUpdate(ctx, id, []Delivery{DeliverySending}, "system", "",
-			"rcptguard stopped during the re-injection: it may or may not have gone out; check the mail log, then retry if it did not",
-			func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'unknown', last_error = ? WHERE id = ?`,
-					"outcome unknown: rcptguard stopped during the re-injection", id)
-				return err
-			})
-		if errors.Is(err, ErrDeliveryState) {
-			continue
+	now := s.opt.now()
+	for _, l := range ls {
+		var err error
+		if Delivery(l.delivery) == DeliverySending {
+			err = s.deliveryUpdate(ctx, l.id, []Delivery{DeliverySending}, "system", "",
+				"rcptguard stopped before the message was handed over; it will be tried again",
+				func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'pending', next_attempt = ? WHERE id = ?`,
+						micro(now), l.id)
+					return err
+				})
+		} else {
+			err = s.markUnknown(ctx, l.id, "outcome unknown: rcptguard stopped while handing the message over")
+			if err == nil {
+				n++
+			}
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrDeliveryState) {
 			return n, err
 		}
-		n++
 	}
 	return n, nil
 }

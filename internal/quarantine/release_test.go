@@ -102,28 +102,54 @@ func testRecoverDeliveries(t *testing.T, open opener) {
 	ctx := context.Background()
 	c := newClock()
 	s := open(t, WithClock(c.Now))
-	id := holdOne(t, s, sample())
-	other := holdOne(t, s, sample())
-	s.Release(ctx, id, ReleasedAsAddressed, []string{"bob@examp1e.com"}, "sender", "", "")
-	s.Release(ctx, other, ReleasedAsAddressed, []string{"bob@examp1e.com"}, "sender", "", "")
-	s.NextDelivery(ctx, c.Now()) // claimed, then the process "dies"
+	var ids [3]string
+	for i := range ids {
+		ids[i] = holdOne(t, s, sample())
+		s.Release(ctx, ids[i], ReleasedAsAddressed, []string{"bob@examp1e.com"}, "sender", "", "")
+	}
+	// Two attempts under way when the process "dies": one before the end of the data,
+	// one after; the third message was never claimed.
+	a, _, _ := s.NextDelivery(ctx, c.Now())
+	b, _, _ := s.NextDelivery(ctx, c.Now())
+	if err := s.Committing(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Committing(ctx, b.ID); !errors.Is(err, ErrDeliveryState) {
+		t.Fatalf("committing twice: %v", err)
+	}
 	c.Advance(time.Second)
 	n, err := s.RecoverDeliveries(ctx, c.Now())
 	if n != 1 || err != nil {
-		t.Fatalf("recovered %d, %v; want 1", n, err)
+		t.Fatalf("recovered %d unknown, %v; want 1", n, err)
 	}
-	var unknown, pending int
-	for _, mid := range []string{id, other} {
-		m, _ := s.Get(ctx, mid)
-		switch m.Delivery {
-		case DeliveryUnknown:
-			unknown++
-		case DeliveryPending:
-			pending++
+	want := map[string]Delivery{a.ID: DeliveryPending, b.ID: DeliveryUnknown}
+	for _, id := range ids {
+		m, _ := s.Get(ctx, id)
+		w, ok := want[id]
+		if !ok {
+			w = DeliveryPending
+		}
+		if m.Delivery != w {
+			t.Errorf("%s: delivery %q, want %q", id, m.Delivery, w)
 		}
 	}
-	if unknown != 1 || pending != 1 {
-		t.Fatalf("unknown %d pending %d", unknown, pending)
+	if m, _ := s.Get(ctx, b.ID); !strings.Contains(m.LastError, "unknown") {
+		t.Errorf("last error %q", m.LastError)
+	}
+	// A connection cut after the end of the data, while running.
+	d, ok, _ := s.NextDelivery(ctx, c.Now())
+	if !ok {
+		t.Fatal("nothing due")
+	}
+	if err := s.DeliveryUnknown(ctx, d.ID, "read: connection reset"); !errors.Is(err, ErrDeliveryState) {
+		t.Fatalf("unknown before committing: %v", err)
+	}
+	s.Committing(ctx, d.ID)
+	if err := s.DeliveryUnknown(ctx, d.ID, "read: connection reset"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Get(ctx, d.ID); m.Delivery != DeliveryUnknown {
+		t.Fatalf("delivery %q", m.Delivery)
 	}
 }
 

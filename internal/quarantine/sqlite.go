@@ -424,7 +424,7 @@ func (s *SQLite) Purge(ctx context.Context, olderThan time.Time) (int, error) {
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE state <> ? AND changed_at < ?
-		AND delivery NOT IN ('pending', 'sending', 'failed', 'unknown')`,
+		AND delivery NOT IN ('pending', 'sending', 'committing', 'failed', 'unknown')`,
 		Held.String(), micro(olderThan))
 	if err != nil {
 		return 0, fmt.Errorf("quarantine: purge: %w", err)

@@ -63,6 +63,9 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	if ss.cc.addr.IsValid() {
 		m.ClientAddr = ss.cc.addr.String()
 	}
+	// The key leaves out this hop's trace header (its time and transaction ID differ on
+	// every try), so that a client retrying after a lost reply finds the message it held.
+	m.DedupeKey = quarantine.DedupeKeyOf(m, raw[trace:])
 	ctx, cancel := context.WithTimeout(context.Background(), HoldTimeout)
 	id, err := ss.srv.Holder.Hold(ctx, m, bytes.NewReader(raw))
 	cancel()

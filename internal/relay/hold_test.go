@@ -398,3 +398,35 @@ func TestHolderHoldsBDATMessage(t *testing.T) {
 		t.Errorf("sink got %d messages", n)
 	}
 }
+
+// TestHolderRetryIsHeldOnce: a client that sends the same message again (its connection
+// broke after our commit, before the 250 reached it) gets the held copy's ID back, though
+// this hop's trace header differs between the tries.
+func TestHolderRetryIsHeldOnce(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	r := startRelay(t, func(s *Server) { s.Holder = &storeHolder{store: st} })
+	msg := []byte("From: alice@contoso.com\r\nTo: x@army.ml\r\nSubject: twice\r\n\r\nHello.\r\n")
+	var ids []string
+	for range 2 {
+		res, err := testenv.SMTPSend(r.addr, "alice@contoso.com", []string{"x@army.ml"}, msg)
+		if err != nil || !res.Delivered() {
+			t.Fatalf("%+v %v", res, err)
+		}
+		ids = append(ids, res.Data.Text)
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("the retry got another answer: %q, %q", ids[0], ids[1])
+	}
+	if n := len(storedMessages(t, st)); n != 1 {
+		t.Fatalf("store holds %d copies, want 1", n)
+	}
+	// Another message with the same envelope is held on its own.
+	other := append(msg[:len(msg):len(msg)], "P.S.\r\n"...)
+	if res, err := testenv.SMTPSend(r.addr, "alice@contoso.com", []string{"x@army.ml"}, other); err != nil || !res.Delivered() {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if n := len(storedMessages(t, st)); n != 2 {
+		t.Fatalf("store holds %d messages, want 2", n)
+	}
+}
