@@ -1,9 +1,12 @@
 package milter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
@@ -49,14 +52,24 @@ func (c *session) BodyChunk(chunk []byte, _ gomilter.Modifier) (*gomilter.Respon
 // MTA: discard once the quarantine has it, a temporary error when it could not take it.
 // held is false when the Holder answered quarantine.ErrConfirmed: the message is then to
 // be delivered as allowed.
-func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, start time.Time) (resp *gomilter.Response, held bool) {
+//
+// The MTA shows a milter no Received field of its own, so the held copy gets one in its
+// place (mta is the MTA's name, macro j): released mail keeps the trace of where it came
+// from.
+func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, mta string, start time.Time) (resp *gomilter.Response, held bool) {
 	if !msg.collect(c.s) {
 		return c.tempFail(*ev, errors.New("hold: no content collected"), start), true
 	}
-	raw, err := msg.content.raw()
+	body, err := msg.content.raw()
 	if err != nil {
 		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true
 	}
+	content, err := io.ReadAll(body)
+	if err != nil {
+		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true
+	}
+	trace := c.received(mta, ev.QueueID, msg.nonSMTP, time.Now())
+	raw := io.MultiReader(strings.NewReader(trace), bytes.NewReader(content))
 	qm := quarantine.Message{
 		Adapter:    Adapter,
 		Sender:     msg.sender,
@@ -66,6 +79,7 @@ func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, start 
 		Recipients: quarantine.RecipientsFrom(md.Recipients),
 		Subject:    msg.content.subjectText(),
 	}
+	qm.DedupeKey = quarantine.DedupeKeyOf(qm, content) // without the trace: its time changes
 	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.s.HoldTimeout, DefaultHoldTimeout))
 	defer cancel()
 	id, err := c.s.Holder.Hold(ctx, qm, raw)
@@ -78,4 +92,46 @@ func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, start 
 	ev.Action, ev.HeldID, ev.Duration = ActionHold, id, time.Since(start)
 	c.s.record(*ev)
 	return gomilter.RespDiscard, true
+}
+
+// received is the trace field for a held message (RFC 5321 section 4.4), folded, with
+// CRLF line ends. Names and addresses come from the MTA; anything but printable ASCII
+// without parentheses or brackets is left out.
+func (c *session) received(mta, queueID string, nonSMTP bool, now time.Time) string {
+	var b strings.Builder
+	b.WriteString("Received:")
+	with := "local"
+	if !nonSMTP {
+		with = "ESMTP"
+		b.WriteString(" from " + orUnknown(traceToken(c.clientName)))
+		if a := traceToken(c.clientAddr); a != "" {
+			b.WriteString(" ([" + a + "])")
+		}
+		b.WriteString("\r\n\t")
+	} else {
+		b.WriteString(" ")
+	}
+	b.WriteString("by " + orUnknown(traceToken(mta)) + " (held by rcptguard) with " + with)
+	if id := traceToken(queueID); id != "" {
+		b.WriteString(" id " + id)
+	}
+	b.WriteString(";\r\n\t" + now.UTC().Format(time.RFC1123Z) + "\r\n")
+	return b.String()
+}
+
+// traceToken is s when it is one token of printable ASCII fit for a trace field, else "".
+func traceToken(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("()[];\\\"", c) >= 0 {
+			return ""
+		}
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -42,7 +43,8 @@ func openStore(t testing.TB) *quarantine.SQLite {
 	return q
 }
 
-// stored returns the store's messages, each with its raw content.
+// stored returns the store's messages, each with its raw content after the trace field
+// the milter puts on top (checked by cutTrace).
 func stored(t testing.TB, q *quarantine.SQLite) []quarantine.Message {
 	t.Helper()
 	ctx := context.Background()
@@ -51,11 +53,31 @@ func stored(t testing.TB, q *quarantine.SQLite) []quarantine.Message {
 		t.Fatal(err)
 	}
 	for i := range list {
-		if list[i].Raw, err = q.Raw(ctx, list[i].ID); err != nil {
+		raw, err := q.Raw(ctx, list[i].ID)
+		if err != nil {
 			t.Fatal(err)
 		}
+		list[i].Raw = cutTrace(t, raw, list[i].QueueID)
 	}
 	return list
+}
+
+// traceRE is the trace field of a held message: from the client for SMTP mail, with the
+// MTA's name and the queue ID.
+var traceRE = regexp.MustCompile(`^Received: (from \S+ \(\[[0-9a-f.:]+\]\)\r\n\tby \S+ \(held by rcptguard\) with ESMTP|` +
+	`by \S+ \(held by rcptguard\) with local)( id (\S+))?;\r\n\t[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000\r\n`)
+
+// cutTrace checks the trace field on top of raw and returns what follows it.
+func cutTrace(t testing.TB, raw []byte, queueID string) []byte {
+	t.Helper()
+	loc := traceRE.FindSubmatchIndex(raw)
+	if loc == nil {
+		t.Fatalf("held content does not begin with the trace field:\n%q", raw)
+	}
+	if id := raw[max(loc[6], 0):max(loc[7], 0)]; string(id) != queueID {
+		t.Errorf("trace field names queue ID %q, want %q", id, queueID)
+	}
+	return raw[loc[1]:]
 }
 
 // withoutLeadSpaceAndSkip makes the test MTA offer neither SMFIP_HDR_LEADSPC nor SMFIP_SKIP.

@@ -27,8 +27,9 @@ type session struct {
 	s *Server
 
 	clientAddr string
-	localPort0 bool // an Internet connection from port 0: Postfix's emulated local client
-	postfix    bool // macro v names Postfix
+	clientName string // the MTA's name for the client, for the trace header of held mail
+	localPort0 bool   // an Internet connection from port 0: Postfix's emulated local client
+	postfix    bool   // macro v names Postfix
 	msg        *message
 	proto      gomilter.OptProtocol // the protocol options negotiated with the MTA
 }
@@ -59,7 +60,7 @@ func (c *session) NewConnection(gomilter.Modifier) error {
 
 // Connect records where the mail comes from.
 func (c *session) Connect(host, family string, port uint16, addr string, m gomilter.Modifier) (*gomilter.Response, error) {
-	c.clientAddr = addr
+	c.clientAddr, c.clientName = addr, host
 	c.localPort0 = port == 0 && (family == "tcp4" || family == "tcp6")
 	c.postfix = strings.HasPrefix(m.Get(gomilter.MacroMTAVersion), "Postfix")
 	return gomilter.RespContinue, nil
@@ -152,7 +153,7 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	ev.Verdict, ev.Monitor, ev.Decisions = md.Verdict, md.Monitor, md.Recipients
 	v := md.Enforced()
 	if v == guard.Hold && c.s.Holder != nil {
-		if resp, held := c.hold(&ev, msg, md, start); held {
+		if resp, held := c.hold(&ev, msg, md, m.Get(gomilter.MacroMTAFQDN), start); held {
 			return resp, nil
 		}
 		v = guard.Allow // the sender already confirmed these recipients
