@@ -94,7 +94,8 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	if d.held == nil {
 		return nil
 	}
-	v := &web.Validation{Store: d.quarantine, Signer: d.signer, Decider: d.held, Logger: d.Logger.With("part", "web")}
+	v := &web.Validation{Store: d.quarantine, Signer: d.signer, Decider: d.held, Logger: d.Logger.With("part", "web"),
+		ExpiryReturns: d.held.OnExpiry == held.ExpireReturn}
 	a := &web.Admin{Store: d.quarantine, Stats: d.quarantine, Decider: d.held, Users: cfg.Admin.Users, Key: d.webKey,
 		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin")}
 	mux := http.NewServeMux()

@@ -70,7 +70,7 @@ func (s *Service) notify(ctx context.Context, m quarantine.Message, reminder boo
 		return errors.New("the sender may not receive notices")
 	}
 	msg, err := notice.Compose(notice.Notice{To: to, From: s.From, Message: m, Link: s.Link(m),
-		Reminder: reminder, Org: s.Org}, s.now())
+		Reminder: reminder, Org: s.Org, Returned: s.OnExpiry == ExpireReturn}, s.now())
 	if err != nil {
 		return err
 	}

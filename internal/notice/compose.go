@@ -29,6 +29,9 @@ type Notice struct {
 	Link     string             // the validation page URL with its token (http or https)
 	Reminder bool               // the last notice, the day before the message expires
 	Org      string             // the organisation's name, shown in the notice
+	// Returned: at expiry the message goes back to the sender unsent, rather than being
+	// deleted (quarantine.on_expiry: return).
+	Returned bool
 }
 
 // MaxSubjectRunes bounds how much of the held message's subject the notice's subject
@@ -52,6 +55,7 @@ type view struct {
 	Sender    string
 	Received  string
 	Expires   string
+	Returned  bool
 	Link      string
 	Held      []heldView
 	Unflagged int
@@ -167,6 +171,7 @@ func makeView(n Notice, link string) view {
 	if !m.Received.IsZero() {
 		v.Received = m.Received.UTC().Format("Monday 2 January 2006, 15:04 MST")
 	}
+	v.Returned = n.Returned
 	if !m.ExpiresAt.IsZero() {
 		v.Expires = m.ExpiresAt.UTC().Format("Monday 2 January 2006, 15:04 MST")
 	}

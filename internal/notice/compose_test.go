@@ -212,3 +212,26 @@ func TestSubjectShort(t *testing.T) {
 		t.Errorf("subject not cut: %d octets", len(long))
 	}
 }
+
+// TestComposeSaysWhatExpiryDoes: the notice says whether an undecided message is deleted
+// or returned at expiry, as configured.
+func TestComposeSaysWhatExpiryDoes(t *testing.T) {
+	for _, returned := range []bool{false, true} {
+		n := testNotice()
+		n.Returned = returned
+		raw, err := Compose(n, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := parse(t, raw)
+		want, not := "deleted without being sent", "returned to you unsent"
+		if returned {
+			want, not = not, want
+		}
+		for _, body := range []string{p.text, p.html} {
+			if !strings.Contains(body, want) || strings.Contains(body, not) {
+				t.Errorf("returned=%v: body does not say %q only:\n%s", returned, want, body)
+			}
+		}
+	}
+}

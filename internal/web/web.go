@@ -82,6 +82,9 @@ type Validation struct {
 	Now func() time.Time
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// ExpiryReturns says that a message nobody decided about goes back to its sender at
+	// expiry (quarantine.on_expiry: return) rather than being deleted.
+	ExpiryReturns bool
 
 	once    sync.Once
 	csrfKey []byte
@@ -272,6 +275,7 @@ func (v *Validation) view(w http.ResponseWriter, r *http.Request) {
 		"M":           m,
 		"Date":        m.Received.UTC().Format(dateLayout),
 		"Expires":     m.ExpiresAt.UTC().Format(dateLayout),
+		"Returned":    v.ExpiryReturns,
 		"Recipients":  recips,
 		"Flagged":     nflagged,
 		"Attachments": v.attachments(r.Context(), m.ID),

@@ -478,3 +478,11 @@ func TestDeciderError(t *testing.T) {
 		t.Fatalf("state %v", s)
 	}
 }
+
+// TestPageSaysWhatExpiryDoes: the page says what happens when nobody decides.
+func TestPageSaysWhatExpiryDoes(t *testing.T) {
+	f := newFixture(t, "Orders")
+	want(t, f.get(t, f.viewTok), 200, "the message is discarded on")
+	f.h = (&Validation{Store: f.store, Signer: f.signer, Now: f.clk.Now, ExpiryReturns: true}).Handler()
+	want(t, f.get(t, f.viewTok), 200, "the message is returned to you unsent on")
+}
