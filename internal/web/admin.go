@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -294,17 +293,7 @@ func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name 
 		data["User"] = s.User
 		data["CSRF"] = a.csrfFor(s)
 	}
-	var buf bytes.Buffer
-	if err := adminPages.ExecuteTemplate(&buf, name, data); err != nil {
-		a.Logger.Error("admin page: render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
-	}
+	writePage(w, r, status, adminPages, name, data, a.Logger.With("part", "admin page"))
 }
 
 func (a *Admin) problem(w http.ResponseWriter, r *http.Request, status int, title, text string) {

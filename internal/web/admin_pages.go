@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -201,16 +200,6 @@ func headerSection(raw []byte) (string, bool) {
 	end = min(end, maxHeaderBytes)
 	h := strings.ReplaceAll(string(raw[:end]), "\r\n", "\n")
 	return strings.ToValidUTF8(h, "\uFFFD"), truncated
-}
-
-func attachmentNames(raw []byte) []string {
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return nil
-	}
-	var names []string
-	walkPart(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Disposition"), msg.Body, 0, &names)
-	return names
 }
 
 func (a *Admin) message(w http.ResponseWriter, r *http.Request) {

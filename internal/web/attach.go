@@ -23,6 +23,11 @@ func (v *Validation) attachments(ctx context.Context, id string) []string {
 		v.Logger.Debug("validation page: raw content", "id", id, "err", err)
 		return nil
 	}
+	return attachmentNames(raw)
+}
+
+// attachmentNames lists the file names of a message's attachments.
+func attachmentNames(raw []byte) []string {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return nil

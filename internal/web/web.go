@@ -398,9 +398,16 @@ func (v *Validation) internal(w http.ResponseWriter, r *http.Request, what strin
 }
 
 func (v *Validation) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	writePage(w, r, status, pages, name, data, v.Logger.With("part", "validation page"))
+}
+
+// writePage renders template name of set with data into a buffer, then writes it with
+// status (no body for HEAD); a template that fails is logged and answered with 500, so
+// that no half page goes out.
+func writePage(w http.ResponseWriter, r *http.Request, status int, set *template.Template, name string, data any, log *slog.Logger) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		v.Logger.Error("validation page: render", "page", name, "err", err)
+	if err := set.ExecuteTemplate(&buf, name, data); err != nil {
+		log.Error("render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

@@ -1,0 +1,141 @@
+package quarantine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// postgresMigrations are the PostgreSQL schema, in order: postgresMigrations[i] takes the
+// schema from version i to version i+1. Append only; never edit a migration that has been
+// released.
+//
+// The logical schema is SQLite's (migrations): the same tables and columns, times as Unix
+// microseconds (UTC) in bigint, with PostgreSQL's own types where they fit: text[] for
+// the lists SQLite keeps as JSON arrays, bytea for the raw content, identity columns for
+// the order of insertion (SQLite's rowid and AUTOINCREMENT).
+var postgresMigrations = []string{
+	// 1: everything SQLite's migrations 1 and 2 hold. The dedupe index is unique: of two
+	// nodes holding the same submission at once, one inserts, the other finds its ID.
+	`CREATE TABLE messages (
+		id             text    NOT NULL PRIMARY KEY,
+		seq            bigint  GENERATED ALWAYS AS IDENTITY UNIQUE,
+		received       bigint  NOT NULL,
+		adapter        text    NOT NULL,
+		sender         text    NOT NULL,
+		auth_user      text    NOT NULL,
+		client_addr    text    NOT NULL,
+		queue_id       text    NOT NULL,
+		subject        text    NOT NULL,
+		size           bigint  NOT NULL CHECK (size >= 0),
+		state          text    NOT NULL CHECK (state IN ('held', 'released-as-addressed',
+			'released-corrected', 'discarded', 'expired')),
+		expires_at     bigint  NOT NULL,
+		changed_at     bigint  NOT NULL,
+		dedupe_key     text    NOT NULL DEFAULT '',
+		release_to     text[]  NOT NULL DEFAULT '{}',
+		delivery       text    NOT NULL DEFAULT ''
+			CHECK (delivery IN ('', 'pending', 'sending', 'committing', 'sent', 'failed', 'unknown')),
+		attempts       integer NOT NULL DEFAULT 0,
+		last_error     text    NOT NULL DEFAULT '',
+		next_attempt   bigint  NOT NULL DEFAULT 0,
+		delivered_at   bigint  NOT NULL DEFAULT 0,
+		delivery_reply text    NOT NULL DEFAULT '',
+		notice         text    NOT NULL DEFAULT '' CHECK (notice IN ('', 'pending', 'sent', 'failed')),
+		notice_error   text    NOT NULL DEFAULT '',
+		notice_next    bigint  NOT NULL DEFAULT 0,
+		reminder_sent  bigint  NOT NULL DEFAULT 0
+	);
+	CREATE INDEX messages_received ON messages (received);
+	CREATE INDEX messages_state_expires ON messages (state, expires_at);
+	CREATE INDEX messages_state_changed ON messages (state, changed_at);
+	CREATE UNIQUE INDEX messages_dedupe ON messages (dedupe_key) WHERE dedupe_key <> '' AND state = 'held';
+	CREATE INDEX messages_delivery ON messages (delivery, next_attempt) WHERE delivery <> '';
+	CREATE INDEX messages_notice ON messages (notice, notice_next) WHERE notice = 'pending';
+	CREATE TABLE recipients (
+		message_id text    NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+		idx        integer NOT NULL,
+		address    text    NOT NULL,
+		verdict    text    NOT NULL,
+		intended   text[]  NOT NULL,
+		techniques text[]  NOT NULL,
+		reason     text    NOT NULL,
+		situation  text    NOT NULL DEFAULT '',
+		PRIMARY KEY (message_id, idx)
+	);
+	CREATE TABLE raw_content (
+		message_id text  NOT NULL PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+		content    bytea NOT NULL
+	);
+	CREATE TABLE events (
+		seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		message_id text   NOT NULL,
+		at         bigint NOT NULL,
+		from_state text   NOT NULL,
+		to_state   text   NOT NULL,
+		actor      text   NOT NULL,
+		remote     text   NOT NULL,
+		note       text   NOT NULL
+	);
+	CREATE INDEX events_message ON events (message_id, seq);
+	CREATE INDEX events_held ON events (at) WHERE to_state = 'held';
+	CREATE TABLE confirmations (
+		sender       text   NOT NULL, -- lower case
+		domain       text   NOT NULL, -- ASCII, lower case
+		confirmed_at bigint NOT NULL,
+		message_id   text   NOT NULL,
+		PRIMARY KEY (sender, domain)
+	);`,
+}
+
+// pgMigrationLock is the key of the transaction-level advisory lock that serialises the
+// migrations of nodes starting at once ("rcptguard" in ASCII, as a number).
+const pgMigrationLock = 0x72637074677561
+
+// migratePostgres brings the schema up to date in one transaction, and reports the
+// version before and after. A schema newer than this rcptguard's is refused
+// (ErrNewerSchema), and so is a database that has some other schema_version table.
+func migratePostgres(ctx context.Context, pool *pgxpool.Pool, migrations []string) (from, to int, err error) {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil {
+			return err
+		}
+		switch n {
+		case 0:
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+				return err
+			}
+		case 1:
+			if err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&from); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("schema_version has %d rows; want 1", n)
+		}
+		if from > len(migrations) {
+			return fmt.Errorf("%w: version %d, this rcptguard knows up to %d", ErrNewerSchema, from, len(migrations))
+		}
+		for v := from; v < len(migrations); v++ {
+			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1`, len(migrations)); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return from, from, err
+	}
+	return from, len(migrations), nil
+}
