@@ -57,7 +57,8 @@ type qcmd struct {
 	cfgFile string
 	dbPath  string
 	cfg     config.Config
-	store   *quarantine.SQLite
+	store   quarantine.Store
+	where   string // the database, for messages
 }
 
 func runQuarantine(args []string, env Env) int {
@@ -131,6 +132,16 @@ func (q *qcmd) open() (int, bool) {
 		}
 	}
 	path := q.dbPath
+	if path == "" && q.cfg.Quarantine.Postgres != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		store, err := quarantine.OpenPostgres(ctx, q.cfg.Quarantine.Postgres)
+		if err != nil {
+			return fail(q.env, "%v", err), true
+		}
+		q.store, q.where = store, "the PostgreSQL quarantine"
+		return 0, false
+	}
 	if path == "" {
 		if q.cfg.DataDir == "" {
 			return fail(q.env, "no data_dir in the config: give the database with --db"), true
@@ -147,7 +158,7 @@ func (q *qcmd) open() (int, bool) {
 	if err != nil {
 		return fail(q.env, "%v", err), true
 	}
-	q.store = store
+	q.store, q.where = store, store.Path()
 	return 0, false
 }
 
@@ -178,7 +189,7 @@ func (q *qcmd) failMessage(id string, err error) int {
 		fmt.Fprintf(q.env.Stderr, "rcptguard: message %s was already handled: it is %s, not held; nothing was changed\n", id, ce.Current)
 		return ExitFlagged
 	case errors.Is(err, quarantine.ErrNotFound):
-		fmt.Fprintf(q.env.Stderr, "rcptguard: no message %s in %s\n", id, q.store.Path())
+		fmt.Fprintf(q.env.Stderr, "rcptguard: no message %s in %s\n", id, q.where)
 		return ExitFlagged
 	}
 	return fail(q.env, "%s: %v", id, err)

@@ -24,6 +24,9 @@ type Quarantine struct {
 	AlwaysAsk []Entry
 	// MaxMessageBytes bounds one held message.
 	MaxMessageBytes int64
+	// Postgres is the connection string of a PostgreSQL database for the quarantine
+	// (several rcptguard nodes share it); "" keeps it in SQLite in data_dir.
+	Postgres string
 }
 
 // Notice configures the sender's notice and the validation page's links.
@@ -69,6 +72,7 @@ type rawQuarantine struct {
 	PurgeAfter      yaml.Node `yaml:"purge_after"`
 	AlwaysAsk       yaml.Node `yaml:"always_ask"`
 	MaxMessageBytes yaml.Node `yaml:"max_message_bytes"`
+	Postgres        yaml.Node `yaml:"postgres"`
 }
 
 type rawNotice struct {
@@ -112,6 +116,11 @@ func (r *rawFile) applyQuarantine(c *Config) []*Error {
 		add(e)
 	} else if present(&q.MaxMessageBytes) {
 		c.Quarantine.MaxMessageBytes = n
+	}
+	add(text("quarantine.postgres", &q.Postgres, &c.Quarantine.Postgres))
+	if p := c.Quarantine.Postgres; p != "" && !strings.HasPrefix(p, "postgres://") && !strings.HasPrefix(p, "postgresql://") &&
+		!strings.Contains(p, "=") {
+		add(&Error{Line: q.Postgres.Line, Msg: "quarantine.postgres: want a connection string such as postgres://rcptguard@db.example.net/rcptguard or \"host=db dbname=rcptguard\""})
 	}
 	nt := &r.Notice
 	add(hostPort("notice.smarthost", &nt.Smarthost, &c.Notice.Smarthost, false))

@@ -56,7 +56,7 @@ type Daemon struct {
 	learn     *learning
 
 	// The quarantine, when there is a data folder.
-	quarantine *quarantine.SQLite
+	quarantine quarantine.ReportingStore
 	held       *held.Service
 	signer     *token.Signer
 	webKey     []byte

@@ -162,18 +162,7 @@ func story(t *testing.T, d *Daemon, sink *testenv.Sink, smtpAddr, path string, p
 	if m, _ := d.quarantine.Get(ctx, id); m.State != quarantine.Held {
 		t.Fatalf("a GET changed the message to %v", m.State)
 	}
-	csrf := regexp.MustCompile(`name="choice" value="correct"[^>]*>|value="correct"`).FindString(page)
-	form := regexp.MustCompile(`(?s)<form[^>]*>.*?</form>`).FindAllString(page, -1)
-	var correctForm string
-	for _, f := range form {
-		if strings.Contains(f, `value="correct"`) {
-			correctForm = f
-		}
-	}
-	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(correctForm)
-	if csrf == "" || tok == nil {
-		t.Fatalf("no correct form with a CSRF token on the page:\n%s", page)
-	}
+	csrf := formToken(t, page, "correct")
 
 	// The sender, in a real browser.
 	b := testenv.Browser(t)
@@ -221,7 +210,7 @@ func story(t *testing.T, d *Daemon, sink *testenv.Sink, smtpAddr, path string, p
 	waitDelivery(t, ctx, d, id)
 
 	// The same choice again: already handled, nothing sent.
-	vals := url.Values{"choice": {"correct"}, "csrf": {tok[1]}}
+	vals := url.Values{"choice": {"correct"}, "csrf": {csrf}}
 	resp, err := http.PostForm(links[0], vals)
 	if err != nil {
 		t.Fatal(err)

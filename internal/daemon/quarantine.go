@@ -30,7 +30,9 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	store, err := quarantine.OpenSQLite(filepath.Join(cfg.DataDir, QuarantineFile),
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, err := quarantine.Open(ctx, cfg.Quarantine.Postgres, filepath.Join(cfg.DataDir, QuarantineFile),
 		quarantine.WithMaxSize(cfg.Quarantine.MaxMessageBytes))
 	if err != nil {
 		return err
@@ -65,7 +67,8 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 		OwnDomains: own, Reinject: cfg.ReinjectAddr(), Hostname: hostname,
 		ExpireAfter: cfg.Quarantine.ExpireAfter, OnExpiry: held.ExpiryAction(cfg.Quarantine.OnExpiry),
 		PurgeAfter: cfg.Quarantine.PurgeAfter, AlwaysAsk: ask, Logger: d.Logger.With("part", "quarantine"),
-		Count: func(event string) { d.Metrics.Quarantine.WithLabelValues(event).Inc() },
+		Shared: cfg.Quarantine.Postgres != "",
+		Count:  func(event string) { d.Metrics.Quarantine.WithLabelValues(event).Inc() },
 		Learn: func(sender string, rcpts []string) {
 			for _, r := range rcpts {
 				d.learn.observe(sender, r)
@@ -76,7 +79,11 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 		svc.Notifier = &notice.Sender{Addr: s, Hostname: hostname}
 	}
 	d.quarantine, d.held, d.signer, d.webKey = store, svc, signer, macKey(key, "rcptguard admin session v1")
-	d.Logger.Info("quarantine", "path", store.Path(), "reinject", svc.Reinject, "notices", cfg.NoticeSmarthost(),
+	where := "postgres"
+	if sq, ok := store.(*quarantine.SQLite); ok {
+		where = sq.Path()
+	}
+	d.Logger.Info("quarantine", "store", where, "reinject", svc.Reinject, "notices", cfg.NoticeSmarthost(),
 		"validation_url", svc.BaseURL)
 	return nil
 }

@@ -45,6 +45,10 @@ const (
 	// GiveUpAfter is how long re-injection is retried before it counts as failed for
 	// good (an administrator can still retry).
 	GiveUpAfter = 5 * 24 * time.Hour
+	// ClaimLease is how old a claim on a re-injection must be before another process
+	// settles it as abandoned: far longer than one attempt can take (reinjectTimeout plus
+	// recording the outcome).
+	ClaimLease = 10 * time.Minute
 )
 
 // Service is the held-message workflow. Set its fields, call Start, then use Hold,
@@ -79,6 +83,11 @@ type Service struct {
 	// Learn, if set, is told of every message re-injected after the sender's choice, for
 	// the history of known correspondents.
 	Learn func(sender string, rcpts []string)
+
+	// Shared says that other rcptguard processes use the same store (PostgreSQL): at
+	// start, the re-injections left unfinished are then settled only once their claim is
+	// older than ClaimLease, since another node may still be at work on a newer one.
+	Shared bool
 
 	// Count, if set, is told of every event (metrics.QuarantineEvents).
 	Count func(event string)

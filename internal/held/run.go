@@ -20,18 +20,16 @@ func (s *Service) Start() error {
 		return errors.New("held: started twice")
 	}
 	s.started = s.now()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	n, err := s.Store.RecoverDeliveries(ctx, s.started)
-	cancel()
-	if err != nil {
-		return err
+	before := s.started
+	if s.Shared {
+		before = before.Add(-ClaimLease)
 	}
-	if n > 0 {
-		s.log().Warn("re-injections left unfinished by a stopped rcptguard: their outcome is unknown, "+
-			"they are not retried by themselves (see the admin queue)", "count", n)
+	if err := s.recover(before); err != nil {
+		return err
 	}
 	s.kick = make(chan struct{}, 1)
 	s.done = make(chan struct{})
+	var ctx context.Context
 	ctx, s.stop = context.WithCancel(context.Background())
 	go s.loop(ctx)
 	s.kick <- struct{}{}
@@ -56,11 +54,26 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 }
 
+// recover settles the re-injections claimed before before that nobody finished.
+func (s *Service) recover(before time.Time) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := s.Store.RecoverDeliveries(ctx, before)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log().Warn("re-injections left unfinished by a stopped rcptguard: their outcome is unknown, "+
+			"they are not retried by themselves (see the admin queue)", "count", n)
+	}
+	return nil
+}
+
 func (s *Service) loop(ctx context.Context) {
 	defer close(s.done)
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	var lastExpiry, lastPurge time.Time
+	var lastExpiry, lastPurge, lastRecover time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -78,6 +91,14 @@ func (s *Service) loop(ctx context.Context) {
 		if now.Sub(lastPurge) >= time.Hour || now.Before(lastPurge) {
 			s.purge(ctx)
 			lastPurge = now
+		}
+		if now.Sub(lastRecover) >= time.Minute || now.Before(lastRecover) {
+			// Claims abandoned by a node that stopped (with a shared store, Start
+			// leaves the recent ones to the node that may still hold them).
+			if err := s.recover(now.Add(-ClaimLease)); err != nil {
+				s.log().Error("settle abandoned re-injections", "err", err)
+			}
+			lastRecover = now
 		}
 	}
 }
