@@ -2,8 +2,11 @@
 // findings per recipient, their state machine and the audit log of every transition.
 //
 // It speaks no protocol, sends no notices and serves no web pages: the adapters (milter,
-// relay) hold messages here, and the notice, web and CLI code move them through the state
-// machine with [Store.Transition].
+// relay) hold messages here through the held package, which with the web pages and the CLI
+// moves them through the state machine ([Store.Transition], [Store.Release]) and carries
+// released messages to their re-injection exactly once ([Store.NextDelivery] and the
+// delivery states). There are two implementations with the same behaviour suite: [SQLite]
+// for one node and [Postgres] for several sharing a database.
 //
 // A message is Held when stored; from Held it moves exactly once, to ReleasedAsAddressed,
 // ReleasedCorrected, Discarded or Expired. Transition is a compare-and-set on the state
