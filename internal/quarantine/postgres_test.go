@@ -295,9 +295,9 @@ func TestPostgresSameAsSQLite(t *testing.T) {
 }
 
 // pgStatsFixture is statsFixture on PostgreSQL.
-func pgStatsFixture(t *testing.T) (s *Postgres, c *clock, ids map[string]string) {
+func pgStatsFixture(t *testing.T) (s *Postgres, c *testenv.Clock, ids map[string]string) {
 	t.Helper()
-	c = &clock{now: time.Date(2026, 2, 20, 9, 30, 0, 0, time.UTC)}
+	c = testenv.NewClock(time.Date(2026, 2, 20, 9, 30, 0, 0, time.UTC))
 	s = openPostgres(t, testenv.StartPostgres(t), WithClock(c.Now))
 	ids = map[string]string{}
 	at := func(m Message) Message {
@@ -306,7 +306,7 @@ func pgStatsFixture(t *testing.T) (s *Postgres, c *clock, ids map[string]string)
 	}
 	ids["m0"] = hold(t, s, at(Message{Adapter: "relay", Sender: "old@example.org", ExpiresAt: t0,
 		Recipients: []Recipient{{Address: "z@old.example", Verdict: "hold", Techniques: []string{"old"}}}}), "raw")
-	c.now = time.Date(2026, 2, 26, 10, 0, 0, 0, time.UTC)
+	c.Set(time.Date(2026, 2, 26, 10, 0, 0, 0, time.UTC))
 	ids["a"] = hold(t, s, at(sample()), "raw")
 	ids["b"] = hold(t, s, at(Message{Adapter: "milter", Sender: "alice@example.org", ExpiresAt: t0.Add(time.Hour),
 		Recipients: []Recipient{
@@ -316,12 +316,12 @@ func pgStatsFixture(t *testing.T) (s *Postgres, c *clock, ids map[string]string)
 			{Address: "not an address", Verdict: "invalid"},
 			{Address: `"x@y"@Evil.Example`, Verdict: "hold", Intended: []string{"example.com"}},
 		}}), "raw")
-	c.now = time.Date(2026, 2, 28, 23, 59, 0, 0, time.UTC)
+	c.Set(time.Date(2026, 2, 28, 23, 59, 0, 0, time.UTC))
 	ids["c"] = hold(t, s, at(sample()), "raw")
 	if err := s.Transition(ctx, ids["c"], Held, ReleasedAsAddressed, "alice@example.org", "192.0.2.1", ""); err != nil {
 		t.Fatal(err)
 	}
-	c.now = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	c.Set(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC))
 	if err := s.Transition(ctx, ids["a"], Held, Discarded, "admin:root", "192.0.2.2", "admin page"); err != nil {
 		t.Fatal(err)
 	}

@@ -10,29 +10,13 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// clock is a fake clock for the store under test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+	"github.com/rcptguard/rcptguard/internal/testenv"
+)
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
 
-func newClock() *clock { return &clock{now: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *testenv.Clock { return testenv.NewClock(t0) }
 
 // opener opens an empty store with the options.
 type opener func(t *testing.T, opts ...Option) Store

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 const (
@@ -74,7 +75,7 @@ func (d *storeDecider) Calls() []decideCall {
 }
 
 type adminFixture struct {
-	clk     *clock
+	clk     *testenv.Clock
 	store   *quarantine.SQLite
 	decider *storeDecider
 	admin   *Admin
@@ -84,7 +85,7 @@ type adminFixture struct {
 
 func newAdminFixture(t *testing.T) *adminFixture {
 	t.Helper()
-	f := &adminFixture{clk: &clock{now: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)}}
+	f := &adminFixture{clk: testenv.NewClock(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC))}
 	st, err := quarantine.OpenSQLite(filepath.Join(t.TempDir(), "q.db"), quarantine.WithClock(f.clk.Now))
 	if err != nil {
 		t.Fatal(err)

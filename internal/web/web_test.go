@@ -14,25 +14,9 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 	"github.com/rcptguard/rcptguard/internal/token"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type call struct {
 	id     string
@@ -70,7 +54,7 @@ func (f *fakeReleaser) Calls() []call {
 }
 
 type fixture struct {
-	clk      *clock
+	clk      *testenv.Clock
 	store    *quarantine.SQLite
 	signer   *token.Signer
 	releaser *fakeReleaser
@@ -112,7 +96,7 @@ func sampleMessage(subject string) quarantine.Message {
 
 func newFixture(t *testing.T, subject string) *fixture {
 	t.Helper()
-	f := &fixture{clk: &clock{now: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)}, releaser: &fakeReleaser{}}
+	f := &fixture{clk: testenv.NewClock(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)), releaser: &fakeReleaser{}}
 	st, err := quarantine.OpenSQLite(filepath.Join(t.TempDir(), "q.db"), quarantine.WithClock(f.clk.Now))
 	if err != nil {
 		t.Fatal(err)
