@@ -178,6 +178,9 @@ func (d *Daemon) Start() error {
 	}
 	d.errc = make(chan error, 8)
 	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger}
+	if d.quarantine != nil {
+		api.Ready = d.quarantine.Ping
+	}
 	servers := []namedServer{
 		{"http", cfg.Listen.HTTP, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}},
 	}

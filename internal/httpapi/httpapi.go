@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,8 @@ type API struct {
 	Metrics  *metrics.Metrics // may be nil
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// Ready, if set, is asked by /healthz whether the stores answer (the quarantine).
+	Ready func(ctx context.Context) error
 }
 
 // Handler returns the routes.
@@ -119,6 +122,18 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	if a.Guard.Load() == nil {
 		http.Error(w, "starting", http.StatusServiceUnavailable)
 		return
+	}
+	if a.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		err := a.Ready(ctx)
+		cancel()
+		if err != nil {
+			if a.Logger != nil {
+				a.Logger.Error("health check", "err", err)
+			}
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")

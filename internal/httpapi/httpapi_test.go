@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/metrics"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/setup"
 )
 
@@ -147,4 +149,22 @@ func get(t *testing.T, url string, want int) string {
 		t.Fatalf("%s: %d, want %d", url, resp.StatusCode, want)
 	}
 	return string(b)
+}
+
+// TestHealthAsksTheQuarantine: /healthz is 200 while the quarantine's database answers and
+// 503, naming the problem, once it does not.
+func TestHealthAsksTheQuarantine(t *testing.T) {
+	a, srv := newAPI(t)
+	store, err := quarantine.OpenSQLite(filepath.Join(t.TempDir(), "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Ready = store.Ping
+	if get(t, srv.URL+"/healthz", 200) != "ok\n" {
+		t.Error("healthz with a working store")
+	}
+	store.Close()
+	if body := get(t, srv.URL+"/healthz", 503); !strings.Contains(body, "quarantine") {
+		t.Errorf("healthz with a closed store: %q", body)
+	}
 }

@@ -2,6 +2,7 @@ package quarantine
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -11,6 +12,26 @@ type ReportingStore interface {
 	Store
 	Stats(ctx context.Context, since time.Time) (Stats, error)
 	RecentEvents(ctx context.Context, limit, offset int) ([]Event, error)
+	// Ping reports whether the database answers a query now.
+	Ping(ctx context.Context) error
+}
+
+// Ping reads from the database.
+func (s *SQLite) Ping(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE 0`).Scan(&n); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
+}
+
+// Ping reads from the database.
+func (s *Postgres) Ping(ctx context.Context) error {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE false`).Scan(&n); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
 }
 
 var (
