@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"mime"
 	"strings"
-
-	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/smtptext"
@@ -31,9 +28,10 @@ type content struct {
 // there most likely was none. Line breaks inside a folded value, LF as Postfix sends
 // them, become CRLF.
 func (c *content) header(name, value string, leadSpace bool) {
-	if name == "" {
-		return
+	if !fieldName(name) {
+		return // not a header field the MTA would pass on; it sends none such
 	}
+	value = safelyFolded(value)
 	if strings.EqualFold(name, "Subject") && c.subject == nil {
 		c.subject = &value
 	}
@@ -42,6 +40,39 @@ func (c *content) header(name, value string, leadSpace bool) {
 		sep = " "
 	}
 	c.write(name + ":" + sep + crlf(value) + "\r\n")
+}
+
+// fieldName reports whether name is a header field name (RFC 5322 section 2.2).
+func fieldName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < '!' || c > '~' || c == ':' {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// safelyFolded makes value safe as a folded header field value: a bare CR becomes a space, an
+// empty line inside it is dropped (it would end the header section), and a line that does
+// not begin with white space gets a space (it would start a field of its own). Values as
+// MTAs send them come through unchanged.
+func safelyFolded(value string) string {
+	if !strings.ContainsAny(value, "\r\n") {
+		return value
+	}
+	value = strings.ReplaceAll(strings.ReplaceAll(value, "\r\n", "\n"), "\r", " ")
+	lines := strings.Split(value, "\n")
+	out := lines[:1]
+	for _, l := range lines[1:] {
+		switch {
+		case l == "":
+			continue
+		case l[0] != ' ' && l[0] != '\t':
+			l = " " + l
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 // endHeader writes the blank line between the header fields and the body, once.
@@ -105,22 +136,5 @@ func (c *content) subjectText() string {
 	if c.subject == nil {
 		return ""
 	}
-	s := strings.NewReplacer("\r\n", "", "\n", "", "\r", "").Replace(*c.subject) // unfold
-	s = strings.TrimSpace(s)
-	if d, err := subjectDecoder.DecodeHeader(s); err == nil {
-		s = d
-	}
-	return smtptext.Clip(strings.TrimSpace(smtptext.OneLine(s)), maxSubject)
-}
-
-// subjectDecoder decodes encoded words in every charset the WHATWG encoding standard
-// names (Go's mime package alone knows only UTF-8, ISO-8859-1 and US-ASCII).
-var subjectDecoder = mime.WordDecoder{
-	CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
-		enc, err := htmlindex.Get(charset)
-		if err != nil {
-			return nil, err
-		}
-		return enc.NewDecoder().Reader(r), nil
-	},
+	return smtptext.HeaderText(*c.subject, maxSubject)
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 // HoldTimeout bounds one call of Holder.Hold.
@@ -128,10 +128,8 @@ func subjectOf(msg []byte) string {
 	if subject == nil {
 		return ""
 	}
-	s := strings.TrimSpace(strings.Join(subject, ""))
-	dec := mime.WordDecoder{}
-	if d, err := dec.DecodeHeader(s); err == nil {
-		s = d
-	}
-	return s
+	return smtptext.HeaderText(strings.Join(subject, ""), maxSubject)
 }
+
+// maxSubject bounds the decoded subject kept with a held message.
+const maxSubject = 1000

@@ -11,9 +11,9 @@ import (
 // OneLine turns text into one line of printable characters: control characters and
 // invalid UTF-8 become spaces.
 func OneLine(s string) string {
-	ok := utf8.ValidString(s)
+	ok := true
 	for i := 0; ok && i < len(s); i++ {
-		ok = s[i] >= ' ' && s[i] != 0x7f
+		ok = s[i] >= ' ' && s[i] < 0x7f // printable ASCII: nothing to do
 	}
 	if ok {
 		return s

@@ -201,14 +201,14 @@ func (a *Admin) encodeSession(s session) string {
 // parseSession verifies a session cookie's value.
 func (a *Admin) parseSession(v string) (session, bool) {
 	parts := strings.Split(v, ".")
-	if len(parts) != 3 {
-		return session{}, false
+	if len(parts) != 3 || strings.ContainsAny(v, "\r\n") {
+		return session{}, false // base64 would skip line breaks: one session, one value
 	}
 	u, err1 := base64.RawURLEncoding.Strict().DecodeString(parts[0])
 	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
 	mac, err3 := base64.RawURLEncoding.Strict().DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return session{}, false
+	if err1 != nil || err2 != nil || err3 != nil || strconv.FormatInt(exp, 10) != parts[1] {
+		return session{}, false // the expiry only as minted: no sign, no leading zeros
 	}
 	user := string(u)
 	if _, ok := a.Users[user]; !ok {

@@ -189,12 +189,22 @@ func eventRows(evs []quarantine.Event, link bool) []eventRow {
 // headerSection is the header section of a raw message (up to the first empty line),
 // at most maxHeaderBytes of it, as valid UTF-8 with CRLF turned into LF.
 func headerSection(raw []byte) (string, bool) {
+	// The header section ends at the first empty line (a CR before its LF does not
+	// count), as net/mail reads it; without one, all of it is header.
 	end := len(raw)
-	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
-		end = i
-	}
-	if i := bytes.Index(raw[:end], []byte("\n\n")); i >= 0 {
-		end = i
+	for i := 0; i < len(raw); {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			break
+		}
+		if line := raw[i : i+j]; len(line) == 0 || (len(line) == 1 && line[0] == '\r') {
+			end = max(i-1, 0) // without the line end before the empty line
+			if i > 1 && raw[i-2] == '\r' {
+				end = i - 2
+			}
+			break
+		}
+		i += j + 1
 	}
 	truncated := end > maxHeaderBytes
 	end = min(end, maxHeaderBytes)

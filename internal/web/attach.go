@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/mail"
 	"strings"
+
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 const (
@@ -37,8 +39,6 @@ func attachmentNames(raw []byte) []string {
 	return names
 }
 
-var wordDecoder = mime.WordDecoder{}
-
 func walkPart(ctype, disp string, body io.Reader, depth int, names *[]string) {
 	if len(*names) >= maxAttachments || depth > maxDepth {
 		return
@@ -61,11 +61,13 @@ func walkPart(ctype, disp string, body io.Reader, depth int, names *[]string) {
 	if name == "" {
 		name = params["name"]
 	}
-	if name == "" {
+	// Decoded (RFC 2047 words, which mail clients use though RFC 2231 says otherwise),
+	// as one line of printable UTF-8.
+	if name = smtptext.HeaderText(name, maxAttachmentName); name == "" {
 		return
-	}
-	if d, err := wordDecoder.DecodeHeader(name); err == nil {
-		name = d
 	}
 	*names = append(*names, name)
 }
+
+// maxAttachmentName bounds a shown attachment name.
+const maxAttachmentName = 255
