@@ -226,7 +226,7 @@ func (q *qcmd) decide(ctx context.Context, fs *flag.FlagSet, args []string, choi
 		if err != nil {
 			return q.failMessage(id, err)
 		}
-		if _, changes := held.Corrected(m); m.State == quarantine.Held && len(changes) == 0 {
+		if m.State == quarantine.Held && !held.Correctable(m) {
 			fmt.Fprintf(q.env.Stderr, "rcptguard: message %s has no suggested domain to correct to; release it as addressed or discard it\n", id)
 			return ExitFlagged
 		}

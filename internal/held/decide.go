@@ -39,11 +39,15 @@ func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, acto
 		}
 	case web.Correct:
 		rcpts, changes := Corrected(m)
-		if len(changes) == 0 {
+		if !Correctable(m) || len(rcpts) == 0 {
 			return errNoSuggestion
 		}
+		notes := make([]string, len(changes))
+		for i, c := range changes {
+			notes[i] = c.String()
+		}
 		err = s.Store.Release(ctx, id, quarantine.ReleasedCorrected, rcpts, actor, remote,
-			"released corrected: "+strings.Join(changes, ", "))
+			"released corrected: "+strings.Join(notes, ", "))
 	default:
 		return fmt.Errorf("held: unknown choice %q", choice)
 	}
@@ -83,23 +87,51 @@ func (s *Service) Retry(ctx context.Context, id, actor, remote string) error {
 	return nil
 }
 
+// Correctable reports whether a corrected release changes anything: some flagged
+// recipient has a suggested domain.
+func Correctable(m quarantine.Message) bool {
+	_, changes := Corrected(m)
+	for _, c := range changes {
+		if c.To != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Change is one recipient changed by a corrected release: From as addressed, To as
+// corrected, or "" when it is not sent at all (flagged, with no suggestion to correct it
+// to).
+type Change struct{ From, To string }
+
+func (c Change) String() string {
+	if c.To == "" {
+		return c.From + " not sent"
+	}
+	return c.From + " -> " + c.To
+}
+
 // Corrected returns the recipients of m with each flagged one's domain replaced by its
-// most likely intended domain (duplicates dropped, order kept), and the changes made as
-// "bob@army.ml -> bob@army.mil".
-func Corrected(m quarantine.Message) (rcpts, changes []string) {
+// most likely intended domain (duplicates dropped, order kept), and the changes made. A
+// flagged recipient without a suggestion is left out: "send to the suggested domain
+// instead" never sends to a domain that was flagged.
+func Corrected(m quarantine.Message) (rcpts []string, changes []Change) {
 	seen := map[string]bool{}
 	for _, r := range m.Recipients {
 		addr := r.Address
-		if r.Flagged() && len(r.Intended) > 0 {
-			if i := strings.LastIndexByte(addr, '@'); i > 0 {
-				domain := strings.ToLower(r.Intended[0])
-				if d, err := address.ParseDomain(domain); err == nil {
-					domain = d.ASCII
-				}
-				fixed := addr[:i+1] + domain
-				changes = append(changes, addr+" -> "+fixed)
-				addr = fixed
+		if r.Flagged() {
+			i := strings.LastIndexByte(addr, '@')
+			if len(r.Intended) == 0 || i <= 0 {
+				changes = append(changes, Change{From: addr})
+				continue
 			}
+			domain := strings.ToLower(r.Intended[0])
+			if d, err := address.ParseDomain(domain); err == nil {
+				domain = d.ASCII
+			}
+			fixed := addr[:i+1] + domain
+			changes = append(changes, Change{From: addr, To: fixed})
+			addr = fixed
 		}
 		if k := strings.ToLower(addr); !seen[k] {
 			seen[k] = true

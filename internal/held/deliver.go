@@ -234,8 +234,9 @@ func Rewrite(raw []byte, m quarantine.Message) []byte {
 	if m.State == quarantine.ReleasedCorrected {
 		_, changes := Corrected(m)
 		for _, c := range changes {
-			from, to, _ := strings.Cut(c, " -> ")
-			pairs = append(pairs, [2]string{from, to})
+			if c.To != "" { // one not sent stays in To or Cc as written: the header says who was addressed
+				pairs = append(pairs, [2]string{c.From, c.To})
+			}
 		}
 		note = "released with corrected recipients"
 	}

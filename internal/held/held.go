@@ -11,6 +11,7 @@
 package held
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -190,7 +191,7 @@ func (s *Service) Hold(ctx context.Context, m quarantine.Message, raw io.Reader)
 	if _, ok := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains); ok && s.Notifier != nil {
 		m.Notice = quarantine.NoticePending
 	}
-	id, err := s.Store.Hold(ctx, m, strings.NewReader(string(content)))
+	id, err := s.Store.Hold(ctx, m, bytes.NewReader(content))
 	if err != nil {
 		return "", err
 	}

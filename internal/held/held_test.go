@@ -279,3 +279,21 @@ func TestRewriteBoundaries(t *testing.T) {
 		t.Fatalf("got\n%q\nwant\n%q", out, want)
 	}
 }
+
+// TestCorrectedNeverSendsToAFlaggedDomain: "send to the suggested domain instead" leaves
+// out a flagged recipient that has no suggestion, rather than sending to it.
+func TestCorrectedNeverSendsToAFlaggedDomain(t *testing.T) {
+	m := heldMessage()
+	m.Recipients = append(m.Recipients, quarantine.Recipient{Address: "eve@blocked.ml", Verdict: "reject"})
+	rcpts, changes := Corrected(m)
+	if strings.Join(rcpts, ",") != "bob@army.mil,carol@example.net" {
+		t.Fatalf("recipients %q", rcpts)
+	}
+	if len(changes) != 2 || changes[1].String() != "eve@blocked.ml not sent" || !Correctable(m) {
+		t.Fatalf("changes %v", changes)
+	}
+	m.Recipients = m.Recipients[1:] // only the one without a suggestion is flagged
+	if Correctable(m) {
+		t.Fatal("correctable without a suggestion")
+	}
+}
