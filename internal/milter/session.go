@@ -3,13 +3,13 @@ package milter
 import (
 	"errors"
 	"fmt"
-	"github.com/rcptguard/rcptguard/internal/smtptext"
 	"strings"
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 // Errors behind a temporary error, in Event.Err and the log.
