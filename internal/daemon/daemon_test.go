@@ -3,9 +3,6 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"github.com/rcptguard/rcptguard/internal/guard"
-	"github.com/rcptguard/rcptguard/internal/quarantine"
-	"github.com/rcptguard/rcptguard/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 func writeConfig(t *testing.T, path, protect string) {

@@ -2,11 +2,12 @@ package quarantine
 
 import (
 	"fmt"
-	"github.com/rcptguard/rcptguard/internal/testenv"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // statsFixture holds, on a fake clock:

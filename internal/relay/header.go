@@ -3,7 +3,6 @@ package relay
 import (
 	"bufio"
 	"bytes"
-	"github.com/rcptguard/rcptguard/internal/smtptext"
 	"io"
 	"mime"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
 // maxHeaderScan is how much of a message's header is searched for X-Rcptguard-* fields
