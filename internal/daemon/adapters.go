@@ -39,6 +39,9 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Filter: PolicyFilter(cfg),
 		Logger: d.Logger.With("adapter", "policy"),
 		Observe: func(ev policyd.Event) {
+			if ev.Filtered {
+				d.filtered.put(ev.QueueID, ev.SASLUser, ev.ClientAddr, time.Now())
+			}
 			if ev.Stage == "rcpt" {
 				d.Metrics.Observe("policy", ev.Decision, ev.Duration)
 				if ev.Decision.Verdict == guard.Allow {

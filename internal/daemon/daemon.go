@@ -61,6 +61,7 @@ type Daemon struct {
 	signer     *token.Signer
 	webKey     []byte
 	policy     *policyd.Server
+	filtered   filtered // what the policy service knew of the messages it FILTERed
 }
 
 type listener struct {

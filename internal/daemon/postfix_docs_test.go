@@ -147,6 +147,14 @@ func story(t *testing.T, d *Daemon, sink *testenv.Sink, smtpAddr, path string, p
 		t.Fatalf("quarantine: %+v %v", held1, err)
 	}
 	id := held1[0].ID
+	// Held with Postfix's queue ID, so that an administrator finds it in the mail log (on
+	// the policy path the intake learns it from the policy service).
+	if pf != nil {
+		logged := map[string]string{"policy": ": filter: END-OF-MESSAGE", "milter": ": milter-discard"}[path]
+		if q := held1[0].QueueID; q == "" || !strings.Contains(pf.Log(), q+logged) {
+			t.Errorf("held with queue ID %q, not the one in Postfix's log", q)
+		}
+	}
 
 	// A link scanner opens every link: nothing changes.
 	var page string

@@ -3,6 +3,7 @@ package policyd
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
@@ -155,7 +156,9 @@ func (s *Server) eom(c *conn, req Request) string {
 		}
 		c.log.LogAttrs(context.Background(), lvl, "policy decision", attrs...)
 	}
-	s.observe(Event{Stage: "eom", Verdict: md.Verdict, Monitor: md.Monitor, Duration: dur})
+	s.observe(Event{Stage: "eom", Verdict: md.Verdict, Monitor: md.Monitor, Duration: dur,
+		Filtered: strings.HasPrefix(action, "FILTER "), QueueID: req.QueueID(), SASLUser: req.SASLUsername(),
+		ClientAddr: req.ClientAddress()})
 	return action
 }
 

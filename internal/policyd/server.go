@@ -87,6 +87,11 @@ type Event struct {
 	Duration  time.Duration  // from the request read to the answer decided
 	Recipient string         // at "rcpt"
 	Decision  guard.Decision // at "rcpt": the guard's decision for Recipient
+	// Filtered: at "eom", the answer was the FILTER to the quarantine intake. QueueID,
+	// SASLUser and ClientAddr are then what Postfix said of the message, which the intake
+	// no longer sees (Postfix itself hands it the message).
+	Filtered                      bool
+	QueueID, SASLUser, ClientAddr string
 }
 
 func (s *Server) init() {
