@@ -128,23 +128,13 @@ func notNil(l []string) []string {
 
 // Hold stores the message, its raw content and its "held" event in one transaction.
 func (s *Postgres) Hold(ctx context.Context, m Message, raw io.Reader) (string, error) {
-	if err := checkHold(&m); err != nil {
-		return "", err
-	}
-	content, err := readRaw(raw, s.opt.maxSize)
+	content, now, err := prepareHold(&m, raw, s.opt)
 	if err != nil {
 		return "", err
 	}
 	if content == nil {
 		content = []byte{} // nil would be NULL
 	}
-	now := s.opt.now()
-	if m.Received.IsZero() {
-		m.Received = now
-	}
-	m.ID = NewID()
-	m.Size = int64(len(content))
-	m.State = Held
 	// A held message with the same key may leave the held state between our failed
 	// insert and the lookup of its ID: then insert again.
 	for attempt := 0; ; attempt++ {
@@ -236,101 +226,25 @@ func pgEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 	return err
 }
 
-const pgMessageColumns = `id, received, adapter, sender, auth_user, client_addr, queue_id, subject,
-	size, state, expires_at, dedupe_key, release_to, delivery, attempts, last_error, next_attempt,
-	delivered_at, delivery_reply, notice, notice_error, reminder_sent`
-
-// queryMessages runs a query that selects pgMessageColumns and loads each message's
+// queryMessages runs a query that selects messageColumns and loads each message's
 // recipients.
 func (s *Postgres) queryMessages(ctx context.Context, query string, args ...any) ([]Message, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []Message
-	index := map[string]int{}
-	for rows.Next() {
-		var m Message
-		var received, expires, next, delivered, reminder int64
-		var state, delivery, notice string
-		if err := rows.Scan(&m.ID, &received, &m.Adapter, &m.Sender, &m.AuthUser, &m.ClientAddr,
-			&m.QueueID, &m.Subject, &m.Size, &state, &expires, &m.DedupeKey, &m.ReleaseTo, &delivery,
-			&m.Attempts, &m.LastError, &next, &delivered, &m.DeliveryReply, &notice, &m.NoticeError,
-			&reminder); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		m.Received, m.ExpiresAt = fromMicro(received), fromMicro(expires)
-		m.NextAttempt, m.DeliveredAt, m.ReminderSent = optMicro(next), optMicro(delivered), optMicro(reminder)
-		m.Delivery, m.Notice = Delivery(delivery), Notice(notice)
-		m.ReleaseTo = notNil(m.ReleaseTo)
-		if m.State, err = ParseState(state); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		index[m.ID] = len(out)
-		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	// Recipients of all the messages in one query.
-	ids := make([]string, len(out))
-	for i, m := range out {
-		ids[i] = m.ID
-	}
-	rrows, err := s.pool.Query(ctx, `SELECT message_id, address, verdict, intended, techniques,
-			reason, situation FROM recipients WHERE message_id = ANY($1) ORDER BY message_id, idx`, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rrows.Close()
-	for rrows.Next() {
-		var id string
-		var r Recipient
-		if err := rrows.Scan(&id, &r.Address, &r.Verdict, &r.Intended, &r.Techniques, &r.Reason, &r.Situation); err != nil {
-			return nil, err
-		}
-		r.Intended, r.Techniques = notNil(r.Intended), notNil(r.Techniques)
-		i, ok := index[id]
-		if !ok {
-			continue
-		}
-		out[i].Recipients = append(out[i].Recipients, r)
-	}
-	return out, rrows.Err()
+	return queryMessages(ctx, s.query, arrayListColumn, func(ids []string) (string, []any) {
+		return `SELECT message_id, address, verdict, intended, techniques, reason, situation
+			FROM recipients WHERE message_id = ANY($1) ORDER BY message_id, idx`, []any{ids}
+	}, query, args...)
 }
 
 // Get returns the message without its raw content.
 func (s *Postgres) Get(ctx context.Context, id string) (Message, error) {
-	l, err := s.queryMessages(ctx, `SELECT `+pgMessageColumns+` FROM messages WHERE id = $1`, id)
-	if err != nil {
-		return Message{}, fmt.Errorf("quarantine: get %s: %w", id, err)
-	}
-	if len(l) == 0 {
-		return Message{}, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	return l[0], nil
+	return getMessage(ctx, s.queryMessages, `SELECT `+messageColumns+` FROM messages WHERE id = $1`, id)
 }
 
 // Raw returns the message's raw content.
 func (s *Postgres) Raw(ctx context.Context, id string) ([]byte, error) {
 	var b []byte
 	err := s.pool.QueryRow(ctx, `SELECT content FROM raw_content WHERE message_id = $1`, id).Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("quarantine: raw content of %s: %w", id, err)
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
+	return rawContent(id, b, err, errors.Is(err, pgx.ErrNoRows))
 }
 
 // pgASCIILower is the SQL expression for expr with ASCII letters in lower case (and every
@@ -373,16 +287,11 @@ func (s *Postgres) List(ctx context.Context, f Filter) ([]Message, error) {
 			SELECT 1 FROM recipients r WHERE r.message_id = messages.id AND `+
 			pgASCIILower(`r.address`)+` LIKE `+p+` ESCAPE '\'))`)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
-	}
-	limit = min(limit, MaxListLimit)
-	q := `SELECT ` + pgMessageColumns + ` FROM messages`
+	q := `SELECT ` + messageColumns + ` FROM messages`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY received DESC, seq DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(f.Offset, 0))
+	q += ` ORDER BY received DESC, seq DESC LIMIT ` + arg(listLimit(f.Limit)) + ` OFFSET ` + arg(max(f.Offset, 0))
 	l, err := s.queryMessages(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: list: %w", err)
@@ -392,15 +301,11 @@ func (s *Postgres) List(ctx context.Context, f Filter) ([]Message, error) {
 
 // Transition moves message id from from to to, if it is in from, with its audit event.
 func (s *Postgres) Transition(ctx context.Context, id string, from, to State, actor, remote, note string) error {
-	if !CanTransition(from, to) {
-		return fmt.Errorf("%w: %s to %s", ErrInvalidTransition, from, to)
+	if err := checkTransition(from, to); err != nil {
+		return err
 	}
-	err := s.transition(ctx, id, from, to, Event{At: s.opt.now(), MessageID: id, From: from, To: to,
-		Actor: actor, Remote: remote, Note: note})
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
-		return fmt.Errorf("quarantine: %s %s to %s: %w", id, from, to, err)
-	}
-	return err
+	err := s.transition(ctx, id, from, to, transitionEvent(s.opt.now(), id, from, to, actor, remote, note))
+	return wrapUnexpected(err, "quarantine: %s %s to %s", id, from, to)
 }
 
 // transition is the compare-and-set: the UPDATE takes the row's lock, and a concurrent
@@ -421,11 +326,7 @@ func (s *Postgres) transition(ctx context.Context, id string, from, to State, e 
 			if err != nil {
 				return err
 			}
-			st, err := ParseState(cur)
-			if err != nil {
-				return err
-			}
-			return &ConflictError{ID: id, Expected: from, Current: st}
+			return conflict(id, from, cur)
 		}
 		for _, f := range also {
 			if err := f(tx); err != nil {
@@ -438,7 +339,7 @@ func (s *Postgres) transition(ctx context.Context, id string, from, to State, e 
 
 // Audit returns the message's events, oldest first.
 func (s *Postgres) Audit(ctx context.Context, id string) ([]Event, error) {
-	out, err := s.queryEvents(ctx, `SELECT message_id, at, from_state, to_state, actor, remote, note
+	out, err := queryEvents(ctx, s.query, `SELECT message_id, at, from_state, to_state, actor, remote, note
 		FROM events WHERE message_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
@@ -449,36 +350,9 @@ func (s *Postgres) Audit(ctx context.Context, id string) ([]Event, error) {
 	return out, nil
 }
 
-// queryEvents runs a query that selects an event's columns.
-func (s *Postgres) queryEvents(ctx context.Context, query string, args ...any) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		var from, to string
-		if err := rows.Scan(&e.MessageID, &at, &from, &to, &e.Actor, &e.Remote, &e.Note); err != nil {
-			return nil, err
-		}
-		e.At = fromMicro(at)
-		if e.From, err = parseStoredState(from); err != nil {
-			return nil, err
-		}
-		if e.To, err = parseStoredState(to); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
 // Expiring returns the Held messages that expire at or before before, soonest first.
 func (s *Postgres) Expiring(ctx context.Context, before time.Time) ([]Message, error) {
-	l, err := s.queryMessages(ctx, `SELECT `+pgMessageColumns+` FROM messages
+	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE state = $1 AND expires_at <= $2 ORDER BY expires_at, seq`, Held.String(), micro(before))
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: expiring: %w", err)

@@ -15,23 +15,16 @@ import (
 // the envelope recipients to re-inject to, and marks its delivery pending and due now, in
 // one transaction with the audit event; see SQLite.Release.
 func (s *Postgres) Release(ctx context.Context, id string, to State, rcpts []string, actor, remote, note string) error {
-	if to != ReleasedAsAddressed && to != ReleasedCorrected {
-		return fmt.Errorf("%w: release to %s", ErrInvalidTransition, to)
-	}
-	if len(rcpts) == 0 {
-		return errors.New("quarantine: release without recipients")
+	if err := checkRelease(to, rcpts); err != nil {
+		return err
 	}
 	now := s.opt.now()
-	e := Event{At: now, MessageID: id, From: Held, To: to, Actor: actor, Remote: remote, Note: note}
-	err := s.transition(ctx, id, Held, to, e, func(tx pgx.Tx) error {
+	err := s.transition(ctx, id, Held, to, transitionEvent(now, id, Held, to, actor, remote, note), func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE messages SET release_to = $1, delivery = 'pending',
 			next_attempt = $2, last_error = '' WHERE id = $3`, rcpts, micro(now), id)
 		return err
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
-		return fmt.Errorf("quarantine: release %s: %w", id, err)
-	}
-	return err
+	return wrapUnexpected(err, "quarantine: release %s", id)
 }
 
 // NextDelivery claims the released message whose delivery is pending and due at now
@@ -64,10 +57,7 @@ func (s *Postgres) Delivered(ctx context.Context, id, reply string) error {
 // DeliveryFailed records a failed attempt: with a retry time the delivery is pending again
 // from then on; with the zero time it failed for good.
 func (s *Postgres) DeliveryFailed(ctx context.Context, id, errText string, retryAt time.Time) error {
-	d, note := DeliveryPending, "re-injection failed, will retry: "+errText
-	if retryAt.IsZero() {
-		d, note = DeliveryFailed, "re-injection refused: "+errText
-	}
+	d, note := failedDelivery(errText, retryAt)
 	return s.deliveryOutcome(ctx, id, d, errText, retryAt, note)
 }
 
@@ -111,22 +101,14 @@ func (s *Postgres) deliveryUpdate(ctx context.Context, id string, from []Deliver
 		if err != nil {
 			return err
 		}
-		allowed := false
-		for _, d := range from {
-			allowed = allowed || Delivery(delivery) == d
-		}
-		if !allowed {
-			return fmt.Errorf("%w: %s is %q", ErrDeliveryState, id, delivery)
-		}
-		st, err := ParseState(state)
+		st, err := deliveryState(id, state, delivery, from)
 		if err != nil {
 			return err
 		}
 		if err := update(tx); err != nil {
 			return err
 		}
-		return pgEvent(ctx, tx, Event{At: s.opt.now(), MessageID: id, From: st, To: st,
-			Actor: actor, Remote: remote, Note: clip(note, 1000)})
+		return pgEvent(ctx, tx, deliveryEvent(s.opt.now(), id, st, actor, remote, note))
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrDeliveryState) {
 		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
@@ -155,7 +137,7 @@ func (s *Postgres) DeliveryUnknown(ctx context.Context, id, errText string) erro
 
 func (s *Postgres) markUnknown(ctx context.Context, id, why string) error {
 	return s.deliveryUpdate(ctx, id, []Delivery{DeliveryCommitting}, "system", "",
-		why+"; it may or may not have gone out: check the mail log, then retry if it did not",
+		unknownNote(why),
 		func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `UPDATE messages SET delivery = 'unknown', last_error = $1 WHERE id = $2`,
 				clip(why, 1000), id)
@@ -168,54 +150,36 @@ func (s *Postgres) markUnknown(ctx context.Context, id, why string) error {
 // attempt claimed before claimedBefore counts, whichever node claimed it: call it with a
 // time before which no node that is still running can have claimed one.
 func (s *Postgres) RecoverDeliveries(ctx context.Context, claimedBefore time.Time) (int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, delivery FROM messages
+	rows, err := s.query(ctx, `SELECT id, delivery FROM messages
 		WHERE delivery IN ('sending', 'committing') AND next_attempt < $1`, micro(claimedBefore))
 	if err != nil {
 		return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
 	}
-	type left struct{ id, delivery string }
-	var ls []left
-	for rows.Next() {
-		var l left
-		if err := rows.Scan(&l.id, &l.delivery); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
-		}
-		ls = append(ls, l)
-	}
+	ls, err := scanLeftDeliveries(rows)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
 		return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
 	}
-	n := 0
 	now := s.opt.now()
-	for _, l := range ls {
-		var err error
-		if Delivery(l.delivery) == DeliverySending {
-			err = s.deliveryUpdate(ctx, l.id, []Delivery{DeliverySending}, "system", "",
-				"rcptguard stopped before the message was handed over; it will be tried again",
-				func(tx pgx.Tx) error {
-					_, err := tx.Exec(ctx, `UPDATE messages SET delivery = 'pending', next_attempt = $1 WHERE id = $2`,
-						micro(now), l.id)
-					return err
-				})
-		} else {
-			err = s.markUnknown(ctx, l.id, "outcome unknown: rcptguard stopped while handing the message over")
-			if err == nil {
-				n++
-			}
-		}
-		if err != nil && !errors.Is(err, ErrDeliveryState) && !errors.Is(err, ErrNotFound) {
-			return n, err
-		}
-	}
-	return n, nil
+	return settleLeftDeliveries(ls, func(id string) error {
+		return s.deliveryUpdate(ctx, id, []Delivery{DeliverySending}, "system", "", recoverPendingNote,
+			func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `UPDATE messages SET delivery = 'pending', next_attempt = $1 WHERE id = $2`,
+					micro(now), id)
+				return err
+			})
+	}, func(id string) error {
+		return s.markUnknown(ctx, id, recoverUnknownWhy)
+	}, func(err error) bool { return errors.Is(err, ErrDeliveryState) || errors.Is(err, ErrNotFound) })
 }
 
 // PendingNotices returns the Held messages whose notice is pending and due at now, oldest
 // first, at most limit.
 func (s *Postgres) PendingNotices(ctx context.Context, now time.Time, limit int) ([]Message, error) {
-	l, err := s.queryMessages(ctx, `SELECT `+pgMessageColumns+` FROM messages
+	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE notice = 'pending' AND notice_next <= $1 AND state = 'held' ORDER BY received, seq LIMIT $2`,
 		micro(now), max(limit, 1))
 	if err != nil {

@@ -294,157 +294,16 @@ func TestPostgresSameAsSQLite(t *testing.T) {
 	}
 }
 
-// pgStatsFixture is statsFixture on PostgreSQL.
-func pgStatsFixture(t *testing.T) (s *Postgres, c *testenv.Clock, ids map[string]string) {
-	t.Helper()
-	c = testenv.NewClock(time.Date(2026, 2, 20, 9, 30, 0, 0, time.UTC))
-	s = openPostgres(t, testenv.StartPostgres(t), WithClock(c.Now))
-	ids = map[string]string{}
-	at := func(m Message) Message {
-		m.Received = c.Now()
-		return m
-	}
-	ids["m0"] = hold(t, s, at(Message{Adapter: "relay", Sender: "old@example.org", ExpiresAt: t0,
-		Recipients: []Recipient{{Address: "z@old.example", Verdict: "hold", Techniques: []string{"old"}}}}), "raw")
-	c.Set(time.Date(2026, 2, 26, 10, 0, 0, 0, time.UTC))
-	ids["a"] = hold(t, s, at(sample()), "raw")
-	ids["b"] = hold(t, s, at(Message{Adapter: "milter", Sender: "alice@example.org", ExpiresAt: t0.Add(time.Hour),
-		Recipients: []Recipient{
-			{Address: "dave@ARRNY.MIL", Verdict: "hold", Intended: []string{"army.mil"}, Techniques: []string{"rn-m"}},
-			{Address: "erin@arrny.mil", Verdict: "warn", Intended: []string{"army.mil"}, Techniques: []string{"rn-m"}},
-			{Address: "frank@ok.org", Verdict: "allow"},
-			{Address: "not an address", Verdict: "invalid"},
-			{Address: `"x@y"@Evil.Example`, Verdict: "hold", Intended: []string{"example.com"}},
-		}}), "raw")
-	c.Set(time.Date(2026, 2, 28, 23, 59, 0, 0, time.UTC))
-	ids["c"] = hold(t, s, at(sample()), "raw")
-	if err := s.Transition(ctx, ids["c"], Held, ReleasedAsAddressed, "alice@example.org", "192.0.2.1", ""); err != nil {
-		t.Fatal(err)
-	}
-	c.Set(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC))
-	if err := s.Transition(ctx, ids["a"], Held, Discarded, "admin:root", "192.0.2.2", "admin page"); err != nil {
-		t.Fatal(err)
-	}
-	return s, c, ids
-}
-
 // TestPostgresStats is TestStatsSurvivePurge, TestStatsEmptyStore,
 // TestStatsTopDomainsLimit and TestRecentEventsNewestFirst on PostgreSQL.
 func TestPostgresStats(t *testing.T) {
-	check := func(t *testing.T, what string, got, want any) {
-		t.Helper()
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s:\n got %v\nwant %v", what, got, want)
-		}
+	open := func(t *testing.T, opts ...Option) ReportingStore {
+		return openPostgres(t, testenv.StartPostgres(t), opts...)
 	}
-	t.Run("SurvivePurge", func(t *testing.T) {
-		s, c, _ := pgStatsFixture(t)
-		since := c.Now().Add(-4 * 24 * time.Hour)
-		feb25 := time.Date(2026, 2, 25, 0, 0, 0, 0, time.UTC)
-		byState := []Count{{"discarded", 1}, {"held", 1}, {"released-as-addressed", 1}}
-		got, err := s.Stats(ctx, since)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "HeldPerDay", got.HeldPerDay, days(feb25, 0, 2, 0, 1, 0))
-		check(t, "ByTechnique", got.ByTechnique, []Count{{"digit", 2}, {"homoglyph", 2}, {"rn-m", 2}})
-		check(t, "TopDomains", got.TopDomains, []Count{{"arrny.mil", 2}, {"examp1e.com", 2}, {"evil.example", 1}})
-		check(t, "ByState", got.ByState, byState)
-		if n, err := s.Purge(ctx, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil || n != 1 {
-			t.Fatalf("Purge = %d, %v; want 1", n, err)
-		}
-		got, err = s.Stats(ctx, since)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "HeldPerDay after purge", got.HeldPerDay, days(feb25, 0, 2, 0, 1, 0))
-		check(t, "ByTechnique after purge", got.ByTechnique, []Count{{"rn-m", 2}, {"digit", 1}, {"homoglyph", 1}})
-		check(t, "TopDomains after purge", got.TopDomains, []Count{{"arrny.mil", 2}, {"evil.example", 1}, {"examp1e.com", 1}})
-		check(t, "ByState after purge", got.ByState, byState)
-		got, err = s.Stats(ctx, c.Now().AddDate(0, 0, -29))
-		if err != nil {
-			t.Fatal(err)
-		}
-		total := 0
-		for _, d := range got.HeldPerDay {
-			total += d.N
-		}
-		if len(got.HeldPerDay) != 30 || total != 4 || got.HeldPerDay[20].N != 1 ||
-			!got.HeldPerDay[29].Day.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
-			t.Errorf("HeldPerDay over 30 days: %v", got.HeldPerDay)
-		}
-	})
-	t.Run("EmptyStore", func(t *testing.T) {
-		c := newClock()
-		s := openPostgres(t, testenv.StartPostgres(t), WithClock(c.Now))
-		got, err := s.Stats(ctx, c.Now().AddDate(0, 0, -6))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got.HeldPerDay) != 7 || got.ByTechnique != nil || got.TopDomains != nil || got.ByState != nil {
-			t.Fatalf("Stats of an empty store: %+v", got)
-		}
-		for _, d := range got.HeldPerDay {
-			if d.N != 0 || d.Day.Location() != time.UTC || d.Day.Hour() != 0 {
-				t.Fatalf("day %v", d)
-			}
-		}
-	})
-	t.Run("TopDomainsLimit", func(t *testing.T) {
-		c := newClock()
-		s := openPostgres(t, testenv.StartPostgres(t), WithClock(c.Now))
-		m := sample()
-		m.Received = c.Now()
-		m.Recipients = nil
-		for i := range 12 {
-			m.Recipients = append(m.Recipients, Recipient{Address: fmt.Sprintf("u@d%02d.example", i), Verdict: "hold"})
-		}
-		m.Recipients = append(m.Recipients, Recipient{Address: "v@d07.example", Verdict: "hold"},
-			Recipient{Address: "w@D07.Example", Verdict: "hold"}, Recipient{Address: "x@Ünï.example", Verdict: "hold"})
-		hold(t, s, m, "raw")
-		got, err := s.Stats(ctx, c.Now().Add(-time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got.TopDomains) != TopDomainsLimit || got.TopDomains[0] != (Count{"d07.example", 3}) ||
-			got.TopDomains[1] != (Count{"d00.example", 1}) {
-			t.Fatalf("TopDomains %v", got.TopDomains)
-		}
-	})
-	t.Run("RecentEvents", func(t *testing.T) {
-		s, _, ids := pgStatsFixture(t)
-		if _, err := s.Purge(ctx, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
-			t.Fatal(err)
-		}
-		all, err := s.RecentEvents(ctx, 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		type ev struct {
-			id       string
-			from, to State
-		}
-		var got []ev
-		for _, e := range all {
-			got = append(got, ev{e.MessageID, e.From, e.To})
-		}
-		want := []ev{
-			{ids["a"], Held, Discarded}, {ids["c"], Held, ReleasedAsAddressed}, {ids["c"], None, Held},
-			{ids["b"], None, Held}, {ids["a"], None, Held}, {ids["m0"], None, Held},
-		}
-		check(t, "RecentEvents after purge", got, want)
-		if e := all[0]; e.Actor != "admin:root" || e.Remote != "192.0.2.2" || e.Note != "admin page" ||
-			!e.At.Equal(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)) || e.At.Location() != time.UTC {
-			t.Errorf("newest event %+v", e)
-		}
-		page, err := s.RecentEvents(ctx, 2, 1)
-		if err != nil || len(page) != 2 || page[0].To != ReleasedAsAddressed || page[1].MessageID != ids["c"] || page[1].To != Held {
-			t.Fatalf("RecentEvents(2, 1) = %+v, %v", page, err)
-		}
-		if rest, err := s.RecentEvents(ctx, 10, 6); err != nil || len(rest) != 0 {
-			t.Fatalf("RecentEvents past the end = %v, %v", rest, err)
-		}
-	})
+	t.Run("SurvivePurge", func(t *testing.T) { testStatsSurvivePurge(t, open) })
+	t.Run("EmptyStore", func(t *testing.T) { testStatsEmptyStore(t, open) })
+	t.Run("TopDomainsLimit", func(t *testing.T) { testStatsTopDomainsLimit(t, open) })
+	t.Run("RecentEvents", func(t *testing.T) { testRecentEventsNewestFirst(t, open) })
 }
 
 // Search and the sender filter ignore ASCII case only, as in SQLite, whatever the

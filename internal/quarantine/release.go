@@ -14,11 +14,8 @@ import (
 // one transaction with the audit event. Like Transition, it fails with a *ConflictError
 // when the message is no longer Held.
 func (s *SQLite) Release(ctx context.Context, id string, to State, rcpts []string, actor, remote, note string) error {
-	if to != ReleasedAsAddressed && to != ReleasedCorrected {
-		return fmt.Errorf("%w: release to %s", ErrInvalidTransition, to)
-	}
-	if len(rcpts) == 0 {
-		return errors.New("quarantine: release without recipients")
+	if err := checkRelease(to, rcpts); err != nil {
+		return err
 	}
 	list, err := jsonList(rcpts)
 	if err != nil {
@@ -27,16 +24,12 @@ func (s *SQLite) Release(ctx context.Context, id string, to State, rcpts []strin
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	now := s.opt.now()
-	e := Event{At: now, MessageID: id, From: Held, To: to, Actor: actor, Remote: remote, Note: note}
-	err = s.transition(ctx, id, Held, to, e, func(tx *sql.Tx) error {
+	err = s.transition(ctx, id, Held, to, transitionEvent(now, id, Held, to, actor, remote, note), func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE messages SET release_to = ?, delivery = 'pending',
 			next_attempt = ?, last_error = '' WHERE id = ?`, list, micro(now), id)
 		return err
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
-		return fmt.Errorf("quarantine: release %s: %w", id, err)
-	}
-	return err
+	return wrapUnexpected(err, "quarantine: release %s", id)
 }
 
 // NextDelivery claims the released message whose delivery is pending and due at now
@@ -78,10 +71,7 @@ func (s *SQLite) Delivered(ctx context.Context, id, reply string) error {
 // DeliveryFailed records a failed attempt: with a retry time the delivery is pending again
 // from then on; with the zero time it failed for good. errText is shown to administrators.
 func (s *SQLite) DeliveryFailed(ctx context.Context, id, errText string, retryAt time.Time) error {
-	d, note := DeliveryPending, "re-injection failed, will retry: "+errText
-	if retryAt.IsZero() {
-		d, note = DeliveryFailed, "re-injection refused: "+errText
-	}
+	d, note := failedDelivery(errText, retryAt)
 	return s.deliveryOutcome(ctx, id, d, errText, retryAt, note)
 }
 
@@ -136,22 +126,14 @@ func (s *SQLite) deliveryUpdate(ctx context.Context, id string, from []Delivery,
 	if err != nil {
 		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
 	}
-	allowed := false
-	for _, d := range from {
-		allowed = allowed || Delivery(delivery) == d
-	}
-	if !allowed {
-		return fmt.Errorf("%w: %s is %q", ErrDeliveryState, id, delivery)
-	}
-	st, err := ParseState(state)
+	st, err := deliveryState(id, state, delivery, from)
 	if err != nil {
 		return err
 	}
 	if err := update(tx); err != nil {
 		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
 	}
-	if err := insertEvent(ctx, tx, Event{At: s.opt.now(), MessageID: id, From: st, To: st,
-		Actor: actor, Remote: remote, Note: clip(note, 1000)}); err != nil {
+	if err := insertEvent(ctx, tx, deliveryEvent(s.opt.now(), id, st, actor, remote, note)); err != nil {
 		return fmt.Errorf("quarantine: delivery of %s: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -186,7 +168,7 @@ func (s *SQLite) DeliveryUnknown(ctx context.Context, id, errText string) error 
 
 func (s *SQLite) markUnknown(ctx context.Context, id, why string) error {
 	return s.deliveryUpdate(ctx, id, []Delivery{DeliveryCommitting}, "system", "",
-		why+"; it may or may not have gone out: check the mail log, then retry if it did not",
+		unknownNote(why),
 		func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'unknown', last_error = ? WHERE id = ?`,
 				clip(why, 1000), id)
@@ -202,45 +184,27 @@ func (s *SQLite) markUnknown(ctx context.Context, id, why string) error {
 func (s *SQLite) RecoverDeliveries(ctx context.Context, claimedBefore time.Time) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, delivery FROM messages
+	rows, err := s.query(ctx, `SELECT id, delivery FROM messages
 		WHERE delivery IN ('sending', 'committing') AND next_attempt < ?`, micro(claimedBefore))
 	if err != nil {
 		return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
 	}
-	type left struct{ id, delivery string }
-	var ls []left
-	for rows.Next() {
-		var l left
-		if err := rows.Scan(&l.id, &l.delivery); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
-		}
-		ls = append(ls, l)
-	}
+	ls, err := scanLeftDeliveries(rows)
 	rows.Close()
-	n := 0
-	now := s.opt.now()
-	for _, l := range ls {
-		var err error
-		if Delivery(l.delivery) == DeliverySending {
-			err = s.deliveryUpdate(ctx, l.id, []Delivery{DeliverySending}, "system", "",
-				"rcptguard stopped before the message was handed over; it will be tried again",
-				func(tx *sql.Tx) error {
-					_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'pending', next_attempt = ? WHERE id = ?`,
-						micro(now), l.id)
-					return err
-				})
-		} else {
-			err = s.markUnknown(ctx, l.id, "outcome unknown: rcptguard stopped while handing the message over")
-			if err == nil {
-				n++
-			}
-		}
-		if err != nil && !errors.Is(err, ErrDeliveryState) {
-			return n, err
-		}
+	if err != nil {
+		return 0, fmt.Errorf("quarantine: recover deliveries: %w", err)
 	}
-	return n, nil
+	now := s.opt.now()
+	return settleLeftDeliveries(ls, func(id string) error {
+		return s.deliveryUpdate(ctx, id, []Delivery{DeliverySending}, "system", "", recoverPendingNote,
+			func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE messages SET delivery = 'pending', next_attempt = ? WHERE id = ?`,
+					micro(now), id)
+				return err
+			})
+	}, func(id string) error {
+		return s.markUnknown(ctx, id, recoverUnknownWhy)
+	}, func(err error) bool { return errors.Is(err, ErrDeliveryState) })
 }
 
 // PendingNotices returns the Held messages whose notice is pending and due at now, oldest

@@ -76,20 +76,10 @@ func jsonList(l []string) (string, error) {
 
 // Hold stores the message, its raw content and its "held" event in one transaction.
 func (s *SQLite) Hold(ctx context.Context, m Message, raw io.Reader) (string, error) {
-	if err := checkHold(&m); err != nil {
-		return "", err
-	}
-	content, err := readRaw(raw, s.opt.maxSize)
+	content, now, err := prepareHold(&m, raw, s.opt)
 	if err != nil {
 		return "", err
 	}
-	now := s.opt.now()
-	if m.Received.IsZero() {
-		m.Received = now
-	}
-	m.ID = NewID()
-	m.Size = int64(len(content))
-	m.State = Held
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.hold(ctx, &m, content, now); err != nil {
@@ -161,111 +151,30 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e Event) error {
 	return err
 }
 
-const messageColumns = `id, received, adapter, sender, auth_user, client_addr, queue_id, subject,
-	size, state, expires_at, dedupe_key, release_to, delivery, attempts, last_error, next_attempt,
-	delivered_at, delivery_reply, notice, notice_error, reminder_sent`
-
 // queryMessages runs a query that selects messageColumns and loads each message's
 // recipients.
 func (s *SQLite) queryMessages(ctx context.Context, query string, args ...any) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []Message
-	index := map[string]int{}
-	for rows.Next() {
-		var m Message
-		var received, expires, next, delivered, reminder int64
-		var state, releaseTo, delivery, notice string
-		if err := rows.Scan(&m.ID, &received, &m.Adapter, &m.Sender, &m.AuthUser, &m.ClientAddr,
-			&m.QueueID, &m.Subject, &m.Size, &state, &expires, &m.DedupeKey, &releaseTo, &delivery,
-			&m.Attempts, &m.LastError, &next, &delivered, &m.DeliveryReply, &notice, &m.NoticeError,
-			&reminder); err != nil {
-			rows.Close()
-			return nil, err
+	return queryMessages(ctx, s.query, jsonListColumn, func(ids []string) (string, []any) {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
 		}
-		m.Received, m.ExpiresAt = fromMicro(received), fromMicro(expires)
-		m.NextAttempt, m.DeliveredAt, m.ReminderSent = optMicro(next), optMicro(delivered), optMicro(reminder)
-		m.Delivery, m.Notice = Delivery(delivery), Notice(notice)
-		if err := json.Unmarshal([]byte(releaseTo), &m.ReleaseTo); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("message %s: release_to: %w", m.ID, err)
-		}
-		if m.State, err = ParseState(state); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		index[m.ID] = len(out)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return nil, err
-	}
-	rows.Close()
-	if len(out) == 0 {
-		return out, nil
-	}
-	// Recipients of all the messages in one query.
-	ids := make([]any, len(out))
-	for i, m := range out {
-		ids[i] = m.ID
-	}
-	rrows, err := s.db.QueryContext(ctx, `SELECT message_id, address, verdict, intended, techniques,
-			reason, situation FROM recipients WHERE message_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+
-		`) ORDER BY message_id, idx`, ids...)
-	if err != nil {
-		return nil, err
-	}
-	defer rrows.Close()
-	for rrows.Next() {
-		var id, intended, techniques string
-		var r Recipient
-		if err := rrows.Scan(&id, &r.Address, &r.Verdict, &intended, &techniques, &r.Reason, &r.Situation); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(intended), &r.Intended); err != nil {
-			return nil, fmt.Errorf("recipient %s of %s: intended: %w", r.Address, id, err)
-		}
-		if err := json.Unmarshal([]byte(techniques), &r.Techniques); err != nil {
-			return nil, fmt.Errorf("recipient %s of %s: techniques: %w", r.Address, id, err)
-		}
-		i, ok := index[id]
-		if !ok {
-			continue
-		}
-		out[i].Recipients = append(out[i].Recipients, r)
-	}
-	return out, rrows.Err()
+		return `SELECT message_id, address, verdict, intended, techniques, reason, situation
+			FROM recipients WHERE message_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") +
+			`) ORDER BY message_id, idx`, args
+	}, query, args...)
 }
 
 // Get returns the message without its raw content.
 func (s *SQLite) Get(ctx context.Context, id string) (Message, error) {
-	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
-	if err != nil {
-		return Message{}, fmt.Errorf("quarantine: get %s: %w", id, err)
-	}
-	if len(l) == 0 {
-		return Message{}, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	return l[0], nil
+	return getMessage(ctx, s.queryMessages, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
 }
 
 // Raw returns the message's raw content.
 func (s *SQLite) Raw(ctx context.Context, id string) ([]byte, error) {
 	var b []byte
 	err := s.db.QueryRowContext(ctx, `SELECT content FROM raw_content WHERE message_id = ?`, id).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("quarantine: raw content of %s: %w", id, err)
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
+	return rawContent(id, b, err, errors.Is(err, sql.ErrNoRows))
 }
 
 // likePattern is a LIKE pattern (with ESCAPE '\') for a substring.
@@ -295,17 +204,12 @@ func (s *SQLite) List(ctx context.Context, f Filter) ([]Message, error) {
 			SELECT 1 FROM recipients r WHERE r.message_id = messages.id AND r.address LIKE ? ESCAPE '\'))`)
 		args = append(args, p, p, p)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
-	}
-	limit = min(limit, MaxListLimit)
 	q := `SELECT ` + messageColumns + ` FROM messages`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	q += ` ORDER BY received DESC, rowid DESC LIMIT ? OFFSET ?`
-	args = append(args, limit, max(f.Offset, 0))
+	args = append(args, listLimit(f.Limit), max(f.Offset, 0))
 	l, err := s.queryMessages(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: list: %w", err)
@@ -315,17 +219,13 @@ func (s *SQLite) List(ctx context.Context, f Filter) ([]Message, error) {
 
 // Transition moves message id from from to to, if it is in from, with its audit event.
 func (s *SQLite) Transition(ctx context.Context, id string, from, to State, actor, remote, note string) error {
-	if !CanTransition(from, to) {
-		return fmt.Errorf("%w: %s to %s", ErrInvalidTransition, from, to)
+	if err := checkTransition(from, to); err != nil {
+		return err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	err := s.transition(ctx, id, from, to, Event{At: s.opt.now(), MessageID: id, From: from, To: to,
-		Actor: actor, Remote: remote, Note: note})
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
-		return fmt.Errorf("quarantine: %s %s to %s: %w", id, from, to, err)
-	}
-	return err
+	err := s.transition(ctx, id, from, to, transitionEvent(s.opt.now(), id, from, to, actor, remote, note))
+	return wrapUnexpected(err, "quarantine: %s %s to %s", id, from, to)
 }
 
 func (s *SQLite) transition(ctx context.Context, id string, from, to State, e Event, also ...func(*sql.Tx) error) error {
@@ -352,11 +252,7 @@ func (s *SQLite) transition(ctx context.Context, id string, from, to State, e Ev
 		if err != nil {
 			return err
 		}
-		st, err := ParseState(cur)
-		if err != nil {
-			return err
-		}
-		return &ConflictError{ID: id, Expected: from, Current: st}
+		return conflict(id, from, cur)
 	}
 	for _, f := range also {
 		if err := f(tx); err != nil {
@@ -371,30 +267,9 @@ func (s *SQLite) transition(ctx context.Context, id string, from, to State, e Ev
 
 // Audit returns the message's events, oldest first.
 func (s *SQLite) Audit(ctx context.Context, id string) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, from_state, to_state, actor, remote, note
+	out, err := queryEvents(ctx, s.query, `SELECT message_id, at, from_state, to_state, actor, remote, note
 		FROM events WHERE message_id = ? ORDER BY seq`, id)
 	if err != nil {
-		return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e := Event{MessageID: id}
-		var at int64
-		var from, to string
-		if err := rows.Scan(&at, &from, &to, &e.Actor, &e.Remote, &e.Note); err != nil {
-			return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
-		}
-		e.At = fromMicro(at)
-		if e.From, err = parseStoredState(from); err != nil {
-			return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
-		}
-		if e.To, err = parseStoredState(to); err != nil {
-			return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("quarantine: audit %s: %w", id, err)
 	}
 	if len(out) == 0 {

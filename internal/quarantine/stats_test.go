@@ -10,14 +10,21 @@ import (
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
-// statsFixture holds, on a fake clock:
+// reportingOpener opens an empty ReportingStore with the options.
+type reportingOpener func(t *testing.T, opts ...Option) ReportingStore
+
+func openSQLiteReporting(t *testing.T, opts ...Option) ReportingStore {
+	return openSQLite(t, filepath.Join(t.TempDir(), "q.db"), opts...)
+}
+
+// statsFixture holds, on a fake clock, in a store that open opens:
 //
 //	m0 on 20 Feb (before the range), a and b on 26 Feb, c on 28 Feb;
 //	c released as addressed on 28 Feb, a discarded on 1 Mar (now).
-func statsFixture(t *testing.T) (s *SQLite, c *testenv.Clock, ids map[string]string) {
+func statsFixture(t *testing.T, open reportingOpener) (s ReportingStore, c *testenv.Clock, ids map[string]string) {
 	t.Helper()
 	c = testenv.NewClock(time.Date(2026, 2, 20, 9, 30, 0, 0, time.UTC))
-	s = openSQLite(t, filepath.Join(t.TempDir(), "q.db"), WithClock(c.Now))
+	s = open(t, WithClock(c.Now))
 	ids = map[string]string{}
 	at := func(m Message) Message {
 		m.Received = c.Now()
@@ -55,8 +62,20 @@ func days(first time.Time, n ...int) []DayCount {
 	return out
 }
 
-func TestStatsSurvivePurge(t *testing.T) {
-	s, c, _ := statsFixture(t)
+func checkEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got %v\nwant %v", what, got, want)
+	}
+}
+
+func TestStatsSurvivePurge(t *testing.T)       { testStatsSurvivePurge(t, openSQLiteReporting) }
+func TestStatsEmptyStore(t *testing.T)         { testStatsEmptyStore(t, openSQLiteReporting) }
+func TestStatsTopDomainsLimit(t *testing.T)    { testStatsTopDomainsLimit(t, openSQLiteReporting) }
+func TestRecentEventsNewestFirst(t *testing.T) { testRecentEventsNewestFirst(t, openSQLiteReporting) }
+
+func testStatsSurvivePurge(t *testing.T, open reportingOpener) {
+	s, c, _ := statsFixture(t, open)
 	since := c.Now().Add(-4 * 24 * time.Hour) // 25 Feb 09:30: the range starts on 25 Feb
 	feb25 := time.Date(2026, 2, 25, 0, 0, 0, 0, time.UTC)
 	byState := []Count{{"discarded", 1}, {"held", 1}, {"released-as-addressed", 1}}
@@ -65,16 +84,10 @@ func TestStatsSurvivePurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := func(what string, got, want any) {
-		t.Helper()
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s:\n got %v\nwant %v", what, got, want)
-		}
-	}
-	check("HeldPerDay", got.HeldPerDay, days(feb25, 0, 2, 0, 1, 0))
-	check("ByTechnique", got.ByTechnique, []Count{{"digit", 2}, {"homoglyph", 2}, {"rn-m", 2}})
-	check("TopDomains", got.TopDomains, []Count{{"arrny.mil", 2}, {"examp1e.com", 2}, {"evil.example", 1}})
-	check("ByState", got.ByState, byState)
+	checkEqual(t, "HeldPerDay", got.HeldPerDay, days(feb25, 0, 2, 0, 1, 0))
+	checkEqual(t, "ByTechnique", got.ByTechnique, []Count{{"digit", 2}, {"homoglyph", 2}, {"rn-m", 2}})
+	checkEqual(t, "TopDomains", got.TopDomains, []Count{{"arrny.mil", 2}, {"examp1e.com", 2}, {"evil.example", 1}})
+	checkEqual(t, "ByState", got.ByState, byState)
 
 	// c was released on 28 Feb: purged. Its content-based counts go, its events stay.
 	if n, err := s.Purge(ctx, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil || n != 1 {
@@ -84,10 +97,10 @@ func TestStatsSurvivePurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("HeldPerDay after purge", got.HeldPerDay, days(feb25, 0, 2, 0, 1, 0))
-	check("ByTechnique after purge", got.ByTechnique, []Count{{"rn-m", 2}, {"digit", 1}, {"homoglyph", 1}})
-	check("TopDomains after purge", got.TopDomains, []Count{{"arrny.mil", 2}, {"evil.example", 1}, {"examp1e.com", 1}})
-	check("ByState after purge", got.ByState, byState)
+	checkEqual(t, "HeldPerDay after purge", got.HeldPerDay, days(feb25, 0, 2, 0, 1, 0))
+	checkEqual(t, "ByTechnique after purge", got.ByTechnique, []Count{{"rn-m", 2}, {"digit", 1}, {"homoglyph", 1}})
+	checkEqual(t, "TopDomains after purge", got.TopDomains, []Count{{"arrny.mil", 2}, {"evil.example", 1}, {"examp1e.com", 1}})
+	checkEqual(t, "ByState after purge", got.ByState, byState)
 
 	// Thirty days back: the range covers m0's day too.
 	got, err = s.Stats(ctx, c.Now().AddDate(0, 0, -29))
@@ -106,9 +119,9 @@ func TestStatsSurvivePurge(t *testing.T) {
 	}
 }
 
-func TestStatsEmptyStore(t *testing.T) {
+func testStatsEmptyStore(t *testing.T, open reportingOpener) {
 	c := newClock()
-	s := openSQLite(t, filepath.Join(t.TempDir(), "q.db"), WithClock(c.Now))
+	s := open(t, WithClock(c.Now))
 	got, err := s.Stats(ctx, c.Now().AddDate(0, 0, -6))
 	if err != nil {
 		t.Fatal(err)
@@ -123,29 +136,32 @@ func TestStatsEmptyStore(t *testing.T) {
 	}
 }
 
-func TestStatsTopDomainsLimit(t *testing.T) {
+// testStatsTopDomainsLimit: domains count in ASCII lower case, non-ASCII domains as they
+// are.
+func testStatsTopDomainsLimit(t *testing.T, open reportingOpener) {
 	c := newClock()
-	s := openSQLite(t, filepath.Join(t.TempDir(), "q.db"), WithClock(c.Now))
+	s := open(t, WithClock(c.Now))
 	m := sample()
 	m.Received = c.Now()
 	m.Recipients = nil
 	for i := range 12 {
 		m.Recipients = append(m.Recipients, Recipient{Address: fmt.Sprintf("u@d%02d.example", i), Verdict: "hold"})
 	}
-	m.Recipients = append(m.Recipients, Recipient{Address: "v@d07.example", Verdict: "hold"})
+	m.Recipients = append(m.Recipients, Recipient{Address: "v@d07.example", Verdict: "hold"},
+		Recipient{Address: "w@D07.Example", Verdict: "hold"}, Recipient{Address: "x@Ünï.example", Verdict: "hold"})
 	hold(t, s, m, "raw")
 	got, err := s.Stats(ctx, c.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.TopDomains) != TopDomainsLimit || got.TopDomains[0] != (Count{"d07.example", 2}) ||
+	if len(got.TopDomains) != TopDomainsLimit || got.TopDomains[0] != (Count{"d07.example", 3}) ||
 		got.TopDomains[1] != (Count{"d00.example", 1}) {
 		t.Fatalf("TopDomains %v", got.TopDomains)
 	}
 }
 
-func TestRecentEventsNewestFirst(t *testing.T) {
-	s, _, ids := statsFixture(t)
+func testRecentEventsNewestFirst(t *testing.T, open reportingOpener) {
+	s, _, ids := statsFixture(t, open)
 	if _, err := s.Purge(ctx, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +185,7 @@ func TestRecentEventsNewestFirst(t *testing.T) {
 		t.Fatalf("RecentEvents after purge:\n got %v\nwant %v", got, want)
 	}
 	if e := all[0]; e.Actor != "admin:root" || e.Remote != "192.0.2.2" || e.Note != "admin page" ||
-		!e.At.Equal(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)) {
+		!e.At.Equal(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)) || e.At.Location() != time.UTC {
 		t.Errorf("newest event %+v", e)
 	}
 	page, err := s.RecentEvents(ctx, 2, 1)
