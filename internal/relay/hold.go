@@ -73,7 +73,7 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	case err == nil:
 		t.heldID = id
 		return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
-			Message: "Ok, held as " + asciiText(id) + ": please check the recipients; a notice was sent"}, OutcomeHeld
+			Message: "Ok, held as " + asciiText(id) + ": it waits for a check of the recipients"}, OutcomeHeld
 	case errors.Is(err, quarantine.ErrConfirmed):
 		return ss.forwardRaw(raw, t), OutcomeRelayed
 	}

@@ -106,7 +106,7 @@ func TestHolderStoresHeldMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Delivered() || !strings.Contains(res.Data.Text, "held as ") || !strings.Contains(res.Data.Text, "a notice was sent") {
+	if !res.Delivered() || !strings.Contains(res.Data.Text, "held as ") || !strings.Contains(res.Data.Text, "it waits for a check of the recipients") {
 		t.Fatalf("DATA = %v, want 250 held", res.Data)
 	}
 	if n := len(r.sink.Messages()); n != 0 {
