@@ -297,3 +297,45 @@ func TestCorrectedNeverSendsToAFlaggedDomain(t *testing.T) {
 		t.Fatal("correctable without a suggestion")
 	}
 }
+
+// TestNoticeRetried: a notice the smarthost refuses for now stays pending with the error
+// and goes out later, once; one refused for good is recorded as failed and not retried.
+func TestNoticeRetried(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.notices.SetFail(421, "4.3.2 busy")
+	id := f.hold(t, heldMessage())
+	f.svc.RunOnce(ctx)
+	m, _ := f.store.Get(ctx, id)
+	if m.Notice != quarantine.NoticePending || !strings.Contains(m.NoticeError, "busy") {
+		t.Fatalf("after a temporary failure: %q %q", m.Notice, m.NoticeError)
+	}
+	f.notices.SetFail(0, "")
+	f.svc.RunOnce(ctx)
+	if n := len(f.notices.Messages()); n != 0 {
+		t.Fatalf("retried before its time: %d", n)
+	}
+	f.clk.Advance(time.Hour)
+	f.svc.RunOnce(ctx)
+	f.svc.RunOnce(ctx)
+	if n := len(f.notices.Messages()); n != 1 {
+		t.Fatalf("%d notices, want 1", n)
+	}
+	if m, _ := f.store.Get(ctx, id); m.Notice != quarantine.NoticeSent {
+		t.Fatalf("notice %q", m.Notice)
+	}
+
+	f.notices.SetFail(550, "5.1.1 no such user")
+	other := heldMessage()
+	other.Subject = "another"
+	id2, err := f.svc.Hold(ctx, other, strings.NewReader(raw+"2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.RunOnce(ctx)
+	f.clk.Advance(time.Hour)
+	f.svc.RunOnce(ctx)
+	if m, _ := f.store.Get(ctx, id2); m.Notice != quarantine.NoticeFailed || !strings.Contains(m.NoticeError, "550") {
+		t.Fatalf("after a permanent failure: %q %q", m.Notice, m.NoticeError)
+	}
+}
