@@ -44,14 +44,17 @@ func (s *Service) deliverDue(ctx context.Context) int {
 // deliver re-injects one claimed message and records the outcome. Whatever happens, the
 // claim ends in Delivered or DeliveryFailed, unless the process dies first: then
 // RecoverDeliveries marks the outcome unknown at the next start.
+//
+// An attempt under way is not cut short when ctx ends (Stop): it finishes, within
+// reinjectTimeout, so that a shutdown does not leave its outcome unknown.
 func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
+	ctx = context.WithoutCancel(ctx)
 	raw, err := s.Store.Raw(ctx, m.ID)
 	var reply string
 	if err == nil {
 		reply, err = s.reinject(ctx, m, Rewrite(raw, m), func() error { return s.Store.Committing(ctx, m.ID) })
 	}
-	// Record the outcome even when ctx is ending: the message went out or it did not.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err == nil {
 		if rerr := s.Store.Delivered(rctx, m.ID, reply); rerr != nil {
@@ -76,7 +79,7 @@ func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
 		return
 	}
 	retryAt := time.Time{}
-	if temporary(err) && s.now().Sub(m.Received) < GiveUpAfter {
+	if temporary(err) && m.Attempts < MaxAttempts {
 		retryAt = s.now().Add(backoff(m.Attempts))
 	}
 	if retryAt.IsZero() {

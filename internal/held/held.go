@@ -43,9 +43,10 @@ const (
 	DefaultPurgeAfter  = 30 * 24 * time.Hour
 	// ReminderBefore is how long before expiry the reminder goes out.
 	ReminderBefore = 24 * time.Hour
-	// GiveUpAfter is how long re-injection is retried before it counts as failed for
-	// good (an administrator can still retry).
-	GiveUpAfter = 5 * 24 * time.Hour
+	// MaxAttempts is how often re-injection is tried before it counts as failed for good
+	// (an administrator can still retry): with the backoff capped at 30 minutes, about 5
+	// days.
+	MaxAttempts = 250
 	// ClaimLease is how old a claim on a re-injection must be before another process
 	// settles it as abandoned: far longer than one attempt can take (reinjectTimeout plus
 	// recording the outcome).
@@ -96,11 +97,12 @@ type Service struct {
 	Now    func() time.Time // the clock; time.Now if nil
 	Logger *slog.Logger     // nil discards
 
-	kick    chan struct{}
-	stop    context.CancelFunc
-	done    chan struct{}
-	started time.Time
-	mu      sync.Mutex
+	kick     chan struct{}
+	stop     context.CancelFunc
+	stopping chan struct{} // closed once Stop has cancelled the loop
+	done     chan struct{}
+	started  time.Time
+	mu       sync.Mutex
 }
 
 func (s *Service) now() time.Time {

@@ -29,6 +29,7 @@ func (s *Service) Start() error {
 	}
 	s.kick = make(chan struct{}, 1)
 	s.done = make(chan struct{})
+	s.stopping = make(chan struct{})
 	var ctx context.Context
 	ctx, s.stop = context.WithCancel(context.Background())
 	go s.loop(ctx)
@@ -41,11 +42,18 @@ func (s *Service) Start() error {
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	stop, done := s.stop, s.done
+	if stop != nil {
+		stop()
+		select {
+		case <-s.stopping:
+		default:
+			close(s.stopping)
+		}
+	}
 	s.mu.Unlock()
 	if stop == nil {
 		return nil
 	}
-	stop()
 	select {
 	case <-done:
 		return nil
