@@ -187,14 +187,7 @@ func (f *adminFixture) state(t *testing.T, id string) quarantine.State {
 
 func wantAdmin(t *testing.T, r adminResp, code int, substrs ...string) {
 	t.Helper()
-	if r.code != code {
-		t.Errorf("status %d, want %d\n%s", r.code, code, r.body)
-	}
-	for _, s := range substrs {
-		if !strings.Contains(r.body, s) {
-			t.Errorf("body lacks %q\n%s", s, r.body)
-		}
-	}
+	want(t, resp{code: r.code, body: r.body}, code, substrs...)
 }
 
 func TestAdminLoginSetsStrictCookie(t *testing.T) {
