@@ -339,3 +339,38 @@ func TestNoticeRetried(t *testing.T) {
 		t.Fatalf("after a permanent failure: %q %q", m.Notice, m.NoticeError)
 	}
 }
+
+// TestSharedStoreLeavesFreshClaims: a node starting on a shared store leaves another
+// node's fresh claim alone and settles only claims older than ClaimLease; on a store of
+// its own, a node settles every claim at start.
+func TestSharedStoreLeavesFreshClaims(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.hold(t, heldMessage())
+	f.svc.Decide(ctx, id, web.Release, "admin:root", "")
+	if _, ok, _ := f.store.NextDelivery(ctx, f.clk.Now()); !ok { // another node is sending it
+		t.Fatal("nothing to claim")
+	}
+	start := func(shared bool) quarantine.Delivery {
+		t.Helper()
+		s := &Service{Store: f.store, Shared: shared, Now: f.clk.Now}
+		if err := s.recover(recoveryCutoff(s, f.clk.Now())); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := f.store.Get(ctx, id)
+		return m.Delivery
+	}
+	f.clk.Advance(time.Second)
+	if d := start(true); d != quarantine.DeliverySending {
+		t.Fatalf("a shared store's fresh claim became %q", d)
+	}
+	f.clk.Advance(ClaimLease)
+	if d := start(true); d != quarantine.DeliveryPending {
+		t.Fatalf("a shared store's abandoned claim is %q, want pending", d)
+	}
+	f.store.NextDelivery(ctx, f.clk.Now())
+	f.clk.Advance(time.Second)
+	if d := start(false); d != quarantine.DeliveryPending {
+		t.Fatalf("an own store's claim is %q at start, want pending", d)
+	}
+}

@@ -20,11 +20,7 @@ func (s *Service) Start() error {
 		return errors.New("held: started twice")
 	}
 	s.started = s.now()
-	before := s.started
-	if s.Shared {
-		before = before.Add(-ClaimLease)
-	}
-	if err := s.recover(before); err != nil {
+	if err := s.recover(recoveryCutoff(s, s.started)); err != nil {
 		return err
 	}
 	s.kick = make(chan struct{}, 1)
@@ -60,6 +56,16 @@ func (s *Service) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// recoveryCutoff is how old a claim must be for a process starting at now to settle it:
+// any claim made before the start when the store is its own, only those older than
+// ClaimLease when other nodes share it.
+func recoveryCutoff(s *Service, now time.Time) time.Time {
+	if s.Shared {
+		return now.Add(-ClaimLease)
+	}
+	return now
 }
 
 // recover settles the re-injections claimed before before that nobody finished.
