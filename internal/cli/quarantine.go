@@ -131,34 +131,32 @@ func (q *qcmd) open() (int, bool) {
 			return fail(q.env, "%v", err), true
 		}
 	}
-	path := q.dbPath
-	if path == "" && q.cfg.Quarantine.Postgres != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		store, err := quarantine.OpenPostgres(ctx, q.cfg.Quarantine.Postgres)
-		if err != nil {
+	path, dsn := q.dbPath, ""
+	q.where = path
+	switch {
+	case path == "" && q.cfg.Quarantine.Postgres != "":
+		dsn, q.where = q.cfg.Quarantine.Postgres, "the PostgreSQL quarantine"
+	case path == "" && q.cfg.DataDir == "":
+		return fail(q.env, "no data_dir in the config: give the database with --db"), true
+	case path == "":
+		path = filepath.Join(q.cfg.DataDir, quarantine.FileName)
+		q.where = path
+	}
+	if dsn == "" {
+		if _, err := os.Stat(path); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return fail(q.env, "no quarantine database at %s (check --config or --db)", path), true
+			}
 			return fail(q.env, "%v", err), true
 		}
-		q.store, q.where = store, "the PostgreSQL quarantine"
-		return 0, false
 	}
-	if path == "" {
-		if q.cfg.DataDir == "" {
-			return fail(q.env, "no data_dir in the config: give the database with --db"), true
-		}
-		path = filepath.Join(q.cfg.DataDir, "quarantine.db")
-	}
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fail(q.env, "no quarantine database at %s (check --config or --db)", path), true
-		}
-		return fail(q.env, "%v", err), true
-	}
-	store, err := quarantine.OpenSQLite(path)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := quarantine.Open(ctx, dsn, path)
 	if err != nil {
 		return fail(q.env, "%v", err), true
 	}
-	q.store, q.where = store, store.Path()
+	q.store = store
 	return 0, false
 }
 

@@ -27,7 +27,6 @@ import (
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/setup"
-	"github.com/rcptguard/rcptguard/internal/token"
 )
 
 // Server is what every listener is: shaped like net/http.Server.
@@ -58,7 +57,6 @@ type Daemon struct {
 	// The quarantine, when there is a data folder.
 	quarantine quarantine.ReportingStore
 	held       *held.Service
-	signer     *token.Signer
 	webKey     []byte
 	policy     *policyd.Server
 	filtered   filtered // what the policy service knew of the messages it FILTERed

@@ -70,7 +70,7 @@ func newKillEnv(t *testing.T) *killEnv {
 // mode lets both use it at once), and closes it when the test ends.
 func (e *killEnv) openStore(t *testing.T) *quarantine.SQLite {
 	t.Helper()
-	s, err := quarantine.OpenSQLite(filepath.Join(e.dataDir, QuarantineFile))
+	s, err := quarantine.OpenSQLite(filepath.Join(e.dataDir, quarantine.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,6 @@ import (
 	"github.com/rcptguard/rcptguard/internal/web"
 )
 
-// QuarantineFile is the quarantine database's name in the data folder.
-const QuarantineFile = "quarantine.db"
-
 // openQuarantine opens the quarantine in the data folder and builds the held-message
 // workflow from cfg; it does not start it.
 func (d *Daemon) openQuarantine(cfg config.Config) error {
@@ -32,7 +29,7 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	store, err := quarantine.Open(ctx, cfg.Quarantine.Postgres, filepath.Join(cfg.DataDir, QuarantineFile),
+	store, err := quarantine.Open(ctx, cfg.Quarantine.Postgres, filepath.Join(cfg.DataDir, quarantine.FileName),
 		quarantine.WithMaxSize(cfg.Quarantine.MaxMessageBytes))
 	if err != nil {
 		return err
@@ -78,7 +75,7 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 	if s := cfg.NoticeSmarthost(); s != "" {
 		svc.Notifier = &notice.Sender{Addr: s, Hostname: hostname}
 	}
-	d.quarantine, d.held, d.signer, d.webKey = store, svc, signer, macKey(key, "rcptguard admin session v1")
+	d.quarantine, d.held, d.webKey = store, svc, macKey(key, "rcptguard admin session v1")
 	where := "postgres"
 	if sq, ok := store.(*quarantine.SQLite); ok {
 		where = sq.Path()
@@ -101,7 +98,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	if d.held == nil {
 		return nil
 	}
-	v := &web.Validation{Store: d.quarantine, Signer: d.signer, Decider: d.held, Logger: d.Logger.With("part", "web"),
+	v := &web.Validation{Store: d.quarantine, Signer: d.held.Signer, Decider: d.held, Logger: d.Logger.With("part", "web"),
 		ExpiryReturns: d.held.OnExpiry == held.ExpireReturn}
 	a := &web.Admin{Store: d.quarantine, Stats: d.quarantine, Decider: d.held, Users: cfg.Admin.Users, Key: d.webKey,
 		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin")}

@@ -73,7 +73,7 @@ func TestCutAfterEndOfDataIsUnknown(t *testing.T) {
 		if err := f.svc.Decide(ctx, id, web.Release, "admin:root", ""); err != nil {
 			t.Fatal(err)
 		}
-		f.svc.RunOnce(ctx)
+		f.svc.runOnce(ctx)
 		m, _ := f.store.Get(ctx, id)
 		if m.Delivery != tc.want {
 			t.Errorf("cut at the end %v: delivery %q (%s), want %q", tc.atEnd, m.Delivery, m.LastError, tc.want)

@@ -101,7 +101,6 @@ type Service struct {
 	stop     context.CancelFunc
 	stopping chan struct{} // closed once Stop has cancelled the loop
 	done     chan struct{}
-	started  time.Time
 	mu       sync.Mutex
 }
 
@@ -223,7 +222,7 @@ func (s *Service) confirmed(ctx context.Context, m quarantine.Message) (bool, er
 	return any, nil
 }
 
-// errNotHeld is the conflict of a choice about a message that is no longer held.
+// conflict is the error of a choice about a message that is no longer held.
 func conflict(m quarantine.Message) error {
 	return &quarantine.ConflictError{ID: m.ID, Expected: quarantine.Held, Current: m.State}
 }

@@ -84,7 +84,7 @@ func TestHoldNotifyCorrectDeliver(t *testing.T) {
 	if again := f.hold(t, heldMessage()); again != id {
 		t.Fatalf("the same submission was held twice: %s, %s", id, again)
 	}
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	got, err := f.notices.WaitFor(waitCtx(t), 1)
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +110,8 @@ func TestHoldNotifyCorrectDeliver(t *testing.T) {
 	if !errors.Is(err, quarantine.ErrConflict) {
 		t.Fatalf("second choice: %v, want a conflict", err)
 	}
-	f.svc.RunOnce(ctx)
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
+	f.svc.runOnce(ctx)
 	out := f.out.Messages()
 	if len(out) != 1 {
 		t.Fatalf("re-injected %d times, want once", len(out))
@@ -146,19 +146,19 @@ func TestReinjectionRetries(t *testing.T) {
 	if err := f.svc.Decide(ctx, id, web.Release, "admin:root", "192.0.2.9"); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	m, _ := f.store.Get(ctx, id)
 	if m.Delivery != quarantine.DeliveryPending || !strings.Contains(m.LastError, "try again later") || !m.NextAttempt.After(f.clk.Now()) {
 		t.Fatalf("after a temporary failure: %q %q %v", m.Delivery, m.LastError, m.NextAttempt)
 	}
 	f.out.SetFail(0, "")
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	if len(f.out.Messages()) != 0 {
 		t.Fatal("retried before its time")
 	}
 	f.clk.Advance(time.Minute)
-	f.svc.RunOnce(ctx)
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
+	f.svc.runOnce(ctx)
 	if n := len(f.out.Messages()); n != 1 {
 		t.Fatalf("delivered %d times, want 1", n)
 	}
@@ -169,21 +169,21 @@ func TestReinjectionRetries(t *testing.T) {
 	f.out.SetFail(550, "5.7.1 no")
 	id2 := f.hold(t, quarantine.Message{Adapter: "milter", Sender: "alice@example.org", Recipients: heldMessage().Recipients[:1]})
 	f.svc.Decide(ctx, id2, web.Release, "admin:root", "")
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	m, _ = f.store.Get(ctx, id2)
 	if m.Delivery != quarantine.DeliveryFailed || !strings.Contains(m.LastError, "550") {
 		t.Fatalf("after a permanent failure: %q %q", m.Delivery, m.LastError)
 	}
 	f.out.SetFail(0, "")
 	f.clk.Advance(time.Hour)
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	if n := len(f.out.Messages()); n != 1 {
 		t.Fatalf("a refused message was retried by itself: %d", n)
 	}
 	if err := f.svc.Retry(ctx, id2, "admin:root", ""); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	if n := len(f.out.Messages()); n != 2 {
 		t.Fatalf("after an administrator's retry: %d messages, want 2", n)
 	}
@@ -227,10 +227,10 @@ func TestReminderAndExpiry(t *testing.T) {
 	f.svc.OnExpiry = ExpireReturn
 	ctx := context.Background()
 	id := f.hold(t, heldMessage())
-	f.svc.RunOnce(ctx) // the notice
+	f.svc.runOnce(ctx) // the notice
 	f.clk.Advance(DefaultExpireAfter - 23*time.Hour)
-	f.svc.RunOnce(ctx)
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
+	f.svc.runOnce(ctx)
 	got, _ := f.notices.WaitFor(waitCtx(t), 2)
 	if len(got) != 2 || !bytes.Contains(got[1].Data, []byte("Reminder")) {
 		t.Fatalf("%d notices; the second is not a reminder", len(got))
@@ -239,7 +239,7 @@ func TestReminderAndExpiry(t *testing.T) {
 		t.Fatalf("after the reminder: %v %v", m.State, m.ReminderSent)
 	}
 	f.clk.Advance(24 * time.Hour)
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	m, _ := f.store.Get(ctx, id)
 	if m.State != quarantine.Expired {
 		t.Fatalf("state %v, want expired", m.State)
@@ -259,7 +259,7 @@ func TestNoNoticeToOutsiders(t *testing.T) {
 	m := heldMessage()
 	m.Sender = "ceo@evil.example"
 	id := f.hold(t, m)
-	f.svc.RunOnce(context.Background())
+	f.svc.runOnce(context.Background())
 	if n := len(f.notices.Messages()); n != 0 {
 		t.Fatalf("%d notices to an outside sender", n)
 	}
@@ -305,19 +305,19 @@ func TestNoticeRetried(t *testing.T) {
 	ctx := context.Background()
 	f.notices.SetFail(421, "4.3.2 busy")
 	id := f.hold(t, heldMessage())
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	m, _ := f.store.Get(ctx, id)
 	if m.Notice != quarantine.NoticePending || !strings.Contains(m.NoticeError, "busy") {
 		t.Fatalf("after a temporary failure: %q %q", m.Notice, m.NoticeError)
 	}
 	f.notices.SetFail(0, "")
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	if n := len(f.notices.Messages()); n != 0 {
 		t.Fatalf("retried before its time: %d", n)
 	}
 	f.clk.Advance(time.Hour)
-	f.svc.RunOnce(ctx)
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
+	f.svc.runOnce(ctx)
 	if n := len(f.notices.Messages()); n != 1 {
 		t.Fatalf("%d notices, want 1", n)
 	}
@@ -332,9 +332,9 @@ func TestNoticeRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	f.clk.Advance(time.Hour)
-	f.svc.RunOnce(ctx)
+	f.svc.runOnce(ctx)
 	if m, _ := f.store.Get(ctx, id2); m.Notice != quarantine.NoticeFailed || !strings.Contains(m.NoticeError, "550") {
 		t.Fatalf("after a permanent failure: %q %q", m.Notice, m.NoticeError)
 	}

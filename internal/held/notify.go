@@ -16,9 +16,9 @@ import (
 	"github.com/rcptguard/rcptguard/internal/token"
 )
 
-// Link is the validation page URL for message m, with a view token that expires with
+// link is the validation page URL for message m, with a view token that expires with
 // the message.
-func (s *Service) Link(m quarantine.Message) string {
+func (s *Service) link(m quarantine.Message) string {
 	tok := s.Signer.Sign(token.Claims{MessageID: m.ID, Sender: m.Sender, Action: token.View, Expires: m.ExpiresAt})
 	return strings.TrimRight(s.BaseURL, "/") + "/v/" + tok
 }
@@ -69,7 +69,7 @@ func (s *Service) notify(ctx context.Context, m quarantine.Message, reminder boo
 	if !ok {
 		return errors.New("the sender may not receive notices")
 	}
-	msg, err := notice.Compose(notice.Notice{To: to, From: s.From, Message: m, Link: s.Link(m),
+	msg, err := notice.Compose(notice.Notice{To: to, From: s.From, Message: m, Link: s.link(m),
 		Reminder: reminder, Org: s.Org, Returned: s.OnExpiry == ExpireReturn}, s.now())
 	if err != nil {
 		return err

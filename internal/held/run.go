@@ -19,8 +19,7 @@ func (s *Service) Start() error {
 	if s.kick != nil {
 		return errors.New("held: started twice")
 	}
-	s.started = s.now()
-	if err := s.recover(recoveryCutoff(s, s.started)); err != nil {
+	if err := s.recover(recoveryCutoff(s, s.now())); err != nil {
 		return err
 	}
 	s.kick = make(chan struct{}, 1)
@@ -38,13 +37,10 @@ func (s *Service) Start() error {
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	stop, done := s.stop, s.done
+	s.stop = nil
 	if stop != nil {
 		stop()
-		select {
-		case <-s.stopping:
-		default:
-			close(s.stopping)
-		}
+		close(s.stopping)
 	}
 	s.mu.Unlock()
 	if stop == nil {
@@ -87,7 +83,8 @@ func (s *Service) loop(ctx context.Context) {
 	defer close(s.done)
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	var lastExpiry, lastPurge, lastRecover time.Time
+	var lastExpiry, lastPurge time.Time
+	lastRecover := s.now() // Start has just settled what was left
 	for {
 		select {
 		case <-ctx.Done():
@@ -117,9 +114,9 @@ func (s *Service) loop(ctx context.Context) {
 	}
 }
 
-// RunOnce does one round of the background work now (for tests and the CLI): notices,
-// re-injections, reminders, expiry.
-func (s *Service) RunOnce(ctx context.Context) {
+// runOnce does one round of the background work now, as the loop does (for tests):
+// notices, re-injections, reminders, expiry.
+func (s *Service) runOnce(ctx context.Context) {
 	s.sendNotices(ctx)
 	s.deliverDue(ctx)
 	s.expire(ctx)

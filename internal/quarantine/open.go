@@ -39,6 +39,9 @@ var (
 	_ ReportingStore = (*Postgres)(nil)
 )
 
+// FileName is the SQLite quarantine's file name in rcptguard's data folder.
+const FileName = "quarantine.db"
+
 // Open opens the PostgreSQL quarantine at dsn when dsn is not "", else the SQLite one at
 // path.
 func Open(ctx context.Context, dsn, path string, opts ...Option) (ReportingStore, error) {
