@@ -347,11 +347,19 @@ func WithMaxSize(n int64) Option {
 	}
 }
 
-// NewID returns a new message ID: 128 random bits in URL-safe base64 without padding.
+// NewID returns a new message ID: 128 random bits in URL-safe base64 without padding,
+// beginning with a letter or digit: an ID beginning with "-" would read as an option on
+// a command line (rcptguard quarantine show ID), and "_" is easy to miss. A draw that
+// begins otherwise (1 in 32) is drawn again.
 func NewID() string {
 	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	for {
+		rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
+		id := base64.RawURLEncoding.EncodeToString(b[:])
+		if id[0] != '-' && id[0] != '_' {
+			return id
+		}
+	}
 }
 
 // readRaw reads all of r, failing with ErrTooLarge past max bytes.

@@ -533,8 +533,8 @@ func TestNewID(t *testing.T) {
 	seen := map[string]bool{}
 	for range 10000 {
 		id := NewID()
-		if !idPattern.MatchString(id) || seen[id] {
-			t.Fatalf("NewID = %q: not URL-safe or repeated", id)
+		if !idPattern.MatchString(id) || seen[id] || id[0] == '-' || id[0] == '_' {
+			t.Fatalf("NewID = %q: not URL-safe, repeated, or beginning with - or _", id)
 		}
 		seen[id] = true
 	}
