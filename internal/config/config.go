@@ -52,6 +52,8 @@ type Config struct {
 	Quarantine Quarantine
 	Notice     Notice
 	Admin      Admin
+	// Limits bounds connections, memory and disk use.
+	Limits Limits
 	// Path is the file the config came from, "" when built in.
 	Path string
 }

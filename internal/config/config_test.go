@@ -73,7 +73,7 @@ policy:
 	want.Path = "/etc/rcptguard/rcptguard.yaml"
 	want = Config{
 		Listen: want.Listen, Relay: want.Relay, DataDir: want.DataDir,
-		Quarantine: want.Quarantine, Notice: want.Notice, Admin: want.Admin,
+		Quarantine: want.Quarantine, Notice: want.Notice, Admin: want.Admin, Limits: want.Limits,
 		OwnDomains: []Entry{{"contoso.com", false, 2}},
 		Protect:    []Entry{{"army.mil", false, 3}, {"navy.mil", false, 3}, {"mil", true, 3}, {"gov", true, 3}},
 		Allow:      []Entry{{"bank.ml", false, 5}},

@@ -47,6 +47,10 @@ type Admin struct {
 	// SecureCookies marks the session cookie Secure: set it when the pages are served
 	// over HTTPS (behind a TLS proxy).
 	SecureCookies bool
+	// SessionIdle ends a session that has not been used for that long; SessionMax ends
+	// any session that old. Sessions are kept server-side: signing out or changing a
+	// user's password ends them.
+	SessionIdle, SessionMax time.Duration
 }
 
 // Built-in quarantine settings.
@@ -87,6 +91,8 @@ type rawNotice struct {
 type rawAdmin struct {
 	Users         yaml.Node `yaml:"users"`
 	SecureCookies yaml.Node `yaml:"secure_cookies"`
+	SessionIdle   yaml.Node `yaml:"session_idle"`
+	SessionMax    yaml.Node `yaml:"session_max"`
 }
 
 func (r *rawFile) applyQuarantine(c *Config) []*Error {

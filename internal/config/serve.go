@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -30,6 +31,11 @@ type Relay struct {
 	TLSCert, TLSKey string            // certificate and key files for STARTTLS
 	MaxMessageBytes int64
 	MaxRecipients   int
+	// AuthMaxFailures failed AUTH attempts per client address, and per user name, within
+	// AuthWindow (across connections) make further attempts fail with 454 until the
+	// window has passed.
+	AuthMaxFailures int
+	AuthWindow      time.Duration
 }
 
 // The built-in listeners: loopback only.
@@ -50,6 +56,7 @@ func defaultServe(c *Config) {
 	}
 	c.DataDir = DefaultDataDir
 	defaultQuarantine(c)
+	defaultLimits(c)
 }
 
 type rawListen struct {
@@ -70,6 +77,8 @@ type rawRelay struct {
 	TLSKey          yaml.Node `yaml:"tls_key"`
 	MaxMessageBytes yaml.Node `yaml:"max_message_bytes"`
 	MaxRecipients   yaml.Node `yaml:"max_recipients"`
+	AuthMaxFailures yaml.Node `yaml:"auth_max_failures"`
+	AuthWindow      yaml.Node `yaml:"auth_window"`
 }
 
 func (r *rawFile) applyServe(c *Config) []*Error {

@@ -29,6 +29,7 @@ type rawFile struct {
 	Quarantine rawQuarantine `yaml:"quarantine"`
 	Notice     rawNotice     `yaml:"notice"`
 	Admin      rawAdmin      `yaml:"admin"`
+	Limits     rawLimits     `yaml:"limits"`
 }
 
 type rawPolicy struct {
@@ -42,7 +43,7 @@ type rawPolicy struct {
 
 // The keys, for suggestions after a typo.
 var (
-	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin"}
+	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin", "limits"}
 	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "monitor"}
 )
 
@@ -82,6 +83,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	add(boolean("policy.monitor", &p.Monitor, &c.Policy.Monitor))
 	errs = append(errs, r.applyServe(c)...)
 	errs = append(errs, r.applyQuarantine(c)...)
+	errs = append(errs, r.applyLimits(c)...)
 	if present(&p.Blocked) && c.Policy.Blocked == guard.Allow {
 		add(&Error{Line: p.Blocked.Line, Msg: "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow"})
 	}
