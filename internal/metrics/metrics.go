@@ -31,7 +31,32 @@ type Metrics struct {
 	Candidates prometheus.Gauge
 	// Quarantine counts what happens to held messages, by event (QuarantineEvents).
 	Quarantine *prometheus.CounterVec
+
+	// Panics counts panics recovered in a connection's goroutine, by listener: the
+	// connection is closed and the rest keeps serving.
+	Panics *prometheus.CounterVec
+	// Refused counts connections refused at accept, by listener and reason
+	// (RefuseReasons).
+	Refused *prometheus.CounterVec
+	// AuthFailures counts failed SMTP AUTH attempts on the relay, by reason
+	// (AuthFailureReasons).
+	AuthFailures *prometheus.CounterVec
+	// StoreErrors counts failed operations of a store, by store (Stores).
+	StoreErrors *prometheus.CounterVec
 }
+
+// Listeners are the names of the daemon's listeners.
+var Listeners = []string{"policy", "milter", "relay", "http", "web", "intake"}
+
+// RefuseReasons are the values of the refused counter's reason label.
+var RefuseReasons = []string{"max_connections", "max_connections_per_client"}
+
+// AuthFailureReasons are the values of the AUTH failure counter's reason label: wrong
+// credentials, or an attempt refused because the client or the user hit the limit.
+var AuthFailureReasons = []string{"bad_credentials", "limited"}
+
+// Stores are the values of the store errors counter's store label.
+var Stores = []string{"quarantine", "history", "sessions"}
 
 // QuarantineEvents are the values of the quarantine counter's event label.
 var QuarantineEvents = []string{"held", "passed_confirmed", "released_as_addressed", "released_corrected",
@@ -67,6 +92,34 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "rcptguard_quarantine_events_total",
 			Help: "What happened to held messages, by event.",
 		}, []string{"event"}),
+		Panics: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_panics_total",
+			Help: "Panics recovered in a connection's goroutine, by listener; the connection was closed.",
+		}, []string{"listener"}),
+		Refused: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_listener_refused_total",
+			Help: "Connections refused at accept, by listener and reason.",
+		}, []string{"listener", "reason"}),
+		AuthFailures: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_relay_auth_failures_total",
+			Help: "Failed SMTP AUTH attempts on the relay, by reason.",
+		}, []string{"reason"}),
+		StoreErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_store_errors_total",
+			Help: "Failed store operations, by store.",
+		}, []string{"store"}),
+	}
+	for _, l := range Listeners {
+		m.Panics.WithLabelValues(l)
+		for _, r := range RefuseReasons {
+			m.Refused.WithLabelValues(l, r)
+		}
+	}
+	for _, r := range AuthFailureReasons {
+		m.AuthFailures.WithLabelValues(r)
+	}
+	for _, s := range Stores {
+		m.StoreErrors.WithLabelValues(s)
 	}
 	for _, e := range QuarantineEvents {
 		m.Quarantine.WithLabelValues(e)
