@@ -146,7 +146,9 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return ErrServerClosed
 	}
-	err := srv.Serve(l)
+	err := srv.Serve(framedListener{Listener: l, onError: func(remote string, err error) {
+		s.log.Warn("milter connection closed on a protocol error", "remote", remote, "err", err)
+	}})
 	if s.shuttingDown() || errors.Is(err, gomilter.ErrServerClosed) {
 		l.Close() // the library returns without closing l when it was closed before
 		return ErrServerClosed

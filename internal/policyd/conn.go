@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/panics"
 )
 
 // shutdownAction answers a request that starts while the server shuts down.
@@ -47,6 +49,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 
 func (c *conn) serve() {
 	defer func() {
+		if p := recover(); p != nil {
+			panics.Report(c.log, "policy", p, c.srv.Panicked)
+		}
 		c.nc.Close()
 		c.srv.untrack(c)
 	}()

@@ -64,6 +64,10 @@ type Server struct {
 	// Observe, when set, is called after every decision, for metrics. It must be quick
 	// and safe for concurrent use.
 	Observe func(Event)
+	// Panicked, when set, is called after a panic in a connection's goroutine was
+	// recovered: the panic is logged with its stack and that connection closed (Postfix
+	// retries, then applies its default_action), and the server goes on.
+	Panicked func()
 
 	initOnce sync.Once
 	txns     *txnTable
