@@ -195,6 +195,7 @@ func (d *Daemon) Start() error {
 		if s.addr == "" || s.srv == nil {
 			continue
 		}
+		d.recoverPanics(s.name, s.srv)
 		l, err := net.Listen("tcp", s.addr)
 		if err != nil {
 			d.closeAll()

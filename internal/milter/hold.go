@@ -34,7 +34,8 @@ func (msg *message) collect(s *Server) bool {
 // BodyChunk keeps the chunk when the message is to be held. Otherwise, or once the
 // message is too large to hold, it asks the MTA to skip the rest of the body, when the
 // MTA can.
-func (c *session) BodyChunk(chunk []byte, _ gomilter.Modifier) (*gomilter.Response, error) {
+func (c *session) BodyChunk(chunk []byte, _ gomilter.Modifier) (_ *gomilter.Response, err error) {
+	defer c.closeOnPanic(&err)
 	msg := c.msg
 	if msg != nil && msg.collect(c.s) && !msg.content.over {
 		msg.content.body(chunk)

@@ -48,6 +48,10 @@ type Server struct {
 	// Observe, when set, is called after every decision, from the connections'
 	// goroutines. It must be quick and safe for concurrent use.
 	Observe func(Event)
+	// Panicked, when set, is called after a panic in a callback was recovered: it is
+	// logged with its stack, the message gets a temporary error or the connection is
+	// closed (the MTA then applies milter_default_action), and the server goes on.
+	Panicked func()
 
 	// Holder, when set, holds the messages whose enforced verdict is Hold in rcptguard's
 	// quarantine: the adapter collects such a message's content, hands it to Holder and

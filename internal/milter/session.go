@@ -9,6 +9,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/panics"
 	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
 
@@ -59,7 +60,8 @@ func (c *session) NewConnection(gomilter.Modifier) error {
 }
 
 // Connect records where the mail comes from.
-func (c *session) Connect(host, family string, port uint16, addr string, m gomilter.Modifier) (*gomilter.Response, error) {
+func (c *session) Connect(host, family string, port uint16, addr string, m gomilter.Modifier) (_ *gomilter.Response, err error) {
+	defer c.closeOnPanic(&err)
 	c.clientAddr, c.clientName = addr, host
 	c.localPort0 = port == 0 && (family == "tcp4" || family == "tcp6")
 	c.postfix = strings.HasPrefix(m.Get(gomilter.MacroMTAVersion), "Postfix")
@@ -120,7 +122,8 @@ func (c *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 
 // Header notes our warning headers, which the message must not bring along, and keeps
 // the field when the message is to be held.
-func (c *session) Header(name, value string, _ gomilter.Modifier) (*gomilter.Response, error) {
+func (c *session) Header(name, value string, _ gomilter.Modifier) (_ *gomilter.Response, err error) {
+	defer c.closeOnPanic(&err)
 	if c.msg != nil {
 		if c.msg.collect(c.s) {
 			c.msg.content.header(name, value, c.proto&gomilter.OptHeaderLeadingSpace != 0)
@@ -230,6 +233,19 @@ func (c *session) tempFail(ev Event, err error, start time.Time) *gomilter.Respo
 	return tempFail
 }
 
+// errPanicked closes a connection whose callback panicked outside a decision.
+var errPanicked = errors.New("panic in a milter callback")
+
+// closeOnPanic turns a panic in a callback that decides nothing into an error, which
+// closes the connection: the MTA applies milter_default_action (tempfail) to the message.
+func (c *session) closeOnPanic(err *error) {
+	if p := recover(); p != nil {
+		c.msg = nil
+		panics.Report(c.s.log, "milter", p, c.s.Panicked)
+		*err = errPanicked
+	}
+}
+
 // catch turns a panic in a callback (the guard, Observe) into a temporary error, so
 // that no bug lets mail through unchecked, and forgets the message.
 func (c *session) catch(ev *Event, resp **gomilter.Response, start time.Time) {
@@ -240,6 +256,7 @@ func (c *session) catch(ev *Event, resp **gomilter.Response, start time.Time) {
 	c.msg = nil
 	*resp = tempFail
 	ev.Action, ev.Reply, ev.Err, ev.Duration = ActionTempFail, guard.TempFail, fmt.Errorf("panic: %v", p), time.Since(start)
+	panics.Report(c.s.log, "milter", p, c.s.Panicked)
 	c.s.log.Error("milter decision", "stage", string(ev.Stage), "queue_id", ev.QueueID,
 		"sender", ev.Sender, "action", string(ActionTempFail), "error", ev.Err.Error())
 	defer func() { _ = recover() }() // a panicking Observe must not take the server down

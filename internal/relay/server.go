@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,6 +111,9 @@ type Server struct {
 	// Observe, if set, is called once per transaction that reached a decision, with what
 	// was logged. It must not block.
 	Observe func(Event)
+	// Panicked, when set, is called after a panic while serving a connection was
+	// recovered (go-smtp answers 421 and closes that connection, logging the stack).
+	Panicked func()
 
 	initOnce  sync.Once
 	initErr   error
@@ -397,6 +401,13 @@ func (s *Server) allowed(a netip.Addr) bool {
 type errorLog struct{ s *Server }
 
 func (e errorLog) Printf(format string, v ...any) {
+	if strings.HasPrefix(format, "panic serving") { // go-smtp recovered a panic
+		e.s.logger().Error("panic while serving a connection; closed it, the daemon goes on", "panic", fmt.Sprintf(format, v...))
+		if e.s.Panicked != nil {
+			e.s.Panicked()
+		}
+		return
+	}
 	e.s.logger().Warn(fmt.Sprintf(format, v...), "adapter", "relay")
 }
 
