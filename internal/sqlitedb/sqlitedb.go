@@ -2,7 +2,8 @@
 // one way they are opened: the pure-Go driver, WAL mode with synchronous=FULL (a commit
 // survives a power cut; readers never wait for the writer), a busy timeout for other
 // processes on the same file, foreign keys, write transactions that lock at BEGIN, and
-// schema migrations applied in one transaction. It owns no tables.
+// schema migrations applied in one transaction; files private to rcptguard's user (0600),
+// checked before the driver maps them. It owns one table, health, for Probe.
 package sqlitedb
 
 import (
@@ -39,6 +40,12 @@ func Open(path string, migrations []string) (*sql.DB, string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	if err := CheckFiles(abs); err != nil {
+		return nil, "", fmt.Errorf("open SQLite database %s: %w%s", abs, err, folderHint(abs))
+	}
+	if err := createPrivate(abs); err != nil {
+		return nil, "", fmt.Errorf("open SQLite database %s: %w%s", abs, err, folderHint(abs))
 	}
 	db, err := sql.Open("sqlite", dsn(abs))
 	if err != nil {
