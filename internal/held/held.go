@@ -93,6 +93,9 @@ type Service struct {
 
 	// Count, if set, is told of every event (metrics.QuarantineEvents).
 	Count func(event string)
+	// StoreError, if set, is told of every write to the store that failed
+	// (metrics.StoreErrors, store "quarantine").
+	StoreError func()
 
 	Now    func() time.Time // the clock; time.Now if nil
 	Logger *slog.Logger     // nil discards
@@ -102,6 +105,9 @@ type Service struct {
 	stopping chan struct{} // closed once Stop has cancelled the loop
 	done     chan struct{}
 	mu       sync.Mutex
+
+	defMu     sync.Mutex
+	deferrals map[noticeKey]*deferral // notices held back because the store could not be written
 }
 
 func (s *Service) now() time.Time {
@@ -114,6 +120,12 @@ func (s *Service) now() time.Time {
 func (s *Service) count(event string) {
 	if s.Count != nil {
 		s.Count(event)
+	}
+}
+
+func (s *Service) storeError() {
+	if s.StoreError != nil {
+		s.StoreError()
 	}
 }
 

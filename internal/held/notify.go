@@ -23,7 +23,7 @@ func (s *Service) link(m quarantine.Message) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/v/" + tok
 }
 
-// sendNotices sends the notices that are due.
+// sendNotices sends the first notices that are due, each at most once (sendOnce).
 func (s *Service) sendNotices(ctx context.Context) {
 	if s.Notifier == nil {
 		return
@@ -37,29 +37,15 @@ func (s *Service) sendNotices(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		err := s.notify(ctx, m, false)
-		var state quarantine.Notice
-		var retry time.Time
-		var text string
-		switch {
-		case err == nil:
-			state = quarantine.NoticeSent
-			s.count("notice_sent")
-			s.log().Info("notice sent", "id", m.ID, "sender", m.Sender)
-		case errors.Is(err, notice.ErrTemporary) && s.now().Before(m.ExpiresAt):
-			state, text = quarantine.NoticePending, err.Error()
-			s.count("notice_retry")
-			retry = s.now().Add(backoff(1 + int(s.now().Sub(m.Received)/time.Minute)))
-			s.log().Warn("notice not sent; will retry", "id", m.ID, "err", err, "retry_at", retry)
-		default:
-			state, text = quarantine.NoticeFailed, err.Error()
-			s.count("notice_failed")
-			s.log().Error("notice refused for good", "id", m.ID, "sender", m.Sender, "err", err)
-		}
-		if err := s.Store.SetNotice(ctx, m.ID, state, text, retry); err != nil {
-			s.log().Error("record a notice", "id", m.ID, "err", err)
-		}
+		s.sendOnce(ctx, m, quarantine.NoticeFirst, s.beforeExpiry(m),
+			func(ctx context.Context) error { return s.notify(ctx, m, false) })
 	}
+}
+
+// beforeExpiry is the retry rule of the notice and the reminder: a temporary failure is
+// tried again while the message is held.
+func (s *Service) beforeExpiry(m quarantine.Message) func(int) bool {
+	return func(int) bool { return s.now().Before(m.ExpiresAt) }
 }
 
 // notify composes and sends the notice (or reminder) about m. Notices come from the null
@@ -77,43 +63,61 @@ func (s *Service) notify(ctx context.Context, m quarantine.Message, reminder boo
 	return s.Notifier.Send(ctx, "", to, msg)
 }
 
-// remind sends the last notice before expiry, once.
+// reminderDue reports whether the reminder about m (held, expiring within
+// ReminderBefore) may be claimed at now: the notice went out, and the reminder is not
+// sent, failed, claimed or waiting for its retry time.
+func reminderDue(m quarantine.Message, now time.Time) bool {
+	r := m.Reminder
+	return m.Notice == quarantine.NoticeSent && m.ReminderSent.IsZero() && r.Claimed.IsZero() &&
+		(r.State == quarantine.NoticeNone || r.State == quarantine.NoticePending) && !r.Next.After(now)
+}
+
+// remind sends the last notice before expiry, at most once.
 func (s *Service) remind(ctx context.Context, m quarantine.Message) {
 	if s.Notifier == nil {
 		return
 	}
-	if err := s.notify(ctx, m, true); err != nil {
-		s.log().Warn("reminder not sent", "id", m.ID, "err", err)
-		return // tried again at the next round
+	s.sendOnce(ctx, m, quarantine.NoticeReminder, s.beforeExpiry(m),
+		func(ctx context.Context) error { return s.notify(ctx, m, true) })
+}
+
+// sendReturns returns the expired messages whose return is due to their senders,
+// attached to a short explanation, each at most once.
+func (s *Service) sendReturns(ctx context.Context) {
+	if s.Notifier == nil {
+		return
 	}
-	s.count("reminder_sent")
-	if err := s.Store.SetReminder(ctx, m.ID, s.now()); err != nil {
-		s.log().Error("record a reminder", "id", m.ID, "err", err)
+	l, err := s.Store.PendingReturns(ctx, s.now(), 50)
+	if err != nil {
+		s.log().Error("list pending returns", "err", err)
+		return
+	}
+	for _, m := range l {
+		if ctx.Err() != nil {
+			return
+		}
+		s.sendOnce(ctx, m, quarantine.NoticeReturn, func(n int) bool { return n < maxReturnAttempts },
+			func(ctx context.Context) error { return s.returnToSender(ctx, m) })
 	}
 }
 
-// returnToSender sends an expired message back to its sender, attached to a short
-// explanation, when the sender may receive notices.
-func (s *Service) returnToSender(ctx context.Context, m quarantine.Message) {
+// returnToSender sends expired message m back to its sender, attached to a short
+// explanation.
+func (s *Service) returnToSender(ctx context.Context, m quarantine.Message) error {
 	to, ok := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains)
-	if !ok || s.Notifier == nil {
-		s.log().Info("expired message not returned: its sender may not receive notices", "id", m.ID)
-		return
+	if !ok {
+		return errors.New("the sender may not receive notices")
 	}
 	raw, err := s.Store.Raw(ctx, m.ID)
 	if err != nil {
-		s.log().Error("return an expired message", "id", m.ID, "err", err)
-		return
+		// Not sent: a store that cannot be read now may be readable later.
+		return fmt.Errorf("%w: read the message: %w", notice.ErrTemporary, err)
 	}
 	msg, err := composeReturn(s.From, to, m, raw, s.now())
-	if err == nil {
-		err = s.Notifier.Send(ctx, "", to, msg)
-	}
 	if err != nil {
-		s.log().Error("return an expired message", "id", m.ID, "err", err)
-		return
+		return err
 	}
-	s.log().Info("expired message returned to its sender", "id", m.ID, "to", to)
+	return s.Notifier.Send(ctx, "", to, msg)
 }
 
 // composeReturn is the message that returns an expired held message: a text part and

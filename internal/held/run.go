@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/rcptguard/rcptguard/internal/notice"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 )
 
@@ -64,10 +65,12 @@ func recoveryCutoff(s *Service, now time.Time) time.Time {
 	return now
 }
 
-// recover settles the re-injections claimed before before that nobody finished.
+// recover settles the re-injections claimed before before that nobody finished, and
+// notes the notices claimed before it whose outcome was never recorded.
 func (s *Service) recover(before time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	s.recoverNotices(ctx, before)
 	n, err := s.Store.RecoverDeliveries(ctx, before)
 	if err != nil {
 		return err
@@ -83,8 +86,8 @@ func (s *Service) loop(ctx context.Context) {
 	defer close(s.done)
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	var lastExpiry, lastPurge time.Time
-	lastRecover := s.now() // Start has just settled what was left
+	var p passState
+	p.lastRecover = s.now() // Start has just settled what was left
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,34 +95,53 @@ func (s *Service) loop(ctx context.Context) {
 		case <-s.kick:
 		case <-t.C:
 		}
-		s.sendNotices(ctx)
-		s.deliverDue(ctx)
-		now := s.now()
-		if now.Sub(lastExpiry) >= 30*time.Second || now.Before(lastExpiry) {
-			s.expire(ctx)
-			lastExpiry = now
-		}
-		if now.Sub(lastPurge) >= time.Hour || now.Before(lastPurge) {
-			s.purge(ctx)
-			lastPurge = now
-		}
-		if now.Sub(lastRecover) >= time.Minute || now.Before(lastRecover) {
-			// Claims abandoned by a node that stopped (with a shared store, Start
-			// leaves the recent ones to the node that may still hold them).
-			if err := s.recover(now.Add(-ClaimLease)); err != nil {
-				s.log().Error("settle abandoned re-injections", "err", err)
-			}
-			lastRecover = now
+		s.pass(ctx, &p)
+	}
+}
+
+// passState is when a pass of the loop last did the work it does only now and then.
+type passState struct {
+	lastExpiry, lastPurge, lastRecover time.Time
+}
+
+// due reports whether work last done at *last is due again at now, every, and if so
+// moves *last to now.
+func due(last *time.Time, now time.Time, every time.Duration) bool {
+	if now.Sub(*last) >= every || now.Before(*last) {
+		*last = now
+		return true
+	}
+	return false
+}
+
+// pass is one round of the background work: the notice outcomes this process could not
+// write, notices, re-injections, then (now and then) reminders and expiry, the returns
+// of expired messages, purging and the settling of abandoned claims.
+func (s *Service) pass(ctx context.Context, p *passState) {
+	s.settleDeferred(ctx)
+	s.sendNotices(ctx)
+	s.deliverDue(ctx)
+	now := s.now()
+	if due(&p.lastExpiry, now, 30*time.Second) {
+		s.expire(ctx)
+	}
+	s.sendReturns(ctx)
+	if due(&p.lastPurge, now, time.Hour) {
+		s.purge(ctx)
+	}
+	if due(&p.lastRecover, now, time.Minute) {
+		// Claims abandoned by a node that stopped (with a shared store, Start
+		// leaves the recent ones to the node that may still hold them).
+		if err := s.recover(now.Add(-ClaimLease)); err != nil {
+			s.log().Error("settle abandoned re-injections", "err", err)
 		}
 	}
 }
 
 // runOnce does one round of the background work now, as the loop does (for tests):
-// notices, re-injections, reminders, expiry.
+// every part of a pass is due.
 func (s *Service) runOnce(ctx context.Context) {
-	s.sendNotices(ctx)
-	s.deliverDue(ctx)
-	s.expire(ctx)
+	s.pass(ctx, &passState{lastPurge: s.now(), lastRecover: s.now()})
 }
 
 func (s *Service) purgeAfter() time.Duration {
@@ -156,7 +178,7 @@ func (s *Service) expire(ctx context.Context) {
 			s.expireOne(ctx, m)
 			continue
 		}
-		if m.ReminderSent.IsZero() && m.Notice == quarantine.NoticeSent {
+		if reminderDue(m, now) {
 			s.remind(ctx, m)
 		}
 	}
@@ -168,17 +190,22 @@ func (s *Service) expireOne(ctx context.Context, m quarantine.Message) {
 		action = ExpireDelete
 	}
 	note := "expired after " + s.expireAfter().String() + " without a decision; " + string(action)
-	err := s.Store.Transition(ctx, m.ID, quarantine.Held, quarantine.Expired, "system", "", note)
+	_, may := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains)
+	ret := action == ExpireReturn && may && s.Notifier != nil
+	// The return is made due with the expiry, in one transaction, and sent by
+	// sendReturns: at most once, retried after a temporary failure.
+	err := s.Store.Expire(ctx, m.ID, note, ret)
 	if errors.Is(err, quarantine.ErrConflict) {
 		return // decided at the last moment
 	}
 	if err != nil {
+		s.storeError()
 		s.log().Error("expire a held message", "id", m.ID, "err", err)
 		return
 	}
 	s.count("expired")
 	s.log().Info("held message expired", "id", m.ID, "sender", m.Sender, "action", string(action))
-	if action == ExpireReturn {
-		s.returnToSender(ctx, m)
+	if action == ExpireReturn && !ret {
+		s.log().Info("expired message not returned: its sender may not receive notices", "id", m.ID)
 	}
 }

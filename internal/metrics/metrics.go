@@ -61,7 +61,8 @@ var Stores = []string{"quarantine", "history", "sessions"}
 // QuarantineEvents are the values of the quarantine counter's event label.
 var QuarantineEvents = []string{"held", "passed_confirmed", "released_as_addressed", "released_corrected",
 	"discarded", "expired", "reinjected", "reinject_retry", "reinject_failed", "reinject_unknown", "notice_sent", "notice_retry",
-	"notice_failed", "reminder_sent"}
+	"notice_failed", "reminder_sent", "reminder_retry", "reminder_failed", "returned", "return_retry",
+	"return_failed", "notice_deferred", "notice_unknown"}
 
 // New registers the metrics on reg.
 func New(reg prometheus.Registerer) *Metrics {

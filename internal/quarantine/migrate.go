@@ -78,6 +78,25 @@ var migrations = []string{
 		message_id   TEXT    NOT NULL,
 		PRIMARY KEY (sender, domain)
 	) STRICT, WITHOUT ROWID;`,
+	// 3: every notice (the first, the reminder, the return on expiry) is claimed before
+	// it is sent and settled after (notices.go): the claim time and the attempts of each,
+	// and the state, error and retry time of the reminder and of the return.
+	`ALTER TABLE messages ADD COLUMN notice_attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN notice_claimed INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN reminder_state TEXT NOT NULL DEFAULT ''
+		CHECK (reminder_state IN ('', 'pending', 'sent', 'failed'));
+	ALTER TABLE messages ADD COLUMN reminder_error TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN reminder_next INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN reminder_attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN reminder_claimed INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN return_state TEXT NOT NULL DEFAULT ''
+		CHECK (return_state IN ('', 'pending', 'sent', 'failed'));
+	ALTER TABLE messages ADD COLUMN return_error TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN return_next INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN return_attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN return_claimed INTEGER NOT NULL DEFAULT 0;
+	UPDATE messages SET reminder_state = 'sent' WHERE reminder_sent <> 0;
+	CREATE INDEX messages_return ON messages (return_state, return_next) WHERE return_state = 'pending';`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.

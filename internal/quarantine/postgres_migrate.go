@@ -88,6 +88,24 @@ var postgresMigrations = []string{
 		message_id   text   NOT NULL,
 		PRIMARY KEY (sender, domain)
 	);`,
+	// 2: SQLite's migration 3: the notice claims.
+	`ALTER TABLE messages
+		ADD COLUMN notice_attempts   integer NOT NULL DEFAULT 0,
+		ADD COLUMN notice_claimed    bigint  NOT NULL DEFAULT 0,
+		ADD COLUMN reminder_state    text    NOT NULL DEFAULT ''
+			CHECK (reminder_state IN ('', 'pending', 'sent', 'failed')),
+		ADD COLUMN reminder_error    text    NOT NULL DEFAULT '',
+		ADD COLUMN reminder_next     bigint  NOT NULL DEFAULT 0,
+		ADD COLUMN reminder_attempts integer NOT NULL DEFAULT 0,
+		ADD COLUMN reminder_claimed  bigint  NOT NULL DEFAULT 0,
+		ADD COLUMN return_state      text    NOT NULL DEFAULT ''
+			CHECK (return_state IN ('', 'pending', 'sent', 'failed')),
+		ADD COLUMN return_error      text    NOT NULL DEFAULT '',
+		ADD COLUMN return_next       bigint  NOT NULL DEFAULT 0,
+		ADD COLUMN return_attempts   integer NOT NULL DEFAULT 0,
+		ADD COLUMN return_claimed    bigint  NOT NULL DEFAULT 0;
+	UPDATE messages SET reminder_state = 'sent' WHERE reminder_sent <> 0;
+	CREATE INDEX messages_return ON messages (return_state, return_next) WHERE return_state = 'pending';`,
 }
 
 // pgMigrationLock is the key of the transaction-level advisory lock that serialises the

@@ -176,11 +176,11 @@ func (s *Postgres) RecoverDeliveries(ctx context.Context, claimedBefore time.Tim
 	}, func(err error) bool { return errors.Is(err, ErrDeliveryState) || errors.Is(err, ErrNotFound) })
 }
 
-// PendingNotices returns the Held messages whose notice is pending and due at now, oldest
+// PendingNotices returns the Held messages whose notice is pending, not claimed and due at now, oldest
 // first, at most limit.
 func (s *Postgres) PendingNotices(ctx context.Context, now time.Time, limit int) ([]Message, error) {
 	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE notice = 'pending' AND notice_next <= $1 AND state = 'held' ORDER BY received, seq LIMIT $2`,
+		WHERE notice = 'pending' AND notice_claimed = 0 AND notice_next <= $1 AND state = 'held' ORDER BY received, seq LIMIT $2`,
 		micro(now), max(limit, 1))
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: pending notices: %w", err)

@@ -138,6 +138,15 @@ type Message struct {
 	Notice       Notice
 	NoticeError  string
 	ReminderSent time.Time
+	// NoticeAttempts counts the claimed attempts at the notice; NoticeClaimed is when the
+	// attempt under way was claimed (zero: none). A claim without a recorded outcome is
+	// never sent again by itself (see ClaimNotice).
+	NoticeAttempts int
+	NoticeClaimed  time.Time
+	// Reminder follows the reminder before expiry, Return the return of the message to
+	// its sender on expiry (on_expiry: return).
+	Reminder NoticeSend
+	Return   NoticeSend
 }
 
 // Delivery is where the re-injection of a released message is.
@@ -178,6 +187,11 @@ const (
 	NoticeSent Notice = "sent"
 	// NoticeFailed: refused for good (NoticeError).
 	NoticeFailed Notice = "failed"
+	// NoticeSending: an attempt was claimed (ClaimNotice) and its outcome is not recorded:
+	// it is under way, or its outcome is unknown (rcptguard stopped, or could not write
+	// the store, after claiming it). It is never sent again by itself. This state is read
+	// from the claim, never stored in the state column.
+	NoticeSending Notice = "sending"
 )
 
 // Recipient is one envelope recipient with the decision and findings for it.
@@ -305,6 +319,15 @@ type Store interface {
 	PendingNotices(ctx context.Context, now time.Time, limit int) ([]Message, error)
 	SetNotice(ctx context.Context, id string, n Notice, errText string, retryAt time.Time) error
 	SetReminder(ctx context.Context, id string, at time.Time) error
+
+	// ClaimNotice, SettleNotice, Expire, PendingReturns and RecoverNotices send each
+	// notice at most once: a notice is claimed before it is sent and settled after. See
+	// the SQLite methods for each one's contract.
+	ClaimNotice(ctx context.Context, id string, kind NoticeKind, now time.Time) (attempt int, err error)
+	SettleNotice(ctx context.Context, id string, kind NoticeKind, n Notice, errText string, retryAt time.Time) error
+	Expire(ctx context.Context, id, note string, returnToSender bool) error
+	PendingReturns(ctx context.Context, now time.Time, limit int) ([]Message, error)
+	RecoverNotices(ctx context.Context, claimedBefore time.Time) (int, error)
 
 	// Confirm and Confirmed keep the domains each sender confirmed on a validation page.
 	Confirm(ctx context.Context, sender string, domains []string, messageID string) error

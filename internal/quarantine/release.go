@@ -207,11 +207,11 @@ func (s *SQLite) RecoverDeliveries(ctx context.Context, claimedBefore time.Time)
 	}, func(err error) bool { return errors.Is(err, ErrDeliveryState) })
 }
 
-// PendingNotices returns the Held messages whose notice is pending and due at now, oldest
+// PendingNotices returns the Held messages whose notice is pending, not claimed and due at now, oldest
 // first, at most limit.
 func (s *SQLite) PendingNotices(ctx context.Context, now time.Time, limit int) ([]Message, error) {
 	l, err := s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE notice = 'pending' AND notice_next <= ? AND state = 'held' ORDER BY received, rowid LIMIT ?`,
+		WHERE notice = 'pending' AND notice_claimed = 0 AND notice_next <= ? AND state = 'held' ORDER BY received, rowid LIMIT ?`,
 		micro(now), max(limit, 1))
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: pending notices: %w", err)

@@ -181,7 +181,9 @@ func arrayListColumn(l *[]string) (any, func() error) {
 
 const messageColumns = `id, received, adapter, sender, auth_user, client_addr, queue_id, subject,
 	size, state, expires_at, dedupe_key, release_to, delivery, attempts, last_error, next_attempt,
-	delivered_at, delivery_reply, notice, notice_error, reminder_sent`
+	delivered_at, delivery_reply, notice, notice_error, reminder_sent, notice_attempts, notice_claimed,
+	reminder_state, reminder_error, reminder_next, reminder_attempts, reminder_claimed,
+	return_state, return_error, return_next, return_attempts, return_claimed`
 
 // queryMessages runs a query that selects messageColumns, then the query of their
 // recipients that recipients makes for their IDs, and returns the messages with their
@@ -216,15 +218,28 @@ func scanMessages(rows rows, list listColumn) ([]Message, error) {
 	var out []Message
 	for rows.Next() {
 		var m Message
-		var received, expires, next, delivered, reminder int64
+		var received, expires, next, delivered, reminder, noticeClaimed int64
 		var state, delivery, notice string
+		var rem, ret struct {
+			state, errText string
+			next, claimed  int64
+			attempts       int
+		}
 		releaseTo, setReleaseTo := list(&m.ReleaseTo)
 		if err := rows.Scan(&m.ID, &received, &m.Adapter, &m.Sender, &m.AuthUser, &m.ClientAddr,
 			&m.QueueID, &m.Subject, &m.Size, &state, &expires, &m.DedupeKey, releaseTo, &delivery,
 			&m.Attempts, &m.LastError, &next, &delivered, &m.DeliveryReply, &notice, &m.NoticeError,
-			&reminder); err != nil {
+			&reminder, &m.NoticeAttempts, &noticeClaimed,
+			&rem.state, &rem.errText, &rem.next, &rem.attempts, &rem.claimed,
+			&ret.state, &ret.errText, &ret.next, &ret.attempts, &ret.claimed); err != nil {
 			return nil, err
 		}
+		m.NoticeClaimed = optMicro(noticeClaimed)
+		if noticeClaimed != 0 {
+			notice = string(NoticeSending)
+		}
+		m.Reminder = noticeSend(rem.state, rem.errText, rem.next, rem.attempts, rem.claimed)
+		m.Return = noticeSend(ret.state, ret.errText, ret.next, ret.attempts, ret.claimed)
 		m.Received, m.ExpiresAt = fromMicro(received), fromMicro(expires)
 		m.NextAttempt, m.DeliveredAt, m.ReminderSent = optMicro(next), optMicro(delivered), optMicro(reminder)
 		m.Delivery, m.Notice = Delivery(delivery), Notice(notice)

@@ -44,6 +44,9 @@ func testStore(t *testing.T, open opener) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"NoticesAndConfirmations", testNoticesAndConfirmations},
 		{"Dedupe", testDedupe},
+		{"NoticeClaims", testNoticeClaims},
+		{"ReminderAndReturnClaims", testReminderAndReturnClaims},
+		{"RecoverNotices", testRecoverNotices},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"regexp"
 	"strings"
 
 	"github.com/rcptguard/rcptguard/internal/smtptext"
@@ -44,7 +45,8 @@ func walkPart(ctype, disp string, body io.Reader, depth int, names *[]string) {
 		return
 	}
 	mt, params, _ := mime.ParseMediaType(ctype)
-	if strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
+	multi := strings.HasPrefix(mt, "multipart/")
+	if multi && params["boundary"] != "" {
 		mr := multipart.NewReader(body, params["boundary"])
 		for {
 			p, err := mr.NextRawPart()
@@ -54,19 +56,46 @@ func walkPart(ctype, disp string, body io.Reader, depth int, names *[]string) {
 			walkPart(p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"), p, depth+1, names)
 		}
 	}
-	name := ""
-	if _, dp, err := mime.ParseMediaType(disp); err == nil {
-		name = dp["filename"]
-	}
-	if name == "" {
+	var name string
+	dispType, dp, _ := mime.ParseMediaType(disp)
+	if name = dp["filename"]; name == "" {
 		name = params["name"]
 	}
 	// Decoded (RFC 2047 words, which mail clients use though RFC 2231 says otherwise),
 	// as one line of printable UTF-8.
-	if name = smtptext.HeaderText(name, maxAttachmentName); name == "" {
-		return
+	name = smtptext.HeaderText(name, maxAttachmentName)
+	if name == "" {
+		// A part that is an attachment, or names a file that could not be decoded (a
+		// malformed parameter, an unknown RFC 2231 charset, bad percent escapes: the
+		// parser drops such a parameter silently), is still listed, by its type.
+		if multi || (dispType != "attachment" && !namesFile.MatchString(disp) && !namesFile.MatchString(ctype)) {
+			return
+		}
+		name = "(unnamed attachment, " + typeLabel(ctype, mt) + ")"
 	}
 	*names = append(*names, name)
+}
+
+// namesFile matches a header field value with a file name parameter (name or filename,
+// plain, RFC 2231 encoded or continued), whether or not it can be decoded.
+var namesFile = regexp.MustCompile(`(?i);\s*(file)?name\s*(\*[0-9]*)?\*?\s*=`)
+
+// typeLabel is the content type of a part as shown: the media type the parser read,
+// else the type/subtype the field begins with, else a note.
+func typeLabel(ctype, mt string) string {
+	if mt == "" {
+		t, _, _ := strings.Cut(ctype, ";")
+		if m, _, err := mime.ParseMediaType(t); err == nil {
+			mt = m
+		}
+	}
+	switch {
+	case strings.TrimSpace(ctype) == "":
+		return "type not given"
+	case mt == "" || !strings.Contains(mt, "/"):
+		return "unknown type"
+	}
+	return smtptext.HeaderText(mt, 100)
 }
 
 // maxAttachmentName bounds a shown attachment name.
