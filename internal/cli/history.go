@@ -46,7 +46,7 @@ func runHistory(args []string, env Env) int {
 			return fail(env, "%v", err)
 		}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fail(env, "data folder: %v", err)
 	}
 	store, err := history.OpenSQLite(filepath.Join(cfg.DataDir, "history.db"))

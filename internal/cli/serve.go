@@ -38,7 +38,7 @@ func runServe(args []string, env Env) int {
 		select {
 		case s := <-sig:
 			if s == syscall.SIGHUP {
-				d.Reload()
+				d.RequestReload() // never waits: SIGTERM is still heard during a long reload
 				continue
 			}
 			logger.Info("stopping", "signal", s.String())

@@ -15,11 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/safefile"
 )
 
 // MaxFileSize bounds a config file; anything larger is refused rather than parsed.
@@ -75,7 +75,7 @@ func Default() Config {
 
 // Load reads and parses the config file at path.
 func Load(path string) (Config, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return Config{}, err
 	}

@@ -42,6 +42,8 @@ type Daemon struct {
 	Logger     *slog.Logger
 	// ShutdownTimeout bounds the graceful phase of Shutdown.
 	ShutdownTimeout time.Duration
+	// ReloadTimeout bounds each reload; 0: DefaultReloadTimeout.
+	ReloadTimeout time.Duration
 
 	Guard    guard.Current
 	Registry *prometheus.Registry
@@ -60,6 +62,10 @@ type Daemon struct {
 	webKey     []byte
 	policy     *policyd.Server
 	filtered   filtered // what the policy service knew of the messages it FILTERed
+
+	reloading  chan struct{} // holds a token while a reload runs
+	reloadReq  chan struct{} // a pending RequestReload
+	stopReload chan struct{}
 }
 
 type listener struct {
@@ -70,12 +76,15 @@ type listener struct {
 
 // Load reads the configuration and builds the guard. It is called by Start and on every
 // reload; a failed reload leaves the guard in use as it was.
-func (d *Daemon) Load() error {
+func (d *Daemon) Load() error { return d.load(context.Background()) }
+
+// load is Load that swaps nothing in once ctx is done.
+func (d *Daemon) load(ctx context.Context) error {
 	cfg, err := d.readConfig()
 	if err != nil {
 		return err
 	}
-	return d.use(cfg)
+	return d.use(ctx, cfg)
 }
 
 func (d *Daemon) readConfig() (config.Config, error) {
@@ -91,14 +100,14 @@ func (d *Daemon) refresh() error {
 	d.mu.Lock()
 	cfg := d.cfg
 	d.mu.Unlock()
-	return d.use(cfg)
+	return d.use(context.Background(), cfg)
 }
 
 // use builds the guard for cfg, with the history's known domains, and swaps it in.
-func (d *Daemon) use(cfg config.Config) error {
+func (d *Daemon) use(ctx context.Context, cfg config.Config) error {
 	var extra setup.Extra
 	if d.history != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		known, err := d.history.Known(ctx)
 		cancel()
 		if err != nil {
@@ -110,6 +119,9 @@ func (d *Daemon) use(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("not swapped in: %w", err) // a reload that took too long
+	}
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
@@ -118,23 +130,6 @@ func (d *Daemon) use(cfg config.Config) error {
 		d.Metrics.SetEngine(g.Engine())
 	}
 	return nil
-}
-
-// Reload re-reads the configuration and swaps the guard; connections are not touched.
-// Listener addresses are read at start only.
-func (d *Daemon) Reload() error {
-	err := d.Load()
-	result := "ok"
-	if err != nil {
-		result = "error"
-		d.Logger.Error("reload refused; the previous configuration stays in use", "err", err)
-	} else {
-		d.Logger.Info("configuration reloaded", "candidates", d.Guard.Load().Engine().Size())
-	}
-	if d.Metrics != nil {
-		d.Metrics.Reloads.WithLabelValues(result).Inc()
-	}
-	return err
 }
 
 // Start loads the configuration and opens the enabled listeners. It returns once they
@@ -150,8 +145,12 @@ func (d *Daemon) Start() error {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New(d.Registry)
 	}
+	d.reloading, d.reloadReq, d.stopReload = make(chan struct{}, 1), make(chan struct{}, 1), make(chan struct{})
 	cfg, err := d.readConfig()
 	if err != nil {
+		return err
+	}
+	if err := validate(cfg); err != nil {
 		return err
 	}
 	if cfg.DataDir != "" {
@@ -162,7 +161,7 @@ func (d *Daemon) Start() error {
 		d.history = store
 		d.Logger.Info("history", "path", filepath.Join(cfg.DataDir, "history.db"))
 	}
-	if err := d.use(cfg); err != nil {
+	if err := d.use(context.Background(), cfg); err != nil {
 		d.closeHistory()
 		return err
 	}
@@ -175,11 +174,12 @@ func (d *Daemon) Start() error {
 			return fmt.Errorf("quarantine: %w", err)
 		}
 	}
+	if cfg.DataDir != "" {
+		d.warnExposed(cfg.DataDir)
+	}
 	d.errc = make(chan error, 8)
 	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger}
-	if d.quarantine != nil {
-		api.Ready = d.quarantine.Ping
-	}
+	api.Ready = d.health(cfg, d.quarantine, d.history)
 	servers := []namedServer{
 		{"http", cfg.Listen.HTTP, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}},
 	}
@@ -220,6 +220,7 @@ func (d *Daemon) Start() error {
 			return fmt.Errorf("quarantine: %w", err)
 		}
 	}
+	go d.reloadLoop(d.stopReload)
 	for _, ln := range d.listeners {
 		d.Logger.Info("listening", "listener", ln.name, "addr", ln.l.Addr().String())
 		go func(ln listener) {
@@ -257,6 +258,10 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if d.stopReload != nil {
+		close(d.stopReload)
+		d.stopReload = nil
+	}
 	errs = append(errs, d.closeQuarantine(ctx), d.closeHistory())
 	d.Logger.Info("stopped")
 	return errors.Join(errs...)

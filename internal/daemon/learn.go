@@ -36,7 +36,7 @@ type learning struct {
 
 // openHistory opens the history store in dir (made when missing).
 func openHistory(dir string) (history.Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, DataDirMode); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	return history.OpenSQLite(filepath.Join(dir, "history.db"))

@@ -24,7 +24,7 @@ import (
 // openQuarantine opens the quarantine in the data folder and builds the held-message
 // workflow from cfg; it does not start it.
 func (d *Daemon) openQuarantine(cfg config.Config) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, DataDirMode); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -64,8 +64,9 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 		OwnDomains: own, Reinject: cfg.ReinjectAddr(), Hostname: hostname,
 		ExpireAfter: cfg.Quarantine.ExpireAfter, OnExpiry: held.ExpiryAction(cfg.Quarantine.OnExpiry),
 		PurgeAfter: cfg.Quarantine.PurgeAfter, AlwaysAsk: ask, Logger: d.Logger.With("part", "quarantine"),
-		Shared: cfg.Quarantine.Postgres != "",
-		Count:  func(event string) { d.Metrics.Quarantine.WithLabelValues(event).Inc() },
+		Shared:     cfg.Quarantine.Postgres != "",
+		Count:      func(event string) { d.Metrics.Quarantine.WithLabelValues(event).Inc() },
+		StoreError: func() { d.Metrics.StoreErrors.WithLabelValues("quarantine").Inc() },
 		Learn: func(sender string, rcpts []string) {
 			for _, r := range rcpts {
 				d.learn.observe(sender, r)

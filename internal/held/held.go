@@ -206,6 +206,7 @@ func (s *Service) Hold(ctx context.Context, m quarantine.Message, raw io.Reader)
 	}
 	id, err := s.Store.Hold(ctx, m, bytes.NewReader(content))
 	if err != nil {
+		s.storeError()
 		return "", err
 	}
 	s.count("held")

@@ -45,6 +45,16 @@ func (s *SQLite) Path() string { return s.path }
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
 
+// Health checks the files and commits a tiny write (sqlitedb.Probe).
+func (s *SQLite) Health(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := sqlitedb.Probe(ctx, s.db, s.path); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
 // Upserts write many rows per statement: the driver prepares a statement again on every
 // execution, so one statement per row would spend its time in the SQL parser. Counts
 // saturate instead of overflowing (SQLite would turn them into REAL).

@@ -24,6 +24,8 @@ type Store interface {
 	// Domain returns what is known about one recipient domain; ok is false when it was
 	// never recorded. name may be in any form address.ParseDomain accepts.
 	Domain(ctx context.Context, name string) (s Stat, ok bool, err error)
+	// Health reports whether the store takes a write now.
+	Health(ctx context.Context) error
 	Close() error
 }
 

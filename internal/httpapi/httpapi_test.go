@@ -159,7 +159,7 @@ func TestHealthAsksTheQuarantine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Ready = store.Ping
+	a.Ready = store.Health
 	if get(t, srv.URL+"/healthz", 200) != "ok\n" {
 		t.Error("healthz with a working store")
 	}

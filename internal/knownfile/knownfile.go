@@ -19,13 +19,13 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/safefile"
 )
 
 // Entry is one known correspondent.
@@ -49,9 +49,10 @@ func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line,
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Load reads the file at path; errors name it as given.
+// Load reads the regular file at path (a FIFO or a device is refused at once rather than
+// waited on); errors name it as given.
 func Load(path string) ([]Entry, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/sqlitedb"
 )
 
 // ReportingStore is a Store that also reports statistics and the whole audit log, for the
@@ -12,24 +14,30 @@ type ReportingStore interface {
 	Store
 	Stats(ctx context.Context, since time.Time) (Stats, error)
 	RecentEvents(ctx context.Context, limit, offset int) ([]Event, error)
-	// Ping reports whether the database answers a query now.
-	Ping(ctx context.Context) error
+	// Health reports whether the database takes a write now: one tiny committed
+	// transaction (and, for SQLite, the files' check that comes before any access).
+	Health(ctx context.Context) error
 }
 
-// Ping reads from the database.
-func (s *SQLite) Ping(ctx context.Context) error {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE 0`).Scan(&n); err != nil {
+// Health checks the files and commits a tiny write (sqlitedb.Probe).
+func (s *SQLite) Health(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := sqlitedb.Probe(ctx, s.db, s.path); err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
 	return nil
 }
 
-// Ping reads from the database.
-func (s *Postgres) Ping(ctx context.Context) error {
-	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE false`).Scan(&n); err != nil {
-		return fmt.Errorf("quarantine: %w", err)
+// Health commits a tiny write to the health table.
+func (s *Postgres) Health(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS health (id integer PRIMARY KEY, checked_at timestamptz NOT NULL)`)
+	if err == nil {
+		_, err = s.pool.Exec(ctx, `INSERT INTO health (id, checked_at) VALUES (1, now())
+			ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`)
+	}
+	if err != nil {
+		return fmt.Errorf("quarantine: write to PostgreSQL: %w", err)
 	}
 	return nil
 }

@@ -80,6 +80,11 @@ func (s *SQLite) Hold(ctx context.Context, m Message, raw io.Reader) (string, er
 	if err != nil {
 		return "", err
 	}
+	// A -shm file that cannot be written kills the process on the driver's next access
+	// (SIGBUS): check first, so that the sender's MTA gets a temporary error instead.
+	if err := sqlitedb.CheckFiles(s.path); err != nil {
+		return "", fmt.Errorf("quarantine: %w", err)
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.hold(ctx, &m, content, now); err != nil {

@@ -1,0 +1,38 @@
+package daemon
+
+import (
+	"crypto/tls"
+	"fmt"
+
+	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/setup"
+	"github.com/rcptguard/rcptguard/internal/sqlitedb"
+)
+
+// DataDirMode is the mode the data folder is created with: held mail, the history and
+// the link key are for rcptguard's user only.
+const DataDirMode = 0o700
+
+// validate checks everything the configuration names before Start creates anything: the
+// engine's inputs (known_file) and the relay's certificate. A start that fails must
+// leave no new data folder or database behind.
+func validate(cfg config.Config) error {
+	if _, err := setup.Guard(cfg, setup.Extra{}); err != nil {
+		return err
+	}
+	if cfg.Relay.Upstream != "" && cfg.Relay.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(cfg.Relay.TLSCert, cfg.Relay.TLSKey); err != nil {
+			return fmt.Errorf("relay TLS certificate: %w", err)
+		}
+	}
+	return nil
+}
+
+// warnExposed logs a warning when the data folder or a file in it can be read by other
+// local users than rcptguard's.
+func (d *Daemon) warnExposed(dir string) {
+	if exposed := sqlitedb.Exposed(dir); len(exposed) > 0 {
+		d.Logger.Warn("the data folder holds held mail and the history, and other local users can read or enter it: "+
+			"chmod 700 the folder and 600 its files", "paths", exposed)
+	}
+}
