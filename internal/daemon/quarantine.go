@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
@@ -17,6 +18,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/notice"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/relay"
+	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/token"
 	"github.com/rcptguard/rcptguard/internal/web"
 )
@@ -48,6 +50,14 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 		store.Close()
 		return err
 	}
+	// The administrators' sessions: beside the quarantine (its PostgreSQL database, so
+	// that every node agrees, or a SQLite file in the data folder).
+	sessions, err := session.Open(ctx, cfg.Quarantine.Postgres, filepath.Join(cfg.DataDir, session.FileName))
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("admin sessions: %w", err)
+	}
+	adminSessions.Store(d, sessions)
 	hostname := cfg.Notice.Hostname
 	if hostname == "" {
 		hostname, _ = os.Hostname()
@@ -102,7 +112,14 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	v := &web.Validation{Store: d.quarantine, Signer: d.held.Signer, Decider: d.held, Logger: d.Logger.With("part", "web"),
 		ExpiryReturns: d.held.OnExpiry == held.ExpireReturn}
 	a := &web.Admin{Store: d.quarantine, Stats: d.quarantine, Decider: d.held, Users: cfg.Admin.Users, Key: d.webKey,
-		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin")}
+		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin"),
+		SessionIdle: cfg.Admin.SessionIdle, SessionMax: cfg.Admin.SessionMax}
+	if ss, ok := adminSessions.Load(d); ok {
+		a.Sessions = ss.(session.Store)
+	}
+	if d.Metrics != nil {
+		a.StoreError = func() { d.Metrics.StoreErrors.WithLabelValues("sessions").Inc() }
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/v/", v.Handler())
 	mux.Handle("/admin/", a.Handler())
@@ -157,6 +174,15 @@ func (d *Daemon) closeQuarantine(ctx context.Context) error {
 	if cerr := d.quarantine.Close(); err == nil {
 		err = cerr
 	}
+	if ss, ok := adminSessions.LoadAndDelete(d); ok {
+		if cerr := ss.(session.Store).Close(); err == nil {
+			err = cerr
+		}
+	}
 	d.held, d.quarantine = nil, nil
 	return err
 }
+
+// adminSessions holds each running Daemon's session store (a session.Store), opened
+// with the quarantine and closed with it: a field of Daemon's in all but name.
+var adminSessions sync.Map

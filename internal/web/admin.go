@@ -5,17 +5,17 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/session"
 )
 
 // The administrators' pages, under /admin/:
@@ -34,15 +34,17 @@ import (
 // Every route but the sign-in form needs a session: without one, a GET is redirected
 // to the sign-in form (303) and any other method gets 403.
 //
-// The session is a cookie holding the user name, an expiry and an HMAC-SHA256 over both
-// and the user's password hash, under a key derived from Admin.Key: nothing is stored on
-// the server, a session ends when it expires (SessionTTL), when the user is removed from
-// Users or when the user's password hash changes. Signing out deletes the cookie in the
-// browser; a copy of the cookie taken before stays valid until it expires.
+// Sessions are kept on the server (package session, in Sessions): the cookie holds only
+// a random 256-bit token, the store its hash. A session ends when the user signs out
+// (it is deleted from the store, so a copy of the cookie opens nothing, on any node
+// sharing the store), when it has not been used for SessionIdle, when it is SessionMax
+// old, when the user is removed from Users, and when the user's password hash in Users
+// is no longer the one at sign-in (restoring the old hash does not bring it back). A
+// session that cannot be checked because the store fails is refused like a missing one.
 //
-// Every POST needs a CSRF token bound to the session (an HMAC of the user and the
-// session's expiry under another key derived from Admin.Key), and cross-origin POSTs
-// are refused whatever they carry (http.CrossOriginProtection).
+// Every POST needs a CSRF token bound to the session (an HMAC of the session's token
+// under a key derived from Admin.Key), and cross-origin POSTs are refused whatever they
+// carry (http.CrossOriginProtection).
 //
 // Sign-in is limited to MaxLoginFailures failed attempts per client address (IPv6: per
 // /64) and per user name within LoginWindow; beyond, the attempt gets 429 before the
@@ -50,8 +52,6 @@ import (
 // one.
 
 const (
-	// SessionTTL is how long an administrator's session lasts.
-	SessionTTL = 12 * time.Hour
 	// MaxLoginFailures failed sign-ins per client address or user name in LoginWindow
 	// block further attempts until the oldest failure leaves the window.
 	MaxLoginFailures = 5
@@ -76,9 +76,16 @@ type Admin struct {
 	Decider Decider
 	// Users maps user names to bcrypt hashes of their passwords.
 	Users map[string]string
-	// Key is the secret for the session and CSRF MACs, at least 16 bytes (32 random
-	// bytes recommended). Changing it ends every session.
+	// Key is the secret for the CSRF MACs, at least 16 bytes (32 random bytes
+	// recommended); nodes sharing Sessions need the same one.
 	Key []byte
+	// Sessions keeps the sessions; required.
+	Sessions session.Store
+	// SessionIdle ends a session unused for that long, SessionMax any session that
+	// old; 0 means session.DefaultIdle and session.DefaultMax.
+	SessionIdle, SessionMax time.Duration
+	// StoreError, if set, is called for each failed operation of Sessions (a metric).
+	StoreError func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger; nil discards.
@@ -87,20 +94,23 @@ type Admin struct {
 	// over HTTPS (directly or by a proxy in front).
 	SecureCookies bool
 
-	once       sync.Once
-	sessionKey []byte
-	csrfKey    []byte
-	dummyHash  []byte
-	limiter    *loginLimiter
+	once      sync.Once
+	sessions  *session.Manager
+	csrfKey   []byte
+	dummyHash []byte
+	limiter   *loginLimiter
 }
 
 var adminPages = template.Must(template.ParseFS(files, "templates/admin*.html"))
 
 // Handler returns the handler for the routes under /admin/. It panics if Key is
-// shorter than 16 bytes.
+// shorter than 16 bytes or Sessions is nil.
 func (a *Admin) Handler() http.Handler {
 	if len(a.Key) < 16 {
 		panic("web: Admin.Key must be at least 16 bytes")
+	}
+	if a.Sessions == nil {
+		panic("web: Admin.Sessions is required")
 	}
 	a.init()
 	authed := http.NewServeMux()
@@ -134,8 +144,8 @@ func (a *Admin) init() {
 		if a.Logger == nil {
 			a.Logger = slog.New(slog.DiscardHandler)
 		}
-		a.sessionKey = deriveKey(a.Key, "rcptguard admin session v1")
-		a.csrfKey = deriveKey(a.Key, "rcptguard admin csrf v1")
+		a.sessions = &session.Manager{Store: a.Sessions, Idle: a.SessionIdle, Max: a.SessionMax, Now: a.now}
+		a.csrfKey = deriveKey(a.Key, "rcptguard admin csrf v2")
 		// The dummy hash for unknown users has the cost of the real ones, so that an
 		// unknown name takes as long as a wrong password.
 		cost := bcrypt.DefaultCost
@@ -170,66 +180,57 @@ func (a *Admin) now() time.Time {
 	return time.Now()
 }
 
-// session is a signed-in administrator.
-type session struct {
-	User    string
-	Expires int64 // Unix seconds
+// adminSession is a signed-in administrator: the user and the session's token.
+type adminSession struct {
+	User, Token string
 }
 
 type sessionKey struct{}
 
-func sessionFrom(ctx context.Context) session {
-	s, _ := ctx.Value(sessionKey{}).(session)
+func sessionFrom(ctx context.Context) adminSession {
+	s, _ := ctx.Value(sessionKey{}).(adminSession)
 	return s
 }
 
-func (a *Admin) sessionMAC(user string, expires int64) []byte {
-	m := hmac.New(sha256.New, a.sessionKey)
-	m.Write([]byte(user))
-	m.Write([]byte{0})
-	m.Write([]byte(strconv.FormatInt(expires, 10)))
-	m.Write([]byte{0})
-	m.Write([]byte(a.Users[user])) // a new password ends the old sessions
-	return m.Sum(nil)
+// passHash looks up a user's password hash for session.Manager.Check.
+func (a *Admin) passHash(user string) (string, bool) {
+	h, ok := a.Users[user]
+	return h, ok
 }
 
-func (a *Admin) encodeSession(s session) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(s.User)) + "." + strconv.FormatInt(s.Expires, 10) + "." +
-		base64.RawURLEncoding.EncodeToString(a.sessionMAC(s.User, s.Expires))
+// storeFailed logs and counts a failure of the session store.
+func (a *Admin) storeFailed(r *http.Request, what string, err error) {
+	a.Logger.Error("admin sessions: "+what, "err", err, "remote", clientIP(r))
+	if a.StoreError != nil {
+		a.StoreError()
+	}
 }
 
-// parseSession verifies a session cookie's value.
-func (a *Admin) parseSession(v string) (session, bool) {
-	parts := strings.Split(v, ".")
-	if len(parts) != 3 || strings.ContainsAny(v, "\r\n") {
-		return session{}, false // base64 would skip line breaks: one session, one value
+// currentSession checks the request's session cookie. A store failure is logged and
+// counted, and the request is treated as signed out.
+func (a *Admin) currentSession(r *http.Request) (adminSession, bool) {
+	c, err := r.Cookie(adminCookie)
+	if err != nil {
+		return adminSession{}, false
 	}
-	u, err1 := base64.RawURLEncoding.Strict().DecodeString(parts[0])
-	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
-	mac, err3 := base64.RawURLEncoding.Strict().DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || strconv.FormatInt(exp, 10) != parts[1] {
-		return session{}, false // the expiry only as minted: no sign, no leading zeros
+	s, err := a.sessions.Check(r.Context(), c.Value, a.passHash)
+	if err != nil {
+		if !errors.Is(err, session.ErrNoSession) {
+			a.storeFailed(r, "check", err)
+		}
+		return adminSession{}, false
 	}
-	user := string(u)
-	if _, ok := a.Users[user]; !ok {
-		return session{}, false
-	}
-	if !hmac.Equal(mac, a.sessionMAC(user, exp)) || !a.now().Before(time.Unix(exp, 0)) {
-		return session{}, false
-	}
-	return session{User: user, Expires: exp}, true
+	return adminSession{User: s.User, Token: c.Value}, true
 }
 
-func (a *Admin) csrfFor(s session) string {
+func (a *Admin) csrfFor(s adminSession) string {
 	m := hmac.New(sha256.New, a.csrfKey)
-	m.Write([]byte(s.User))
-	m.Write([]byte{0})
-	m.Write([]byte(strconv.FormatInt(s.Expires, 10)))
+	m.Write([]byte(s.Token))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (a *Admin) csrfOK(s session, tok string) bool {
-	return tok != "" && hmac.Equal([]byte(tok), []byte(a.csrfFor(s)))
+func (a *Admin) csrfOK(s adminSession, tok string) bool {
+	return tok != "" && s.Token != "" && hmac.Equal([]byte(tok), []byte(a.csrfFor(s)))
 }
 
 func (a *Admin) setSessionCookie(w http.ResponseWriter, value string, expires time.Time, maxAge int) {
@@ -249,11 +250,9 @@ func (a *Admin) setSessionCookie(w http.ResponseWriter, value string, expires ti
 // context; others are sent to the sign-in form (GET, HEAD) or refused (403).
 func (a *Admin) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(adminCookie); err == nil {
-			if s, ok := a.parseSession(c.Value); ok {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
-				return
-			}
+		if s, ok := a.currentSession(r); ok {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
+			return
 		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
@@ -280,8 +279,15 @@ func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
 	if !a.checkCSRF(w, r) {
 		return
 	}
+	s := sessionFrom(r.Context())
+	if err := a.sessions.End(r.Context(), s.Token); err != nil {
+		a.storeFailed(r, "sign out", err)
+		a.problem(w, r, http.StatusServiceUnavailable, "Not signed out",
+			"The session could not be ended on the server. Try again in a moment.")
+		return
+	}
 	a.setSessionCookie(w, "", time.Unix(0, 0), -1)
-	a.Logger.Info("admin signed out", "user", sessionFrom(r.Context()).User, "remote", clientIP(r))
+	a.Logger.Info("admin signed out", "user", s.User, "remote", clientIP(r))
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 

@@ -129,11 +129,9 @@ func limiterIP(ip string) string {
 const maxUserName = 256
 
 func (a *Admin) loginForm(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(adminCookie); err == nil {
-		if _, ok := a.parseSession(c.Value); ok {
-			http.Redirect(w, r, "/admin/", http.StatusSeeOther)
-			return
-		}
+	if _, ok := a.currentSession(r); ok {
+		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+		return
 	}
 	a.render(w, r, http.StatusOK, "admin_login.html", map[string]any{"Title": "Sign in"})
 }
@@ -175,8 +173,20 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.limiter.succeeded(ipKey, userKey, now)
-	exp := now.Add(SessionTTL).Truncate(time.Second)
-	a.setSessionCookie(w, a.encodeSession(session{User: user, Expires: exp.Unix()}), exp, int(SessionTTL/time.Second))
+	tok, s, err := a.sessions.Start(r.Context(), user, hash, ip, r.UserAgent())
+	if err != nil {
+		a.storeFailed(r, "sign in", err)
+		a.render(w, r, http.StatusServiceUnavailable, "admin_login.html", map[string]any{
+			"Title": "Sign in", "Error": "The session could not be stored. Try again in a moment.", "Name": user,
+		})
+		return
+	}
+	if n, err := a.sessions.Purge(r.Context()); err != nil {
+		a.storeFailed(r, "purge", err)
+	} else if n > 0 {
+		a.Logger.Debug("admin sessions: purged ended ones", "n", n)
+	}
+	a.setSessionCookie(w, tok, s.Expires, int(a.sessions.Lifetime()/time.Second))
 	a.Logger.Info("admin signed in", "user", user, "remote", ip)
 	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -75,12 +76,25 @@ func (d *storeDecider) Calls() []decideCall {
 }
 
 type adminFixture struct {
-	clk     *testenv.Clock
-	store   *quarantine.SQLite
-	decider *storeDecider
-	admin   *Admin
-	h       http.Handler
-	id      string // a held message
+	clk      *testenv.Clock
+	store    *quarantine.SQLite
+	sessions session.Store
+	sessDir  string // the SQLite session store's folder
+	decider  *storeDecider
+	admin    *Admin
+	h        http.Handler
+	id       string // a held message
+}
+
+// testSessions opens a SQLite session store in dir, closed when the test ends.
+func testSessions(t *testing.T, dir string) *session.SQLite {
+	t.Helper()
+	ss, err := session.OpenSQLite(filepath.Join(dir, session.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	return ss
 }
 
 func newAdminFixture(t *testing.T) *adminFixture {
@@ -92,10 +106,12 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	f.store = st
+	f.sessDir = t.TempDir()
+	f.sessions = testSessions(t, f.sessDir)
 	f.decider = &storeDecider{store: st}
 	f.id = f.hold(t, sampleMessage("Orders for Monday"), rawMessage)
 	f.admin = &Admin{Store: st, Stats: st, Decider: f.decider, Users: testHashes(),
-		Key: []byte("0123456789abcdef0123456789abcdef"), Now: f.clk.Now}
+		Key: []byte("0123456789abcdef0123456789abcdef"), Now: f.clk.Now, Sessions: f.sessions}
 	f.h = f.admin.Handler()
 	return f
 }
@@ -307,11 +323,12 @@ func TestAdminRoutesRefuseWithoutSession(t *testing.T) {
 	if tampered.Value == good.Value {
 		tampered.Value = good.Value[:len(good.Value)-2] + "BB"
 	}
-	forgedUser := &http.Cookie{Name: adminCookie, Value: "b3RoZXI" + good.Value[strings.Index(good.Value, "."):]}
+	// Well formed, never issued.
+	forged := &http.Cookie{Name: adminCookie, Value: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
 	gets := []string{"/admin/", "/admin/m/" + f.id, "/admin/m/nosuchmessage", "/admin/stats", "/admin/audit",
 		"/admin/audit?offset=100", "/admin/?state=all&q=x", "/admin/nosuchpage"}
 	posts := []string{"/admin/m/" + f.id + "/act", "/admin/logout", "/admin/", "/admin/stats", "/admin/nosuchpage"}
-	for name, c := range map[string]*http.Cookie{"none": nil, "tampered": tampered, "other user's name": forgedUser,
+	for name, c := range map[string]*http.Cookie{"none": nil, "tampered": tampered, "never issued": forged,
 		"garbage": {Name: adminCookie, Value: "garbage"}} {
 		for _, p := range gets {
 			for _, m := range []string{"GET", "HEAD"} {
@@ -337,7 +354,7 @@ func TestAdminRoutesRefuseWithoutSession(t *testing.T) {
 		}
 	}
 	// It expires after 12 hours.
-	f.clk.Advance(SessionTTL)
+	f.clk.Advance(session.DefaultMax)
 	if r := f.get(t, "/admin/", good); r.code != http.StatusSeeOther {
 		t.Errorf("expired session: %d", r.code)
 	}
@@ -441,7 +458,7 @@ func (s failedStore) Get(ctx context.Context, id string) (quarantine.Message, er
 func TestAdminRetryFailedDelivery(t *testing.T) {
 	f := newAdminFixture(t)
 	f.admin = &Admin{Store: failedStore{f.store}, Stats: f.store, Decider: f.decider, Users: testHashes(),
-		Key: f.admin.Key, Now: f.clk.Now}
+		Key: f.admin.Key, Now: f.clk.Now, Sessions: f.sessions}
 	f.h = f.admin.Handler()
 	c := f.session(t, adminUser, adminPass)
 	page := f.get(t, "/admin/m/"+f.id, c)

@@ -6,10 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Seeds shared by the raw-message targets: real shapes of held messages and the edge
@@ -179,71 +176,6 @@ func FuzzHeaderSection(f *testing.F) {
 			// All header, short and valid: shown whole, CRLF as LF.
 			if want := strings.ReplaceAll(string(raw), "\r\n", "\n"); got != want {
 				t.Fatalf("headerSection(%q) = %q, want %q", raw, got, want)
-			}
-		}
-	})
-}
-
-// fuzzAdmin is an Admin with a fixed key, clock and one user (bcrypt.MinCost).
-func fuzzAdmin(f *testing.F, key string) (*Admin, time.Time) {
-	h, err := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
-	if err != nil {
-		f.Fatal(err)
-	}
-	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	a := &Admin{Key: []byte(key), Users: map[string]string{"admin": string(h)},
-		Now: func() time.Time { return now }}
-	a.init()
-	return a, now
-}
-
-// FuzzParseSession: a session cookie verifies only when it is exactly a value this Admin
-// mints (encodeSession) for a known user and a future expiry; arbitrary values, valid
-// cookies with bytes added, cut or changed, and cookies of another user, of another key
-// or of an expired session never do.
-func FuzzParseSession(f *testing.F) {
-	a, now := fuzzAdmin(f, "0123456789abcdef0123456789abcdef")
-	valid := session{User: "admin", Expires: now.Add(SessionTTL).Unix()}
-	minted := a.encodeSession(valid)
-	if s, ok := a.parseSession(minted); !ok || s != valid {
-		f.Fatalf("the minted cookie does not verify: %v %v", s, ok)
-	}
-	expired := a.encodeSession(session{User: "admin", Expires: now.Unix()})
-	other := a.encodeSession(session{User: "mallory", Expires: valid.Expires})
-	b, _ := fuzzAdmin(f, "another key, also 32 bytes long!")
-	foreign := b.encodeSession(valid)
-	for _, s := range []string{"", ".", "..", "...", minted, expired, other, foreign,
-		minted + "A", minted + ".", "." + minted, minted[:len(minted)-1], strings.ToUpper(minted),
-		strings.Replace(minted, ".", "..", 1), "YWRtaW4.0.", "YWRtaW4.9223372036854775807.AAAA"} {
-		f.Add(s, 0, "")
-	}
-	f.Add("", 5, "+")
-	f.Add("", 9, "0")
-	f.Add("", 3, "=")
-	f.Add("x", 10, "")
-	f.Fuzz(func(t *testing.T, v string, pos int, insert string) {
-		cands := []string{v, minted + v, v + minted}
-		if pos < 0 {
-			pos = -(pos + 1)
-		}
-		{
-			i := pos % (len(minted) + 1)
-			cands = append(cands, minted[:i]+insert+minted[i:]) // insert
-			if i < len(minted) {
-				j := min(len(minted), i+1+len(v)%4)
-				cands = append(cands, minted[:i]+insert+minted[j:]) // replace
-			}
-		}
-		for _, c := range cands {
-			s, ok := a.parseSession(c)
-			if !ok {
-				if c == minted {
-					t.Fatalf("the minted cookie no longer verifies")
-				}
-				continue
-			}
-			if c != minted || s != valid {
-				t.Fatalf("parseSession(%q) = %+v, true; only %q (%+v) should verify", c, s, minted, valid)
 			}
 		}
 	})
