@@ -26,6 +26,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/metrics"
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/setup"
 )
 
@@ -60,6 +61,7 @@ type Daemon struct {
 	quarantine quarantine.ReportingStore
 	held       *held.Service
 	webKey     []byte
+	sessions   session.Store // the administrators' sessions, beside the quarantine
 	policy     *policyd.Server
 	filtered   filtered // what the policy service knew of the messages it FILTERed
 

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
@@ -57,7 +56,7 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 		store.Close()
 		return fmt.Errorf("admin sessions: %w", err)
 	}
-	adminSessions.Store(d, sessions)
+	d.sessions = sessions
 	hostname := cfg.Notice.Hostname
 	if hostname == "" {
 		hostname, _ = os.Hostname()
@@ -114,8 +113,8 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	a := &web.Admin{Store: d.quarantine, Stats: d.quarantine, Decider: d.held, Users: cfg.Admin.Users, Key: d.webKey,
 		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin"),
 		SessionIdle: cfg.Admin.SessionIdle, SessionMax: cfg.Admin.SessionMax}
-	if ss, ok := adminSessions.Load(d); ok {
-		a.Sessions = ss.(session.Store)
+	if d.sessions != nil {
+		a.Sessions = d.sessions
 	}
 	if d.Metrics != nil {
 		a.StoreError = func() { d.Metrics.StoreErrors.WithLabelValues("sessions").Inc() }
@@ -174,15 +173,12 @@ func (d *Daemon) closeQuarantine(ctx context.Context) error {
 	if cerr := d.quarantine.Close(); err == nil {
 		err = cerr
 	}
-	if ss, ok := adminSessions.LoadAndDelete(d); ok {
-		if cerr := ss.(session.Store).Close(); err == nil {
+	if d.sessions != nil {
+		if cerr := d.sessions.Close(); err == nil {
 			err = cerr
 		}
+		d.sessions = nil
 	}
 	d.held, d.quarantine = nil, nil
 	return err
 }
-
-// adminSessions holds each running Daemon's session store (a session.Store), opened
-// with the quarantine and closed with it: a field of Daemon's in all but name.
-var adminSessions sync.Map

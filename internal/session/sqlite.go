@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/sqlitedb"
@@ -39,20 +38,7 @@ var _ Store = (*SQLite)(nil)
 
 // OpenSQLite opens (creating it, mode 0600) the session database at path.
 func OpenSQLite(path string) (*SQLite, error) {
-	// Created here, so that it is the owner's only; SQLite gives the -wal and -shm
-	// files the database's mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("session store: %w", err)
-	}
-	fi, err := f.Stat()
-	if err == nil && fi.Mode().Perm()&0o077 != 0 {
-		err = f.Chmod(0o600)
-	}
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("session store: %w", err)
-	}
+	// sqlitedb creates it 0600, so its -wal and -shm files are the owner's only too.
 	db, _, err := sqlitedb.Open(path, sqliteMigrations)
 	if err != nil {
 		return nil, fmt.Errorf("session store: %w", err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -349,10 +350,8 @@ func managerSuite(t *testing.T, reopen func() Store) {
 
 func TestSQLiteFileMode(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
-	if err := os.WriteFile(path, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(path, 0o644) // whatever the umask
+	old := syscall.Umask(0) // whatever the umask
+	defer syscall.Umask(old)
 	s, err := OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
