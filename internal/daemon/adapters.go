@@ -79,6 +79,9 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 		MaxRecipients:   rc.MaxRecipients,
 		AllowedNetworks: rc.AllowedNetworks,
 		Users:           rc.Users,
+		AuthMaxFailures: rc.AuthMaxFailures,
+		AuthWindow:      rc.AuthWindow,
+		AuthFailed:      func(reason string) { d.Metrics.AuthFailures.WithLabelValues(reason).Inc() },
 		Observe: func(ev relay.Event) {
 			for _, re := range ev.Recipients {
 				tech := ""

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/ratelimit"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -31,6 +32,8 @@ const (
 	DefaultBareLFTimeout   = time.Second
 	DefaultMaxMessageBytes = 25 << 20
 	DefaultMaxRecipients   = 1000 // as Postfix's smtpd_recipient_limit
+	DefaultAuthMaxFailures = 5
+	DefaultAuthWindow      = 15 * time.Minute
 )
 
 // UpstreamTLSMode says how the relay talks to its upstream.
@@ -86,6 +89,18 @@ type Server struct {
 	AllowInsecureAuth bool
 	// TLSConfig enables STARTTLS for clients.
 	TLSConfig *tls.Config
+	// AuthMaxFailures failed AUTH attempts from one client address (an IPv6 client's
+	// /64) or for one user name within AuthWindow, over any number of connections, make
+	// AUTH answer 454 4.7.0 to that client or for that user until the window has passed,
+	// even with the right password. Zero values: DefaultAuthMaxFailures and
+	// DefaultAuthWindow.
+	AuthMaxFailures int
+	AuthWindow      time.Duration
+	// AuthFailed, if set, is called once per failed AUTH attempt with the reason:
+	// "bad_credentials" or "limited" (refused by the limit above). It must not block.
+	AuthFailed func(reason string)
+	// Now is the clock of the AUTH limit; nil: time.Now.
+	Now func() time.Time
 
 	// Holder, if set, holds messages in rcptguard's quarantine: a message with a held
 	// recipient is read in full (at most MaxMessageBytes), handed to Holder.Hold behind
@@ -115,6 +130,7 @@ type Server struct {
 	initErr   error
 	srv       *smtp.Server
 	dummyHash []byte
+	authLimit *ratelimit.Limiter
 
 	closing  atomic.Bool // Shutdown or Close called: Serve returns ErrServerClosed
 	draining atomic.Bool // new transactions get 421
@@ -158,6 +174,8 @@ func (s *Server) setup() error {
 		}
 		s.dummyHash = h
 	}
+	s.authLimit = ratelimit.New(orDefault(s.AuthMaxFailures, DefaultAuthMaxFailures),
+		orDefault(s.AuthWindow, DefaultAuthWindow), s.knownUser(s.Users))
 	if s.Hostname == "" {
 		s.Hostname, _ = os.Hostname()
 		if s.Hostname == "" {
