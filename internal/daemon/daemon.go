@@ -27,6 +27,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/setup"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
 // Server is what every listener is: shaped like net/http.Server.
@@ -59,7 +60,8 @@ type Daemon struct {
 	held       *held.Service
 	webKey     []byte
 	policy     *policyd.Server
-	filtered   filtered // what the policy service knew of the messages it FILTERed
+	filtered   filtered   // what the policy service knew of the messages it FILTERed
+	spool      *spool.Dir // data_dir/spool: messages being received, past limits.spool_above_bytes
 }
 
 type listener struct {
@@ -202,6 +204,7 @@ func (d *Daemon) Start() error {
 			d.closeHistory()
 			return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
 		}
+		l = d.limitListener(s.name, l, cfg.Limits)
 		l = countingListener{Listener: l, open: d.Metrics.Connections.WithLabelValues(s.name)}
 		d.listeners = append(d.listeners, listener{s.name, l, s.srv})
 	}

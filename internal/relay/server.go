@@ -19,6 +19,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -102,6 +103,10 @@ type Server struct {
 	// Now is the clock of the AUTH limit; nil: time.Now.
 	Now func() time.Time
 
+	// Spool keeps a message that must be read in full (BDAT, a message to hold) in memory
+	// up to its threshold and in a file beyond it; nil: spool.Temp().
+	Spool *spool.Dir
+
 	// Holder, if set, holds messages in rcptguard's quarantine: a message with a held
 	// recipient is read in full (at most MaxMessageBytes), handed to Holder.Hold behind
 	// the trace header this hop would add when forwarding it, and answered 250 only after
@@ -176,6 +181,9 @@ func (s *Server) setup() error {
 	}
 	s.authLimit = ratelimit.New(orDefault(s.AuthMaxFailures, DefaultAuthMaxFailures),
 		orDefault(s.AuthWindow, DefaultAuthWindow), s.knownUser(s.Users))
+	if s.Spool == nil {
+		s.Spool = spool.Temp()
+	}
 	if s.Hostname == "" {
 		s.Hostname, _ = os.Hostname()
 		if s.Hostname == "" {
