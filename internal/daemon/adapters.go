@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
@@ -11,7 +12,22 @@ import (
 	"github.com/rcptguard/rcptguard/internal/milter"
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/relay"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
+
+// openSpool opens data_dir/spool, where the relay, the intake and the milter keep a
+// message past limits.spool_above_bytes while it comes in, and removes the files a
+// crash left there; without a data folder, the system's temporary folder.
+func openSpool(cfg config.Config) (*spool.Dir, error) {
+	if cfg.DataDir == "" {
+		return spool.Temp(), nil
+	}
+	sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool"), cfg.Limits.SpoolAboveBytes)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return sp, nil
+}
 
 type namedServer struct {
 	name, addr string
@@ -21,7 +37,13 @@ type namedServer struct {
 // adapters returns the mail-path listeners (policy service, milter, relay) for cfg, each
 // asking the daemon's guard and counting its decisions in the daemon's metrics.
 func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
+	sp, err := openSpool(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.spool = sp
 	m := &milter.Server{
+		Spool:           sp,
 		Guard:           &d.Guard,
 		MaxMessageBytes: cfg.Quarantine.MaxMessageBytes,
 		Logger:          d.Logger.With("adapter", "milter"),
@@ -79,6 +101,10 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 		MaxRecipients:   rc.MaxRecipients,
 		AllowedNetworks: rc.AllowedNetworks,
 		Users:           rc.Users,
+		AuthMaxFailures: rc.AuthMaxFailures,
+		AuthWindow:      rc.AuthWindow,
+		AuthFailed:      func(reason string) { d.Metrics.AuthFailures.WithLabelValues(reason).Inc() },
+		Spool:           d.spool,
 		Observe: func(ev relay.Event) {
 			for _, re := range ev.Recipients {
 				tech := ""

@@ -28,6 +28,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/setup"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
 // Server is what every listener is: shaped like net/http.Server.
@@ -63,7 +64,8 @@ type Daemon struct {
 	webKey     []byte
 	sessions   session.Store // the administrators' sessions, beside the quarantine
 	policy     *policyd.Server
-	filtered   filtered // what the policy service knew of the messages it FILTERed
+	filtered   filtered   // what the policy service knew of the messages it FILTERed
+	spool      *spool.Dir // data_dir/spool: messages being received, past limits.spool_above_bytes
 
 	reloading  chan struct{} // holds a token while a reload runs
 	reloadReq  chan struct{} // a pending RequestReload
@@ -205,6 +207,7 @@ func (d *Daemon) Start() error {
 			d.closeHistory()
 			return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
 		}
+		l = d.limitListener(s.name, l, cfg.Limits)
 		l = countingListener{Listener: l, open: d.Metrics.Connections.WithLabelValues(s.name)}
 		d.listeners = append(d.listeners, listener{s.name, l, s.srv})
 	}

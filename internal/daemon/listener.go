@@ -5,6 +5,9 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/connlimit"
 )
 
 // countingListener keeps a gauge of its open connections
@@ -32,4 +35,23 @@ type countedConn struct {
 func (c *countedConn) Close() error {
 	c.once.Do(c.open.Dec)
 	return c.Conn.Close()
+}
+
+// limitListener caps the open connections of the listener name as lim says
+// (limits.max_connections, limits.max_connections_per_client). A refused connection is
+// counted in rcptguard_listener_refused_total; SMTP listeners answer it 421 4.7.0, HTTP
+// ones 503, the milter and the policy service just close it.
+func (d *Daemon) limitListener(name string, l net.Listener, lim config.Limits) net.Listener {
+	var reply func(net.Conn, string)
+	switch name {
+	case "relay", "intake":
+		reply = connlimit.SMTPReply
+	case "http", "web":
+		reply = connlimit.HTTPReply
+	}
+	refused := func(reason string) { d.Metrics.Refused.WithLabelValues(name, reason).Inc() }
+	return connlimit.New(l, connlimit.Config{
+		Max: lim.MaxConnections, MaxPerClient: lim.MaxConnectionsPerClient,
+		Reply: reply, Refused: refused, Logger: d.Logger, Name: name,
+	})
 }

@@ -1,24 +1,50 @@
 package milter
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/smtptext"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
 // content collects one message's raw content (header fields, the blank line, the body)
-// for the quarantine, up to max bytes. Past max it keeps nothing and remembers that the
-// message was too large to hold.
+// for the quarantine, up to max bytes: in memory up to the spool's threshold, in a spool
+// file beyond it. Past max it keeps nothing and remembers that the message was too large
+// to hold. close lets it go (the file is removed); the session closes it when the
+// message ends in any way.
 type content struct {
-	buf     bytes.Buffer
+	dir     *spool.Dir // nil: spool.Temp()
+	buf     *spool.Buffer
 	max     int64
-	over    bool // more than max bytes came
-	inBody  bool // the blank line after the header fields is written
+	over    bool  // more than max bytes came
+	err     error // the content could not be stored
+	inBody  bool  // the blank line after the header fields is written
 	subject *string
+}
+
+func newContent(sp *spool.Dir, max int64) *content {
+	return &content{dir: sp, max: max}
+}
+
+// buffer is the content's buffer, made on first use.
+func (c *content) buffer() *spool.Buffer {
+	if c.buf == nil {
+		if c.dir == nil {
+			c.dir = spool.Temp()
+		}
+		c.buf = c.dir.New()
+	}
+	return c.buf
+}
+
+// close lets the content go; it may be called more than once.
+func (c *content) close() {
+	if c != nil && c.buf != nil {
+		c.buf.Close()
+	}
 }
 
 // header adds one header field as the MTA sent it: name, and value without the line
@@ -87,36 +113,55 @@ func (c *content) endHeader() {
 func (c *content) body(chunk []byte) {
 	c.endHeader()
 	if c.room(len(chunk)) {
-		c.buf.Write(chunk)
+		c.store(chunk)
 	}
 }
 
 func (c *content) write(s string) {
 	if c.room(len(s)) {
-		c.buf.WriteString(s)
+		c.store([]byte(s))
+	}
+}
+
+func (c *content) store(b []byte) {
+	if _, err := c.buffer().Write(b); err != nil && c.err == nil {
+		c.err = err
 	}
 }
 
 // room reports whether n more bytes fit; when they do not, it drops what it has.
 func (c *content) room(n int) bool {
-	if c.over {
+	if c.over || c.err != nil {
 		return false
 	}
-	if int64(c.buf.Len())+int64(n) > c.max {
+	if c.buffer().Len()+int64(n) > c.max {
 		c.over = true
-		c.buf = bytes.Buffer{}
+		c.buf.Close()
 		return false
 	}
 	return true
 }
 
-// raw returns the message's content, or an error wrapping quarantine.ErrTooLarge.
-func (c *content) raw() (io.Reader, error) {
+// stored returns the message's content, or an error wrapping quarantine.ErrTooLarge, or
+// the error that kept it from being stored.
+func (c *content) stored() (*spool.Buffer, error) {
 	if c.over {
 		return nil, fmt.Errorf("%w: more than %d bytes", quarantine.ErrTooLarge, c.max)
 	}
 	c.endHeader()
-	return bytes.NewReader(c.buf.Bytes()), nil
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.buffer(), nil
+}
+
+// raw reads the message's content from its start (see stored).
+func (c *content) raw() (io.Reader, error) {
+	b, err := c.stored()
+	if err != nil {
+		return nil, err
+	}
+	return b.Reader()
 }
 
 // crlf makes every line break in s a CRLF.

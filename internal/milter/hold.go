@@ -25,7 +25,7 @@ func (msg *message) collect(s *Server) bool {
 	if !msg.decided {
 		msg.decided = true
 		if s.Holder != nil && msg.g.Combine(msg.decisions).Enforced() == guard.Hold {
-			msg.content = &content{max: s.maxMessageBytes()}
+			msg.content = newContent(s.spool(), s.maxMessageBytes())
 		}
 	}
 	return msg.content != nil
@@ -61,14 +61,18 @@ func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, mta st
 	if !msg.collect(c.s) {
 		return c.tempFail(*ev, errors.New("hold: no content collected"), start), true
 	}
-	body, err := msg.content.raw()
+	buf, err := msg.content.stored()
 	if err != nil {
 		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true
 	}
-	content, err := io.ReadAll(body)
+	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.s.HoldTimeout, DefaultHoldTimeout))
+	defer cancel()
+	// The Holder needs the content in full: a spooled one is read back, a few at a time.
+	content, release, err := c.s.spool().ReadBack(ctx, buf)
 	if err != nil {
 		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true
 	}
+	defer release()
 	trace := c.received(mta, ev.QueueID, msg.nonSMTP, time.Now())
 	raw := io.MultiReader(strings.NewReader(trace), bytes.NewReader(content))
 	qm := quarantine.Message{
@@ -81,8 +85,6 @@ func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, mta st
 		Subject:    msg.content.subjectText(),
 	}
 	qm.DedupeKey = quarantine.DedupeKeyOf(qm, content) // without the trace: its time changes
-	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.s.HoldTimeout, DefaultHoldTimeout))
-	defer cancel()
 	id, err := c.s.Holder.Hold(ctx, qm, raw)
 	switch {
 	case errors.Is(err, quarantine.ErrConfirmed):

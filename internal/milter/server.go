@@ -13,6 +13,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close. It is the library's
@@ -63,6 +64,9 @@ type Server struct {
 	MaxMessageBytes int64
 	// HoldTimeout bounds each Holder.Hold call; 0: DefaultHoldTimeout.
 	HoldTimeout time.Duration
+	// Spool keeps the content collected for Holder in memory up to its threshold and in
+	// a file beyond it; nil: spool.Temp().
+	Spool *spool.Dir
 
 	initOnce sync.Once
 	log      *slog.Logger
@@ -194,6 +198,13 @@ func (s *Server) Close() error {
 		return nil
 	}
 	return srv.Close()
+}
+
+func (s *Server) spool() *spool.Dir {
+	if s.Spool == nil {
+		return spool.Temp()
+	}
+	return s.Spool
 }
 
 func (s *Server) maxMessageBytes() int64 {

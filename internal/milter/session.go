@@ -55,6 +55,7 @@ var _ gomilter.Milter = (*session)(nil)
 
 // NewConnection starts (or, when the MTA reuses the connection, restarts) a connection.
 func (c *session) NewConnection(gomilter.Modifier) error {
+	c.dropMessage()
 	*c = session{s: c.s, proto: c.proto}
 	return nil
 }
@@ -71,7 +72,7 @@ func (c *session) Connect(host, family string, port uint16, addr string, m gomil
 // MailFrom begins a message with the guard in use now.
 func (c *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
 	start := time.Now()
-	c.msg = nil
+	c.dropMessage()
 	ev := Event{Stage: StageMail, QueueID: m.Get(gomilter.MacroQueueId), Sender: from, NonSMTP: c.localPort0}
 	defer c.catch(&ev, &resp, start)
 	var g *guard.Guard
@@ -150,6 +151,7 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	if msg == nil {
 		return c.tempFail(ev, errNoMessage, start), nil
 	}
+	defer msg.content.close()
 	// The recipients were decided at RCPT by the same guard: combine, do not check again.
 	md := msg.g.Combine(msg.decisions)
 	ev.Sender, ev.Recipients, ev.NonSMTP = msg.sender, msg.rcpts, msg.nonSMTP
@@ -187,8 +189,21 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 
 // Abort ends the message under way without a decision.
 func (c *session) Abort(gomilter.Modifier) error {
-	c.msg = nil
+	c.dropMessage()
 	return nil
+}
+
+// Cleanup lets the message under way go when the connection ends.
+func (c *session) Cleanup(gomilter.Modifier) {
+	c.dropMessage()
+}
+
+// dropMessage forgets the message under way, removing any content spooled for it.
+func (c *session) dropMessage() {
+	if c.msg != nil {
+		c.msg.content.close()
+		c.msg = nil
+	}
 }
 
 // unforge removes the warning headers that came with the message, the last first, so
@@ -253,7 +268,7 @@ func (c *session) catch(ev *Event, resp **gomilter.Response, start time.Time) {
 	if p == nil {
 		return
 	}
-	c.msg = nil
+	c.dropMessage()
 	*resp = tempFail
 	ev.Action, ev.Reply, ev.Err, ev.Duration = ActionTempFail, guard.TempFail, fmt.Errorf("panic: %v", p), time.Since(start)
 	panics.Report(c.s.log, "milter", p, c.s.Panicked)

@@ -1,19 +1,35 @@
 package relay
 
 import (
+	"strings"
+	"time"
+
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/rcptguard/rcptguard/internal/ratelimit"
 )
 
 // maxAuthFailures is how many failed AUTH attempts a connection gets before it is closed.
 const maxAuthFailures = 3
+
+// Reasons given to Server.AuthFailed.
+const (
+	AuthBadCredentials = "bad_credentials"
+	AuthLimited        = "limited"
+)
 
 var replyAuthInTxn = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
 	Message: "AUTH is not allowed during a mail transaction"} // RFC 4954 4
 
 var replyAuthTooMany = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
 	Message: "Too many failed authentication attempts; closing connection"}
+
+// replyAuthLimited: the client or the user reached the AUTH limit (RFC 4954 6: 454 is a
+// temporary authentication failure).
+var replyAuthLimited = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
+	Message: "Too many failed authentication attempts, try again later"}
 
 // AuthMechanisms offers PLAIN when there are Users. go-smtp offers it only over TLS unless
 // AllowInsecureAuth.
@@ -24,7 +40,7 @@ func (ss *session) AuthMechanisms() []string {
 	return []string{sasl.Plain}
 }
 
-// Auth checks AUTH PLAIN against Users.
+// Auth checks AUTH PLAIN against Users, within the AUTH limit.
 func (ss *session) Auth(mech string) (sasl.Server, error) {
 	if mech != sasl.Plain || len(ss.srv.Users) == 0 {
 		return nil, smtp.ErrAuthUnknownMechanism
@@ -38,17 +54,78 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		ss.mu.Lock()
 		defer ss.mu.Unlock()
-		ok := ss.srv.checkPassword(username, password)
-		if ok && (identity == "" || identity == username) {
-			ss.authUser = username
-			return nil
-		}
-		ss.authFails++
-		if ss.authFails >= maxAuthFailures {
-			return ss.hangup(replyAuthTooMany)
-		}
-		return smtp.ErrAuthFailed
+		return ss.authenticate(identity, username, password)
 	}), nil
+}
+
+// authenticate checks one AUTH attempt, with ss.mu held. Each failure is logged (client
+// and user, never the password) and counted, per connection (a third one closes it) and
+// in the server's limiter across connections.
+func (ss *session) authenticate(identity, username, password string) error {
+	s := ss.srv
+	client, user := ratelimit.ClientKey(ss.cc.addr), ratelimit.UserKey(username)
+	now := s.now()
+	if wait, ok := s.authLimit.Begin(client, user, now); !ok {
+		s.logger().Warn("relay: AUTH refused: too many failures", "adapter", "relay",
+			"client", addrString(ss.cc.addr), "user", logUser(username), "retry_after", wait.Round(time.Second).String())
+		s.authFailed(AuthLimited)
+		return ss.authFailure(replyAuthLimited)
+	}
+	if s.checkPassword(username, password) && (identity == "" || identity == username) {
+		s.authLimit.Succeeded(client, user, now)
+		ss.authUser = username
+		return nil
+	}
+	s.logger().Warn("relay: AUTH failed", "adapter", "relay",
+		"client", addrString(ss.cc.addr), "user", logUser(username))
+	s.authFailed(AuthBadCredentials)
+	return ss.authFailure(smtp.ErrAuthFailed)
+}
+
+// authFailure counts a failure on the connection and returns reply, or closes the
+// connection after maxAuthFailures.
+func (ss *session) authFailure(reply *smtp.SMTPError) error {
+	ss.authFails++
+	if ss.authFails >= maxAuthFailures {
+		return ss.hangup(replyAuthTooMany)
+	}
+	return reply
+}
+
+func (s *Server) authFailed(reason string) {
+	if s.AuthFailed != nil {
+		s.AuthFailed(reason)
+	}
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// logUser is a user name as logged: printable ASCII, at most ratelimit.MaxUserName bytes.
+func logUser(u string) string {
+	if len(u) > ratelimit.MaxUserName {
+		u = u[:ratelimit.MaxUserName]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, u)
+}
+
+// knownUser reports whether a user key (ratelimit.UserKey) names one of users: their
+// counts are the ones kept when the limiter is full.
+func (s *Server) knownUser(users map[string]string) func(string) bool {
+	keys := make(map[string]bool, len(users))
+	for u := range users {
+		keys[ratelimit.UserKey(u)] = true
+	}
+	return func(k string) bool { return keys[k] }
 }
 
 // checkPassword compares with the user's bcrypt hash, or with a dummy of the same cost for

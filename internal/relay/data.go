@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -25,6 +24,8 @@ var (
 		Message: "Timeout reading message data; closing connection"}
 	replyClientGone = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "Message data incomplete"}
+	replySpoolFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "Temporary failure: the message cannot be stored now, please try again later"}
 )
 
 // Data relays the message, or holds it (with a Holder) or refuses it (without) when a
@@ -42,23 +43,43 @@ func (ss *session) Data(r io.Reader) error {
 // dataBDAT reads a message sent with BDAT in full before it locks the session: go-smtp
 // runs Data for BDAT in a goroutine of its own, fed chunk by chunk, while the
 // connection's goroutine goes on taking commands, some of which (AUTH, STARTTLS) reach
-// the session. go-smtp has checked the size against MaxMessageBytes.
+// the session. go-smtp has checked the size against MaxMessageBytes. The message is kept
+// in memory up to the spool's threshold and in a spool file beyond it; the file is
+// removed when Data returns, whatever the outcome (go-smtp ends the read with an error
+// when the client resets or goes).
 func (ss *session) dataBDAT(r io.Reader) error {
 	ss.mu.Lock()
 	t := ss.txn
 	ss.mu.Unlock()
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(r)
+	buf := ss.srv.Spool.New()
+	defer buf.Close()
+	sw := &sideWriter{w: buf}
+	_, err := io.Copy(sw, r)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if t == nil || ss.txn != t { // reset meanwhile
 		return replyNoMail
 	}
+	if sw.err != nil {
+		return ss.spoolFailed(sw.err)
+	}
 	if err != nil {
 		ss.endTxn(OutcomeAbandoned, nil)
 		return replyClientGone
 	}
-	return ss.data(ss.newInput(&buf, nil), t)
+	rd, err := buf.Reader()
+	if err != nil {
+		return ss.spoolFailed(err)
+	}
+	return ss.data(ss.newInput(rd, nil), t)
+}
+
+// spoolFailed ends the transaction after the message could not be stored while it was
+// received (a full disk): the client keeps the mail.
+func (ss *session) spoolFailed(err error) error {
+	ss.srv.logger().Warn("relay: cannot spool a message; answered 451", "adapter", "relay", "err", err)
+	ss.endTxn(OutcomeTempFail, replySpoolFailed)
+	return replySpoolFailed
 }
 
 func (ss *session) data(in *input, t *txn) error {

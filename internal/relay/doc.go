@@ -51,5 +51,12 @@
 // ("\n.\n", "\r\n.\n", "\n.\r\n") would wait for a reply that go-smtp never gives; the
 // relay notices the pause (BareLFTimeout) and answers 554 5.6.0 and closes the connection.
 //
+// # Memory
+//
+// A message relayed with DATA is streamed. One that must be read in full first (sent
+// with BDAT, or to hold) is kept in memory up to the Spool's threshold and in a spool
+// file beyond it, removed when the transaction ends in any way. AUTH failures are
+// limited per client address and per user across connections (AuthMaxFailures).
+//
 // It logs one slog line per transaction that reached a decision, with no message content.
 package relay

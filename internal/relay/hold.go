@@ -33,18 +33,31 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 		ss.up.dirty = true // MAIL and RCPT were sent: RSET before the next MAIL
 	}
 	limit := ss.srv.srv.MaxMessageBytes
-	var buf bytes.Buffer
-	sw := &sideWriter{w: &buf}
+	buf := ss.srv.Spool.New() // in memory up to the spool's threshold, then in a file
+	defer buf.Close()
+	sw := &sideWriter{w: buf}
 	io.WriteString(sw, ss.traceHeaders(t, time.Now()))
 	trace := buf.Len()
 	if err := copyMessage(sw, io.LimitReader(in, limit+1)); err != nil {
 		return ss.clientFailure(err), OutcomeHeld
 	}
+	if sw.err != nil {
+		ss.srv.logger().Warn("relay: cannot spool a message to hold; answered 451", "adapter", "relay", "id", t.id, "err", sw.err)
+		return ss.drainThen(in, replySpoolFailed), OutcomeTempFail
+	}
 	if in.n > limit {
 		// go-smtp counts the same bytes and fails first; this is a second fence.
 		return ss.drainThen(in, smtp.ErrDataTooLarge), OutcomeHeld
 	}
-	raw := buf.Bytes()
+	ctx, cancel := context.WithTimeout(context.Background(), HoldTimeout)
+	defer cancel()
+	// The Holder needs the content in full: a spooled one is read back, a few at a time.
+	raw, release, err := ss.srv.Spool.ReadBack(ctx, buf)
+	if err != nil {
+		ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "adapter", "relay", "id", t.id, "err", err)
+		return replyHoldFailed, OutcomeTempFail
+	}
+	defer release()
 
 	var ds []guard.Decision
 	for _, r := range t.rcpts {
@@ -66,7 +79,6 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	// The key leaves out this hop's trace header (its time and transaction ID differ on
 	// every try), so that a client retrying after a lost reply finds the message it held.
 	m.DedupeKey = quarantine.DedupeKeyOf(m, raw[trace:])
-	ctx, cancel := context.WithTimeout(context.Background(), HoldTimeout)
 	id, err := ss.srv.Holder.Hold(ctx, m, bytes.NewReader(raw))
 	cancel()
 	switch {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/ratelimit"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -32,6 +34,8 @@ const (
 	DefaultBareLFTimeout   = time.Second
 	DefaultMaxMessageBytes = 25 << 20
 	DefaultMaxRecipients   = 1000 // as Postfix's smtpd_recipient_limit
+	DefaultAuthMaxFailures = 5
+	DefaultAuthWindow      = 15 * time.Minute
 )
 
 // UpstreamTLSMode says how the relay talks to its upstream.
@@ -87,6 +91,22 @@ type Server struct {
 	AllowInsecureAuth bool
 	// TLSConfig enables STARTTLS for clients.
 	TLSConfig *tls.Config
+	// AuthMaxFailures failed AUTH attempts from one client address (an IPv6 client's
+	// /64) or for one user name within AuthWindow, over any number of connections, make
+	// AUTH answer 454 4.7.0 to that client or for that user until the window has passed,
+	// even with the right password. Zero values: DefaultAuthMaxFailures and
+	// DefaultAuthWindow.
+	AuthMaxFailures int
+	AuthWindow      time.Duration
+	// AuthFailed, if set, is called once per failed AUTH attempt with the reason:
+	// "bad_credentials" or "limited" (refused by the limit above). It must not block.
+	AuthFailed func(reason string)
+	// Now is the clock of the AUTH limit; nil: time.Now.
+	Now func() time.Time
+
+	// Spool keeps a message that must be read in full (BDAT, a message to hold) in memory
+	// up to its threshold and in a file beyond it; nil: spool.Temp().
+	Spool *spool.Dir
 
 	// Holder, if set, holds messages in rcptguard's quarantine: a message with a held
 	// recipient is read in full (at most MaxMessageBytes), handed to Holder.Hold behind
@@ -119,6 +139,7 @@ type Server struct {
 	initErr   error
 	srv       *smtp.Server
 	dummyHash []byte
+	authLimit *ratelimit.Limiter
 
 	closing  atomic.Bool // Shutdown or Close called: Serve returns ErrServerClosed
 	draining atomic.Bool // new transactions get 421
@@ -161,6 +182,11 @@ func (s *Server) setup() error {
 			return err
 		}
 		s.dummyHash = h
+	}
+	s.authLimit = ratelimit.New(orDefault(s.AuthMaxFailures, DefaultAuthMaxFailures),
+		orDefault(s.AuthWindow, DefaultAuthWindow), s.knownUser(s.Users))
+	if s.Spool == nil {
+		s.Spool = spool.Temp()
 	}
 	if s.Hostname == "" {
 		s.Hostname, _ = os.Hostname()
