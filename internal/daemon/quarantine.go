@@ -112,7 +112,12 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 		ExpiryReturns: d.held.OnExpiry == held.ExpireReturn}
 	a := &web.Admin{Store: d.quarantine, Stats: d.quarantine, Decider: d.held, Users: cfg.Admin.Users, Key: d.webKey,
 		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin"),
-		SessionIdle: cfg.Admin.SessionIdle, SessionMax: cfg.Admin.SessionMax}
+		SessionIdle: cfg.Admin.SessionIdle, SessionMax: cfg.Admin.SessionMax,
+		UsersNow: func() map[string]string { // admin.users as the last reload left it
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return d.cfg.Admin.Users
+		}}
 	if d.sessions != nil {
 		a.Sessions = d.sessions
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/ratelimit"
 	"github.com/rcptguard/rcptguard/internal/session"
 )
 
@@ -76,6 +77,10 @@ type Admin struct {
 	Decider Decider
 	// Users maps user names to bcrypt hashes of their passwords.
 	Users map[string]string
+	// UsersNow, when set, is asked instead of Users on every sign-in and request, so that
+	// a reload that changes admin.users takes effect at once: a changed or removed
+	// password hash ends that user's sessions.
+	UsersNow func() map[string]string
 	// Key is the secret for the CSRF MACs, at least 16 bytes (32 random bytes
 	// recommended); nodes sharing Sessions need the same one.
 	Key []byte
@@ -98,7 +103,7 @@ type Admin struct {
 	sessions  *session.Manager
 	csrfKey   []byte
 	dummyHash []byte
-	limiter   *loginLimiter
+	limiter   *ratelimit.Limiter
 }
 
 var adminPages = template.Must(template.ParseFS(files, "templates/admin*.html"))
@@ -149,7 +154,7 @@ func (a *Admin) init() {
 		// The dummy hash for unknown users has the cost of the real ones, so that an
 		// unknown name takes as long as a wrong password.
 		cost := bcrypt.DefaultCost
-		for _, h := range a.Users {
+		for _, h := range a.users() {
 			if c, err := bcrypt.Cost([]byte(h)); err == nil {
 				cost = c
 				break
@@ -160,8 +165,8 @@ func (a *Admin) init() {
 			panic("web: bcrypt: " + err.Error())
 		}
 		a.dummyHash = h
-		a.limiter = newLoginLimiter(MaxLoginFailures, LoginWindow, func(name string) bool {
-			_, ok := a.Users[name]
+		a.limiter = ratelimit.New(MaxLoginFailures, LoginWindow, func(name string) bool {
+			_, ok := a.users()[name]
 			return ok
 		})
 	})
@@ -194,8 +199,16 @@ func sessionFrom(ctx context.Context) adminSession {
 
 // passHash looks up a user's password hash for session.Manager.Check.
 func (a *Admin) passHash(user string) (string, bool) {
-	h, ok := a.Users[user]
+	h, ok := a.users()[user]
 	return h, ok
+}
+
+// users is the user names and password hashes in use now.
+func (a *Admin) users() map[string]string {
+	if a.UsersNow != nil {
+		return a.UsersNow()
+	}
+	return a.Users
 }
 
 // storeFailed logs and counts a failure of the session store.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,6 +159,33 @@ func TestAdminPasswordChangeRevokesSessions(t *testing.T) {
 	f.refused(t, c, tok, "session after the old password came back")
 	// The new password signs in.
 	f.session(t, adminUser, adminPass)
+}
+
+// TestAdminPasswordChangeByReloadRevokesAtOnce: with UsersNow (the daemon's reloaded
+// admin.users), a changed password hash ends the user's sessions without a restart.
+func TestAdminPasswordChangeByReloadRevokesAtOnce(t *testing.T) {
+	f := newAdminFixture(t)
+	var mu sync.Mutex
+	users := testHashes()
+	f.admin.UsersNow = func() map[string]string {
+		mu.Lock()
+		defer mu.Unlock()
+		return users
+	}
+	c := f.session(t, adminUser, adminPass)
+	tok := csrfOf(t, f.get(t, "/admin/", c).body)
+	wantAdmin(t, f.get(t, "/admin/", c), 200, "Orders for Monday")
+	h, _ := bcrypt.GenerateFromPassword([]byte("new password"), bcrypt.MinCost)
+	next := map[string]string{}
+	for k, v := range users {
+		next[k] = v
+	}
+	next[adminUser] = string(h)
+	mu.Lock()
+	users = next
+	mu.Unlock()
+	f.refused(t, c, tok, "session from before the reload that changed the password")
+	f.session(t, adminUser, "new password")
 }
 
 func TestAdminSessionStoreFailureRefuses(t *testing.T) {

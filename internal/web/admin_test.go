@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/ratelimit"
 	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
@@ -704,8 +705,8 @@ func TestLimiterIP(t *testing.T) {
 		"2001:db8:1:2::1%eth0":  "2001:db8:1:2::/64",
 		"not an address at all": "not an address at all",
 	} {
-		if got := limiterIP(in); got != want {
-			t.Errorf("limiterIP(%q) = %q, want %q", in, got, want)
+		if got := ratelimit.ClientKeyOf(in); got != want {
+			t.Errorf("ClientKeyOf(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
