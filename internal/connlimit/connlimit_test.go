@@ -2,7 +2,6 @@ package connlimit
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"log/slog"
 	"net"
@@ -11,24 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // server accepts on a capped listener, greets each connection with "220 hi" and keeps
 // it until the test closes it.
@@ -78,7 +62,7 @@ func dialFrom(t *testing.T, addr, local string) (net.Conn, string) {
 }
 
 func TestCaps(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	refused := map[string]int{}
 	var mu sync.Mutex
 	s := startServer(t, Config{

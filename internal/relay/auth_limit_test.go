@@ -2,36 +2,16 @@ package relay
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
-
-// syncBuffer is a log destination for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // dialFrom is dial from the local address local (127.0.0.2 is another client to the
 // relay: Linux answers the whole of 127/8 on loopback).
@@ -61,7 +41,7 @@ func plain(user, password string) string {
 func TestAuthLimitAcrossConnections(t *testing.T) {
 	t.Parallel()
 	clock := testenv.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	var bad, limited atomic.Int32
 	r := startRelay(t, func(s *Server) {
 		s.AllowedNetworks = notLoopback
