@@ -72,8 +72,13 @@ type panicCatcher struct {
 
 func (p *panicCatcher) Handle(ctx context.Context, r slog.Record) error {
 	if strings.Contains(r.Message, "panic") {
+		msg := r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			msg += " " + a.String()
+			return true
+		})
 		p.mu.Lock()
-		p.panics = append(p.panics, r.Message)
+		p.panics = append(p.panics, msg)
 		p.mu.Unlock()
 	}
 	return nil
