@@ -428,6 +428,11 @@ type errorLog struct{ s *Server }
 
 func (e errorLog) Printf(format string, v ...any) {
 	if strings.HasPrefix(format, "panic serving") { // go-smtp recovered a panic
+		if bdatAfterClose(v) {
+			e.s.logger().Debug("go-smtp: a BDAT chunk's goroutine started after its connection closed (a go-smtp race; nothing was lost)",
+				"adapter", "relay")
+			return
+		}
 		e.s.logger().Error("panic while serving a connection; closed it, the daemon goes on", "panic", fmt.Sprintf(format, v...))
 		if e.s.Panicked != nil {
 			e.s.Panicked()
@@ -435,6 +440,20 @@ func (e errorLog) Printf(format string, v ...any) {
 		return
 	}
 	e.s.logger().Warn(fmt.Sprintf(format, v...), "adapter", "relay")
+}
+
+// bdatAfterClose recognises the panic of a go-smtp race (v0.25.1 and v0.26.0): the
+// goroutine that feeds a BDAT message to Data calls Conn.Session() when it starts, and
+// when the connection has closed by then (a chunk of 0 bytes, or one cut short, followed
+// by the client's end) the session is nil. The connection is over, the message never
+// began: it is no fault of rcptguard's and is not counted as a panic. v are the
+// arguments of go-smtp's "panic serving %v: %v\n%s" (address, value, stack).
+func bdatAfterClose(v []any) bool {
+	if len(v) != 3 {
+		return false
+	}
+	value, stack := fmt.Sprint(v[1]), fmt.Sprintf("%s", v[2]) // the stack is a []byte
+	return strings.Contains(value, "nil pointer dereference") && strings.Contains(stack, ").handleBdat.func")
 }
 
 func (e errorLog) Println(v ...any) {
