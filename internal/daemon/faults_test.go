@@ -157,6 +157,11 @@ func TestUnwritableStoreIsUnhealthyNotFatal(t *testing.T) {
 	if err != nil || res.Data.Code != 451 {
 		t.Errorf("hold with the store unwritable: %+v %v, want 451", res.Data, err)
 	}
+	if resp, err := http.Get("http://" + d.Addr("web") + "/admin/login"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("admin page with the store unwritable: %v %v, want 503", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	metrics := getBody(t, "http://"+d.Addr("http")+"/metrics")
 	if !strings.Contains(metrics, `rcptguard_store_errors_total{store="quarantine"}`) ||
 		strings.Contains(metrics, `rcptguard_store_errors_total{store="quarantine"} 0`) {
@@ -165,6 +170,11 @@ func TestUnwritableStoreIsUnhealthyNotFatal(t *testing.T) {
 	exec.Command("chattr", "-i", shm).Run()
 	if code, body := healthz(t, d); code != 200 {
 		t.Errorf("healthz after the fix = %d %s", code, body)
+	}
+	if resp, err := http.Get("http://" + d.Addr("web") + "/admin/login"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("admin page after the fix: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 }
 

@@ -95,6 +95,25 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 	return nil
 }
 
+// whileUsable answers 503 instead of h while the quarantine says it cannot be used
+// (quarantine.SQLite.Usable: an unwritable -shm file, which the driver's next access
+// would turn into SIGBUS).
+func (d *Daemon) whileUsable(h http.Handler) http.Handler {
+	u, ok := d.quarantine.(interface{ Usable() error })
+	if !ok {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := u.Usable(); err != nil {
+			d.Metrics.StoreErrors.WithLabelValues("quarantine").Inc()
+			d.Logger.Error("web page refused: the quarantine cannot be used", "err", err)
+			http.Error(w, "Held mail cannot be reached right now; please try again later.", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // macKey derives a key for one purpose from the signing key.
 func macKey(key []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, key)
@@ -128,7 +147,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	mux.Handle("/v/", v.Handler())
 	mux.Handle("/admin/", a.Handler())
 	mux.Handle("/{$}", http.RedirectHandler("/admin/", http.StatusSeeOther))
-	out := []namedServer{{"web", cfg.Listen.Web, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+	out := []namedServer{{"web", cfg.Listen.Web, &http.Server{Handler: d.whileUsable(mux), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}}}
 	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() == "" {
 		d.Logger.Warn("no quarantine intake: it needs quarantine.reinject (or relay.upstream) to hand back what it does not hold; " +

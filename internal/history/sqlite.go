@@ -45,6 +45,15 @@ func (s *SQLite) Path() string { return s.path }
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
 
+// usable checks, before the database is touched, that its files can be written: the
+// driver's access to an unwritable -shm file ends the process (sqlitedb.CheckFiles).
+func (s *SQLite) usable() error {
+	if err := sqlitedb.CheckFiles(s.path); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
 // Health checks the files and commits a tiny write (sqlitedb.Probe).
 func (s *SQLite) Health(ctx context.Context) error {
 	s.writeMu.Lock()
@@ -80,6 +89,9 @@ const (
 func (s *SQLite) Record(ctx context.Context, obs []Observation) error {
 	if len(obs) == 0 {
 		return nil
+	}
+	if err := s.usable(); err != nil {
+		return err
 	}
 	b, err := summarise(obs)
 	if err != nil {
@@ -155,6 +167,9 @@ func valuesList(rows, width int) string {
 // Known returns every recipient domain with its count, in name order. A row that is not a
 // valid domain (which Record never writes) is left out rather than failing the whole set.
 func (s *SQLite) Known(ctx context.Context) ([]engine.KnownDomain, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT domain, count FROM recipient_domains ORDER BY domain`)
 	if err != nil {
 		return nil, fmt.Errorf("history: known domains: %w", err)

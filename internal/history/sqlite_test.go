@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -206,5 +207,30 @@ func TestTwoHandlesOnOneFile(t *testing.T) {
 	wg.Wait()
 	if got := stat(t, b, "army.mil"); got.Count != 40 {
 		t.Errorf("count %d, want 40", got.Count)
+	}
+}
+
+// TestUnwritableSharedMemoryIsAnErrorNotACrash: with history.db-shm unwritable, the
+// driver's next access ended the process (SIGBUS); Record and Known now fail first.
+func TestUnwritableSharedMemoryIsAnErrorNotACrash(t *testing.T) {
+	if os.Geteuid() != 0 && os.Getenv("CI") == "" {
+		t.Skip("chattr +i needs root") // CI runs as root: there the test runs or fails
+	}
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := openSQLite(t, path) // closed after chattr -i below: closing checkpoints
+	record(t, s, Observation{Domain: "army.mil", At: t0})
+	if out, err := exec.Command("chattr", "+i", path+"-shm").CombinedOutput(); err != nil {
+		t.Fatalf("chattr: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", path+"-shm").Run() })
+	ctx := context.Background()
+	if err := s.Record(ctx, []Observation{{Domain: "navy.mil", At: t0}}); !errors.Is(err, sqlitedb.ErrUnusable) {
+		t.Errorf("Record = %v, want ErrUnusable", err)
+	}
+	if _, err := s.Known(ctx); !errors.Is(err, sqlitedb.ErrUnusable) {
+		t.Errorf("Known = %v, want ErrUnusable", err)
+	}
+	if err := s.Health(ctx); !errors.Is(err, sqlitedb.ErrUnusable) {
+		t.Errorf("Health = %v, want ErrUnusable", err)
 	}
 }

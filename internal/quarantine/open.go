@@ -29,6 +29,15 @@ func (s *SQLite) Health(ctx context.Context) error {
 	return nil
 }
 
+// Usable checks, without touching the database, that its files can be written
+// (sqlitedb.CheckFiles): the driver's access to an unwritable -shm file ends the process.
+func (s *SQLite) Usable() error {
+	if err := sqlitedb.CheckFiles(s.path); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
+}
+
 // Health commits a tiny write to the health table.
 func (s *Postgres) Health(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS health (id integer PRIMARY KEY, checked_at timestamptz NOT NULL)`)

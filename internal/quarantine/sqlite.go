@@ -82,8 +82,8 @@ func (s *SQLite) Hold(ctx context.Context, m Message, raw io.Reader) (string, er
 	}
 	// A -shm file that cannot be written kills the process on the driver's next access
 	// (SIGBUS): check first, so that the sender's MTA gets a temporary error instead.
-	if err := sqlitedb.CheckFiles(s.path); err != nil {
-		return "", fmt.Errorf("quarantine: %w", err)
+	if err := s.Usable(); err != nil {
+		return "", err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
