@@ -93,6 +93,21 @@ func (e *Engine) allowed(name string) bool {
 	return e.allow[name] || underAny(name, e.allowNS)
 }
 
+// inListedSuffix reports whether position i of d's name (the dot before a label) lies
+// inside d's public suffix when that suffix is a listed one of several labels: the labels
+// right of i were typed as a whole real suffix ("co.il", "mil.pl").
+func inListedSuffix(d address.Domain, i int) bool {
+	return d.Listed && strings.IndexByte(d.Suffix, '.') >= 0 && i >= len(d.ASCII)-len(d.Suffix)-1
+}
+
+// foreignNamespace reports whether right, the suffix typed, is a listed public suffix of
+// several labels that begins with ns, a protected namespace: army.mil.ng and agency.gov.uk
+// are under Nigeria's and the UK's own namespaces, not army.mil or agency.gov with a
+// suffix appended.
+func foreignNamespace(d address.Domain, right, ns string, namespaces []string) bool {
+	return d.Listed && right == d.Suffix && strings.HasPrefix(right, ns+".") && slices.Contains(namespaces, ns)
+}
+
 // appended finds "army.mil.ml" and "gmail.com.co": a candidate name, or a name inside a
 // protected namespace, with more labels appended.
 func (c *check) appended(d address.Domain) {
@@ -104,9 +119,12 @@ func (c *check) appended(d address.Domain) {
 		}
 		prefix := name[:i+1+next]
 		rest := name[len(prefix):]
-		if id, ok := c.e.find(prefix); ok {
+		if underAny(prefix, c.e.namespaces) && inListedSuffix(d, strings.LastIndexByte(prefix, '.')) {
+			// army.mil.ng, student.akademia.mil.pl: under a real foreign namespace ("mil.ng"
+			// is a public suffix), not a protected name with a suffix appended.
+		} else if id, ok := c.e.find(prefix); ok {
 			c.add(id, edit{tech: AppendedSuffix, to: rest}, d.Display, prefix, 1)
-		} else if underAny(prefix, c.e.namespaces) && !slices.Contains(c.e.namespaces, prefix) {
+		} else if underAny(prefix, c.e.namespaces) && !slices.Contains(c.e.namespaces, prefix) && !inListedSuffix(d, len(prefix)) {
 			if pd, err := address.ParseDomain(prefix); err == nil {
 				c.addUnknown(pd, edit{tech: AppendedSuffix, to: rest}, d.Display, prefix)
 			}
@@ -127,7 +145,7 @@ func (c *check) otherSuffix(d address.Domain) {
 			}
 			first := e.groups[g].first
 			for i, cd := range e.members(g) {
-				if cd.suffix == right {
+				if cd.suffix == right || foreignNamespace(d, right, cd.suffix, e.namespaces) {
 					continue
 				}
 				if se, ok := suffixEdit(cd.suffix, right); ok {
@@ -254,6 +272,11 @@ func (c *check) namespaceTypos(d address.Domain) {
 			return
 		}
 		tail := name[j+1:]
+		if inListedSuffix(d, j) {
+			// kdror.co.il is not kdror.co.mil: "co.il" is a public suffix typed in full,
+			// a deliberate name, not a slip of one letter.
+			return
+		}
 		if underAny(name[:j], c.e.namespaces) {
 			// army.mil.ml is army.mil with a suffix appended, not a typo of army.mil.mil.
 			i = j

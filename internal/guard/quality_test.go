@@ -52,12 +52,12 @@ var qualityTargets = []struct{ class, domain string }{
 // Floors: the benchmark fails when a rate falls below (or, for false alarms, rises
 // above) these. They sit just under (over) what the engine reached when they were set.
 const (
-	floorRecallProtected = 0.99  // 99.41% when set
-	floorRecallKnown     = 0.99  // 99.82%
-	floorRecallProvider  = 0.82  // 82.53%
-	ceilFalseAlarm       = 0.004 // 0.37%
-	ceilDenseHeld        = 0.010 // 0.93%
-	ceilDenseWarned      = 0.051 // 4.96%
+	floorRecallProtected = 0.99   // 99.41% when set
+	floorRecallKnown     = 0.99   // 99.82%
+	floorRecallProvider  = 0.82   // 82.53%
+	ceilFalseAlarm       = 0.0002 // 0.008% (0.37% before the public suffix structure was respected)
+	ceilDenseHeld        = 0.010  // 0.93%
+	ceilDenseWarned      = 0.047  // 4.59%
 )
 
 func readList(t *testing.T, name string) []string {
