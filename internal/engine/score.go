@@ -74,10 +74,13 @@ func lengthFactor(s strength, n int, provider bool) float64 {
 		}
 	case weak:
 		// Slips that also separate unrelated names: a protected or known name is worth a
-		// warning from three characters, a provider's common word only when it is long.
+		// warning from three characters. A provider's label is a common word, but mail to
+		// the big providers is so frequent that an unknown domain one such slip from a
+		// label of five characters (gmeil.com, gmailx.com) is far more often a typo than
+		// a correspondent (the base rate): a warning there, full weight from seven.
 		t = tier{2, 4, 5, 0.8}
 		if provider {
-			t = tier{5, 5, 7, 0}
+			t = tier{4, 5, 6, 0.85}
 		}
 	}
 	switch {

@@ -236,11 +236,7 @@ func TestTechniquesDoNotFlag(t *testing.T) {
 		{en.prot, "usib.com", "two edits from us.ibm"},
 		{en.short, "gx.com", "omission on a three-letter provider label"},
 		{en.short, "gmc.com", "replacement on a three-letter provider label"},
-		{en.provGM, "gmeil.com", "vowel swap on a provider's five-letter label"},
-		{en.provGM, "gmaid.com", "bitsquat on a provider's five-letter label"},
-		{en.provGM, "gmails.com", "plural of a provider's five-letter label"},
-		{en.provGM, "gmailx.com", "addition to a provider's five-letter label"},
-		{en.provGM, "gmxil.com", "substitution on a provider's five-letter label"},
+
 		{en.prov, "livr.com", "replacement on a provider's four-letter label"},
 		{en.prov, "livre.com", "insertion on a provider's four-letter label"},
 		{en.prov, "livex.com", "addition to a provider's four-letter label"},
@@ -254,16 +250,27 @@ func TestTechniquesDoNotFlag(t *testing.T) {
 }
 
 // TestProvidersNeedMoreThanProtected: the same slip counts against a protected domain and
-// not against a provider, whose labels are common words with many real neighbours.
+// less against a provider, whose labels are common words with real neighbours: on a
+// four-letter provider label not at all, on a five-letter one as a warning (the base
+// rate: mail to gmail.com is so frequent that an unknown domain one slip from it is far
+// more often a typo than a correspondent; issue 9), never as strong evidence.
 func TestProvidersNeedMoreThanProtected(t *testing.T) {
 	prot := newEngine(t, Inputs{Protected: parseDomains(t, "gmail.com", "live.com")})
 	prov := newEngine(t, Inputs{Providers: parseDomains(t, "gmail.com", "live.com")})
-	for _, q := range []string{"gmeil.com", "gmaid.com", "gmails.com", "livr.com", "livre.com"} {
+	for _, q := range []string{"gmeil.com", "gmaid.com", "gmails.com", "gmailx.com", "gmxil.com", "livr.com", "livre.com"} {
 		if r := checkName(t, prot, q); len(r.Findings) == 0 {
 			t.Errorf("%s: not flagged against a protected domain", q)
 		}
+	}
+	for _, q := range []string{"livr.com", "livre.com", "livex.com"} {
 		if r := checkName(t, prov, q); len(r.Findings) > 0 {
-			t.Errorf("%s: flagged against a provider: %s", q, describeResult(r))
+			t.Errorf("%s: flagged against a provider's four-letter label: %s", q, describeResult(r))
+		}
+	}
+	for _, q := range []string{"gmeil.com", "gmaid.com", "gmails.com", "gmailx.com", "gmxil.com"} {
+		r := checkName(t, prov, q)
+		if len(r.Findings) == 0 || r.Findings[0].Intended != "gmail.com" || r.Findings[0].Strong() {
+			t.Errorf("%s: %s; want a warning (not strong) for gmail.com", q, describeResult(r))
 		}
 	}
 }
@@ -273,7 +280,7 @@ func TestProvidersNeedMoreThanProtected(t *testing.T) {
 func TestProviderNeighboursNotFlagged(t *testing.T) {
 	e := buildTechEngines(t).prov
 	for _, q := range []string{"ymail.com", "mail.com", "gmx.com", "gmx.de", "gmc.com", "love.com", "five.com",
-		"life.com", "liver.com", "line.com", "email.com", "yahoo.co.uk", "live.com", "snail.com", "gmx.net", "lives.com"} {
+		"life.com", "liver.com", "line.com", "yahoo.co.uk", "live.com", "snail.com", "gmx.net", "lives.com"} {
 		r := checkName(t, e, q)
 		if len(r.Findings) > 0 {
 			t.Errorf("%s: flagged: %s", q, describeResult(r))
