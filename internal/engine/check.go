@@ -93,6 +93,20 @@ func (e *Engine) allowed(name string) bool {
 	return e.allow[name] || underAny(name, e.allowNS)
 }
 
+// strongCount is the number of messages to a known correspondent from which a slip of
+// its suffix between two nested real namespaces is strong evidence: where the history's
+// weight in score (log10(count+1)/2) passes 0.85.
+const strongCount = 50
+
+// nestedSuffixes reports whether one of the public suffixes a and b is the other with
+// labels added on either side: edu and edu.au, com.au and com, edu.kh and edu.
+func nestedSuffixes(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	return a != b && (strings.HasPrefix(a, b+".") || strings.HasSuffix(a, "."+b))
+}
+
 // inListedSuffix reports whether position i of d's name (the dot before a label) lies
 // inside d's public suffix when that suffix is a listed one of several labels: the labels
 // right of i were typed as a whole real suffix ("co.il", "mil.pl").
@@ -305,6 +319,15 @@ func (c *check) add(id uint32, ed edit, query, target string, factor float64) {
 	if sameOwner(cd.name, c.reg) {
 		// uk.ibm.com next to us.ibm.com: the same registrable domain, the same owner.
 		return
+	}
+	if cd.class&(Own|Protect|Provider) == 0 && cd.count < strongCount && (ed.tech == SuffixTypo || ed.tech == AppendedSuffix) &&
+		c.r.Domain.Listed && nestedSuffixes(c.r.Domain.Suffix, cd.suffix) {
+		// aie.edu next to the known aie.edu.au, aeu.edu.kh next to the known aeu.edu: two
+		// real namespaces, one inside the other, where different parties often have the
+		// same label. Against a correspondent with little mail (not an own, protected or
+		// provider name, nor one with strongCount messages or more: cba.com next to
+		// cba.com.au with 80 stays strong) that is a warning.
+		ed.weaker = true
 	}
 	if ed.weaker {
 		factor *= 0.7

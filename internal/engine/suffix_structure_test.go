@@ -22,3 +22,28 @@ func TestSuffixTyposRespectThePublicSuffixList(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedRealSuffixesOfALittleMailedCorrespondentWarn: aie.edu next to the known
+// aie.edu.au, aeu.edu.kh next to the known aeu.edu are two real namespaces, one inside the
+// other, where different universities have the same label (the dense benchmark held 126
+// such new names). Against a correspondent with little mail that is a warning; with
+// strongCount messages or more, or against a protected name, it stays strong.
+func TestNestedRealSuffixesOfALittleMailedCorrespondentWarn(t *testing.T) {
+	known := func(name string, n int64) KnownDomain {
+		return KnownDomain{Domain: parseDomains(t, name)[0], Count: n}
+	}
+	e := newEngine(t, Inputs{
+		Known:     []KnownDomain{known("aie.edu.au", 20), known("aeu.edu", 20), known("cba.com.au", 80)},
+		Protected: parseDomains(t, "bank.com.au"),
+	})
+	for q, strong := range map[string]bool{"aie.edu": false, "aeu.edu.kh": false, "cba.com": true, "bank.com": true} {
+		r := checkName(t, e, q)
+		if len(r.Findings) == 0 {
+			t.Errorf("%s: not flagged", q)
+			continue
+		}
+		if got := r.Findings[0].Strong(); got != strong {
+			t.Errorf("%s: strong %v, want %v: %s", q, got, strong, describeResult(r))
+		}
+	}
+}
