@@ -267,6 +267,12 @@ func (c *check) addGroup(g uint32, d address.Domain, key string, ed edit) {
 				continue
 			}
 			factor = 0.7 // two mistakes at once: less likely
+			if !d.Listed {
+				// gnail.con, yahooo.cmo: the suffix typed does not exist, so the mail
+				// could only bounce; two slips toward the same candidate are stronger
+				// evidence than one, never weaker.
+				factor = 1
+			}
 		}
 		c.add(first+uint32(i), ed, key, cd.pre, factor)
 	}

@@ -47,3 +47,18 @@ func TestNestedRealSuffixesOfALittleMailedCorrespondentWarn(t *testing.T) {
 		}
 	}
 }
+
+// TestCompoundTyposAreNotWeaker: a label slip and a slip of the suffix toward the same
+// candidate, where the suffix typed does not exist (gnail.con, yahooo.cmo), were weaker
+// (a warning) than either slip alone (a hold). Two independent slips toward one
+// candidate are stronger evidence, not weaker.
+func TestCompoundTyposAreNotWeaker(t *testing.T) {
+	e := newEngine(t, Inputs{Providers: parseDomains(t, "gmail.com", "yahoo.com", "hotmail.com")})
+	for q, want := range map[string]string{"gnail.con": "gmail.com", "yahooo.cmo": "yahoo.com", "homail.con": "hotmail.com",
+		"gnail.com": "gmail.com", "gmail.con": "gmail.com"} {
+		r := checkName(t, e, q)
+		if len(r.Findings) == 0 || r.Findings[0].Intended != want || !r.Findings[0].Strong() {
+			t.Errorf("%s: %s, want strong evidence for %s", q, describeResult(r), want)
+		}
+	}
+}
