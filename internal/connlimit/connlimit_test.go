@@ -98,7 +98,7 @@ func TestCaps(t *testing.T) {
 
 	// A closed connection gives its place back.
 	(<-s.got).Close()
-	waitFor(t, func() bool { return s.l.Open() == 2 })
+	testenv.WaitFor(t, "two connections open", func() bool { return s.l.Open() == 2 })
 	if _, line := dialFrom(t, addr, "127.0.0.3"); line != "220 hi\r\n" {
 		t.Fatalf("after a close: %q", line)
 	}
@@ -114,16 +114,5 @@ func TestHTTPReply(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("status %d", resp.StatusCode)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -29,18 +29,6 @@ func smtpLine(t *testing.T, addr, local string) (net.Conn, *bufio.Reader, string
 	return c, r, line
 }
 
-// waitForCond polls cond (a condition, not a fixed sleep) for up to 10 seconds.
-func waitForCond(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not in 10 s: %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func spoolNames(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -128,7 +116,7 @@ func TestRelayConnectionLimitsAndSpool(t *testing.T) {
 	if got := cmd("BDAT %d\r\n%s", len(data), data[:len(data)-2]); !strings.HasPrefix(got, "250") {
 		t.Fatalf("BDAT: %q", got)
 	}
-	waitForCond(t, "a spool file", func() bool { return len(spoolNames(t, spoolDir)) == 1 })
+	testenv.WaitFor(t, "a spool file", func() bool { return len(spoolNames(t, spoolDir)) == 1 })
 	c.Close()
-	waitForCond(t, "the spool file removed", func() bool { return len(spoolNames(t, spoolDir)) == 0 })
+	testenv.WaitFor(t, "the spool file removed", func() bool { return len(spoolNames(t, spoolDir)) == 0 })
 }

@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/spool"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 const testSpoolAbove = 64 << 10
@@ -33,18 +33,6 @@ func spoolCount(t *testing.T, d *spool.Dir) int {
 		t.Fatal(err)
 	}
 	return len(entries)
-}
-
-// waitFor polls cond (a condition, not a fixed sleep) for up to 10 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not in 10 s: %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // TestHoldSpoolsALargeBody: the content of a large message to hold goes to a spool file
@@ -107,5 +95,5 @@ func TestSpoolRemovedWhenMTAGoes(t *testing.T) {
 		t.Fatalf("%d spool files, want 1", n)
 	}
 	c.sess.Close()
-	waitFor(t, "spool file removed", func() bool { return spoolCount(t, sp) == 0 })
+	testenv.WaitFor(t, "spool file removed", func() bool { return spoolCount(t, sp) == 0 })
 }

@@ -35,7 +35,7 @@ func TestPanicIsCountedAndTheRelayGoesOn(t *testing.T) {
 		t.Errorf("the message that panicked was acknowledged: %v", res.Data)
 	}
 	// go-smtp answers 421 and closes the connection before it logs the panic: wait for it.
-	waitFor(t, "the panic counted and logged", func() bool {
+	testenv.WaitFor(t, "the panic counted and logged", func() bool {
 		return panicked.Load() == 1 && strings.Contains(logs.String(), "observer bug")
 	})
 	res, err = testenv.SMTPSend(r.addr, "alice@contoso.com", []string{"carol@army.mil"}, message("after"))

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/spool"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 const testSpoolAbove = 64 << 10
@@ -43,18 +43,6 @@ func spoolFiles(t *testing.T, d *spool.Dir) map[string]int64 {
 	return out
 }
 
-// waitFor polls cond (a condition, not a fixed sleep) for up to 10 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not in 10 s: %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // chunk is n bytes of message text in lines.
 func chunk(n int) string {
 	line := strings.Repeat("x", 98) + "\r\n"
@@ -81,7 +69,7 @@ func TestBDATSpooledAboveThreshold(t *testing.T) {
 		}
 		maxMem = max(maxMem, sp.InMemory())
 	}
-	waitFor(t, "1 MB in a spool file", func() bool {
+	testenv.WaitFor(t, "1 MB in a spool file", func() bool {
 		files := spoolFiles(t, sp)
 		for name, n := range files {
 			return len(files) == 1 && strings.HasPrefix(name, "msg-") && n == size*chunks
@@ -101,7 +89,7 @@ func TestBDATSpooledAboveThreshold(t *testing.T) {
 		t.Errorf("in memory: up to %d bytes, now %d, want at most about %d", maxMem, sp.InMemory(), testSpoolAbove)
 	}
 	c.Close()
-	waitFor(t, "spool file removed after the client went", func() bool { return len(spoolFiles(t, sp)) == 0 })
+	testenv.WaitFor(t, "spool file removed after the client went", func() bool { return len(spoolFiles(t, sp)) == 0 })
 	if n := sp.InMemory(); n != 0 {
 		t.Errorf("%d bytes still in memory", n)
 	}
