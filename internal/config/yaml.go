@@ -33,18 +33,19 @@ type rawFile struct {
 }
 
 type rawPolicy struct {
-	Protected yaml.Node `yaml:"protected"`
-	Provider  yaml.Node `yaml:"provider"`
-	Known     yaml.Node `yaml:"known"`
-	Namespace yaml.Node `yaml:"namespace"`
-	Blocked   yaml.Node `yaml:"blocked"`
-	Monitor   yaml.Node `yaml:"monitor"`
+	Protected   yaml.Node `yaml:"protected"`
+	Provider    yaml.Node `yaml:"provider"`
+	Known       yaml.Node `yaml:"known"`
+	Namespace   yaml.Node `yaml:"namespace"`
+	Blocked     yaml.Node `yaml:"blocked"`
+	Nonexistent yaml.Node `yaml:"nonexistent"`
+	Monitor     yaml.Node `yaml:"monitor"`
 }
 
 // The keys, for suggestions after a typo.
 var (
 	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin", "limits"}
-	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "monitor"}
+	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "nonexistent", "monitor"}
 )
 
 func yamlDecoder(data []byte) *yaml.Decoder {
@@ -79,6 +80,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	add(verdict("policy.provider", &p.Provider, &c.Policy.Provider))
 	add(verdict("policy.known", &p.Known, &c.Policy.Known))
 	add(verdict("policy.namespace", &p.Namespace, &c.Policy.Namespace))
+	add(verdict("policy.nonexistent", &p.Nonexistent, &c.Policy.Nonexistent))
 	add(verdict("policy.blocked", &p.Blocked, &c.Policy.Blocked))
 	add(boolean("policy.monitor", &p.Monitor, &c.Policy.Monitor))
 	errs = append(errs, r.applyServe(c)...)

@@ -85,6 +85,9 @@ func (e *Engine) Check(d address.Domain) Result {
 		}
 	}
 	c.namespaceTypos(d)
+	if c.n == 0 && !d.Listed && !c.r.Blocked {
+		c.nonexistentSuffix(d)
+	}
 	c.finish()
 	return c.r
 }
@@ -347,6 +350,39 @@ func (c *check) add(id uint32, ed edit, query, target string, factor float64) {
 		Class: cd.class, Count: cd.count, Score: score - ed.tieBreak(), Query: query, Target: target,
 		edit: ed, pre: cd.pre,
 	})
+}
+
+// commonTLDs are the top-level domains suggested for a suffix that does not exist, in the
+// order they are preferred when several are one slip away (.cmo is .com before .cm).
+var commonTLDs = []string{"com", "net", "org", "edu", "gov", "mil", "info", "biz", "io", "co", "uk", "de", "fr",
+	"nl", "be", "ch", "at", "it", "es", "se", "no", "dk", "fi", "pl", "eu", "us", "ca", "au", "nz", "jp", "cn", "in", "br", "ru"}
+
+// nonexistentSuffix finds example.cmo: a name under a top-level domain that does not
+// exist, one slip from a common one. Mail to it can only bounce; the finding names the
+// likely suffix. A suffix no common one is a slip of (a private .corp or .lan) is left
+// alone.
+func (c *check) nonexistentSuffix(d address.Domain) {
+	pre := d.Pre()
+	if pre == "" || strings.IndexByte(d.Suffix, '.') >= 0 {
+		return
+	}
+	for _, tld := range commonTLDs {
+		ed, ok := suffixEdit(tld, d.Suffix)
+		if !ok {
+			continue
+		}
+		intended, err := address.ParseDomain(pre + "." + tld)
+		if err != nil {
+			return
+		}
+		ed.tech = NonexistentSuffix
+		sev, _ := NonexistentSuffix.severity()
+		c.keep(Finding{
+			Intended: intended.ASCII, IntendedDisplay: intended.Display, Technique: NonexistentSuffix,
+			Situation: SituationNonexistent, Score: sev, Query: d.Suffix, Target: tld, edit: ed,
+		})
+		return
+	}
 }
 
 // addUnknown records a finding whose intended domain is not a candidate: a name inside a

@@ -25,6 +25,8 @@ func (f Finding) Detail() string {
 			return fmt.Sprintf("%q looks like %q (%q for %q)", q, t, to, from)
 		}
 		return fmt.Sprintf("%q looks like %q", q, t)
+	case NonexistentSuffix:
+		return fmt.Sprintf("there is no top-level domain %q, so the mail could only bounce", "."+q)
 	case SuffixTypo, NamespaceTypo:
 		if e.base == 0 {
 			if e.from != "" {

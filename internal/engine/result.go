@@ -16,9 +16,12 @@ const (
 	// SituationNamespace: a typo that stays inside a protected namespace, or a suffix typo
 	// of a protected namespace with a label nobody writes to.
 	SituationNamespace
+	// SituationNonexistent: the suffix is no top-level domain at all (example.cmo), so
+	// the mail could only bounce; the finding suggests the likely one.
+	SituationNonexistent
 )
 
-var situationNames = [...]string{"", "protected", "provider", "known", "namespace"}
+var situationNames = [...]string{"", "protected", "provider", "known", "namespace", "nonexistent"}
 
 func (s Situation) String() string {
 	if int(s) < len(situationNames) {

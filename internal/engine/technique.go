@@ -10,44 +10,46 @@ type Technique uint8
 
 // The techniques. Their order is their display order; severity is in severity().
 const (
-	SuffixTypo     Technique = iota + 1 // army.ml for army.mil, cba.com for cba.com.au
-	AppendedSuffix                      // army.mil.ml, army.mil.com
-	Homoglyph                           // gmаil.com with a Cyrillic а
-	Visual                              // fabrikarn.com, outlo0k.com: ASCII that looks alike
-	Doppelganger                        // usibm.com for us.ibm.com (dot dropped or added)
-	Hyphenation                         // tonline.de for t-online.de (hyphen dropped or added)
-	Omission                            // gmai.com
-	Repetition                          // gmaill.com
-	Transposition                       // gmial.com
-	Insertion                           // gmaikl.com: an extra key next to its neighbours
-	Replacement                         // gmaol.com: a neighbouring key instead
-	VowelSwap                           // gmeil.com
-	Bitsquat                            // gmaid.com: one bit flipped in memory or on the wire
-	Plural                              // fabrikams.com
-	Addition                            // one other letter added
-	Substitution                        // one other letter replaced
-	NamespaceTypo                       // xyz.ml when .mil is a protected namespace
+	SuffixTypo        Technique = iota + 1 // army.ml for army.mil, cba.com for cba.com.au
+	AppendedSuffix                         // army.mil.ml, army.mil.com
+	Homoglyph                              // gmаil.com with a Cyrillic а
+	Visual                                 // fabrikarn.com, outlo0k.com: ASCII that looks alike
+	Doppelganger                           // usibm.com for us.ibm.com (dot dropped or added)
+	Hyphenation                            // tonline.de for t-online.de (hyphen dropped or added)
+	Omission                               // gmai.com
+	Repetition                             // gmaill.com
+	Transposition                          // gmial.com
+	Insertion                              // gmaikl.com: an extra key next to its neighbours
+	Replacement                            // gmaol.com: a neighbouring key instead
+	VowelSwap                              // gmeil.com
+	Bitsquat                               // gmaid.com: one bit flipped in memory or on the wire
+	Plural                                 // fabrikams.com
+	Addition                               // one other letter added
+	Substitution                           // one other letter replaced
+	NamespaceTypo                          // xyz.ml when .mil is a protected namespace
+	NonexistentSuffix                      // example.cmo: no such top-level domain
 	numTechniques
 )
 
 var techniqueNames = [numTechniques]string{
-	SuffixTypo:     "suffix-typo",
-	AppendedSuffix: "appended-suffix",
-	Homoglyph:      "homoglyph",
-	Visual:         "visual",
-	Doppelganger:   "doppelganger",
-	Hyphenation:    "hyphenation",
-	Omission:       "omission",
-	Repetition:     "repetition",
-	Transposition:  "transposition",
-	Insertion:      "insertion",
-	Replacement:    "replacement",
-	VowelSwap:      "vowel-swap",
-	Bitsquat:       "bitsquat",
-	Plural:         "plural",
-	Addition:       "addition",
-	Substitution:   "substitution",
-	NamespaceTypo:  "namespace-typo",
+	SuffixTypo:        "suffix-typo",
+	AppendedSuffix:    "appended-suffix",
+	Homoglyph:         "homoglyph",
+	Visual:            "visual",
+	Doppelganger:      "doppelganger",
+	Hyphenation:       "hyphenation",
+	Omission:          "omission",
+	Repetition:        "repetition",
+	Transposition:     "transposition",
+	Insertion:         "insertion",
+	Replacement:       "replacement",
+	VowelSwap:         "vowel-swap",
+	Bitsquat:          "bitsquat",
+	Plural:            "plural",
+	Addition:          "addition",
+	Substitution:      "substitution",
+	NamespaceTypo:     "namespace-typo",
+	NonexistentSuffix: "nonexistent-suffix",
 }
 
 func (t Technique) String() string {
@@ -110,6 +112,8 @@ func (t Technique) severity() (float64, strength) {
 		return 0.9, strong
 	case NamespaceTypo:
 		return 0.8, strong
+	case NonexistentSuffix:
+		return 0.9, strong
 	case Transposition, Repetition:
 		return 0.85, typo
 	case Omission, Hyphenation:

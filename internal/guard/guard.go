@@ -11,13 +11,16 @@ import (
 // a weaker one gets a warning at most.
 type Policy struct {
 	Protected, Provider, Known, Namespace, Blocked Verdict
+	// Nonexistent is for a suffix that is no top-level domain (example.cmo): the mail
+	// could only bounce, so by default it is refused at once with the suggestion.
+	Nonexistent Verdict
 	// Monitor: decide, log and count, but let mail pass.
 	Monitor bool
 }
 
 // DefaultPolicy is the policy of DESIGN section 5.
 func DefaultPolicy() Policy {
-	return Policy{Protected: Hold, Provider: Hold, Known: Hold, Namespace: Warn, Blocked: Reject}
+	return Policy{Protected: Hold, Provider: Hold, Known: Hold, Namespace: Warn, Blocked: Reject, Nonexistent: Reject}
 }
 
 // Guard decides about recipients with one engine and one policy.
@@ -144,6 +147,8 @@ func (g *Guard) verdictFor(f engine.Finding) Verdict {
 		v = g.policy.Provider
 	case engine.SituationKnown:
 		v = g.policy.Known
+	case engine.SituationNonexistent:
+		v = g.policy.Nonexistent
 	default:
 		v = g.policy.Namespace
 	}

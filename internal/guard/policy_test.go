@@ -8,6 +8,19 @@ import (
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
+// TestNonexistentSuffixIsRefusedWithTheSuggestion: by default a suffix that is no
+// top-level domain is refused at once, the reason naming the likely one.
+func TestNonexistentSuffixIsRefusedWithTheSuggestion(t *testing.T) {
+	eng, err := engine.New(engine.Inputs{Providers: testenv.Domains(t, "gmail.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(eng, DefaultPolicy()).Check("bob@example.cmo")
+	if d.Verdict != Reject || !strings.HasPrefix(d.Reason, "Did you mean example.com?") || !strings.Contains(d.Reason, `".cmo"`) {
+		t.Errorf("verdict %s, reason %q", d.Verdict, d.Reason)
+	}
+}
+
 func TestPolicyMapsSituationsToVerdicts(t *testing.T) {
 	in := engine.Inputs{
 		Protected:           testenv.Domains(t, "army.mil"),
@@ -21,7 +34,7 @@ func TestPolicyMapsSituationsToVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Policy{Protected: Reject, Provider: Warn, Known: Hold, Namespace: Warn, Blocked: Reject}
+	p := Policy{Protected: Reject, Provider: Warn, Known: Hold, Namespace: Warn, Blocked: Reject, Nonexistent: Hold}
 	g := New(eng, p)
 	for _, c := range []struct {
 		in   string
@@ -35,6 +48,7 @@ func TestPolicyMapsSituationsToVerdicts(t *testing.T) {
 		{"xyzcorp.ml", Reject},  // blocked namespace
 		{"bank.ml", Allow},      // allowed in spite of the block
 		{"wikipedia.org", Allow},
+		{"example.cmo", Hold}, // no such suffix -> the nonexistent policy
 		{"army..mil", Invalid},
 	} {
 		if got := g.Check(c.in); got.Verdict != c.want {

@@ -25,7 +25,7 @@ func reason(r engine.Result, v Verdict) string {
 		b.WriteByte(' ')
 	}
 	fmt.Fprintf(&b, "Did you mean %s", f.IntendedDisplay)
-	if len(r.Findings) > 1 && r.Findings[1].Score >= engine.StrongScore {
+	if len(r.Findings) > 1 && r.Findings[1].Score >= max(engine.StrongScore, f.Score-0.15) {
 		fmt.Fprintf(&b, " (or %s)", r.Findings[1].IntendedDisplay)
 	}
 	fmt.Fprintf(&b, "? %s; %s.", f.Detail(), evidence(r, f))
@@ -35,6 +35,8 @@ func reason(r engine.Result, v Verdict) string {
 // evidence says why the intended domain is meant.
 func evidence(r engine.Result, f engine.Finding) string {
 	switch {
+	case f.Situation == engine.SituationNonexistent:
+		return "check the address before sending it again"
 	case f.Class.Has(engine.Own):
 		return fmt.Sprintf("%s is one of your organisation's own domains", f.IntendedDisplay)
 	case f.Class.Has(engine.Protect):
