@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -37,11 +38,16 @@ func createPrivate(path string) error {
 }
 
 // CheckFiles reports whether the database at path can be used without harm: each of
-// path, path-wal and path-shm that exists is a regular file this process can open for
-// writing. SQLite maps path-shm into memory; when it cannot be written (chattr +i, a
-// read-only remount) the driver's first access to the map kills the process with
-// SIGBUS, so this check comes before the database is touched: at open, and in every
-// health check. It is cheap: three opens, no read.
+// path, path-wal and path-shm that exists is a regular file this process may write.
+// SQLite maps path-shm into memory; when it cannot be written (chattr +i, a read-only
+// remount) the driver's first access to the map kills the process with SIGBUS, so this
+// check comes before the database is touched: at open, and before the daemon's work.
+//
+// It asks access(2) and never opens the files: closing any descriptor of a file drops
+// every POSIX lock the process holds on it, SQLite's included, and another process could
+// then reset the shared memory under this one's map (a SIGBUS that an earlier version of
+// this check caused). access(2) says EPERM for an immutable file and EROFS on a read-only
+// file system, for root too.
 func CheckFiles(path string) error {
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		fi, err := os.Lstat(p)
@@ -54,14 +60,15 @@ func CheckFiles(path string) error {
 		if !fi.Mode().IsRegular() {
 			return fmt.Errorf("%w: %s is not a regular file", ErrUnusable, p)
 		}
-		f, err := os.OpenFile(p, os.O_RDWR, 0)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnusable, err)
+		if err := syscall.Access(p, accessWrite); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrUnusable, p, err)
 		}
-		f.Close()
 	}
 	return nil
 }
+
+// accessWrite is access(2)'s W_OK.
+const accessWrite = 0x2
 
 // Probe checks that db, the database at path, takes a write: CheckFiles, then one tiny
 // committed transaction (the table health, rcptguard's only table here), so a full disk,

@@ -3,6 +3,7 @@ package sqlitedb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,5 +113,75 @@ func TestExposedNamesWhatOthersCanRead(t *testing.T) {
 	got := strings.Join(Exposed(dir), " ")
 	if !strings.Contains(got, dir+" (-rwxr-xr-x)") || !strings.Contains(got, "open.db (-rw-r--r--)") || strings.Contains(got, "private") {
 		t.Errorf("Exposed = %s", got)
+	}
+}
+
+// TestCheckFilesKeepsTheProcessLocks: the first CheckFiles opened and closed the files,
+// and closing any descriptor of a file drops every POSIX lock the process holds on it:
+// SQLite's lock on -shm went with it, another process reset the shared memory, and the
+// daemon died with SIGBUS in walIndexAppend (found by TestHeldMessageSurvivesSIGKILL).
+// A lock held here must still be held, as another process sees it, after CheckFiles.
+func TestCheckFilesKeepsTheProcessLocks(t *testing.T) {
+	if os.Getenv("RCPTGUARD_LOCK_PROBE") != "" {
+		return // in the probe's child process
+	}
+	path := filepath.Join(t.TempDir(), "q.db")
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.WriteFile(p, make([]byte, 64), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(path+"-shm", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lock := syscall.Flock_t{Type: syscall.F_RDLCK, Whence: 0, Start: 0, Len: 1}
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &lock); err != nil {
+		t.Fatal(err)
+	}
+	if !lockHeldElsewhere(t, path+"-shm") {
+		t.Fatal("the probe does not see the lock before CheckFiles")
+	}
+	if err := CheckFiles(path); err != nil {
+		t.Fatal(err)
+	}
+	if !lockHeldElsewhere(t, path+"-shm") {
+		t.Error("CheckFiles dropped this process's lock on the -shm file")
+	}
+}
+
+// lockHeldElsewhere asks a child process whether a write lock on byte 0 of p would
+// conflict with a lock another process holds (F_GETLK sees other processes' locks only).
+func lockHeldElsewhere(t *testing.T, p string) bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockProbeChild$")
+	cmd.Env = append(os.Environ(), "RCPTGUARD_LOCK_PROBE="+p)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("probe: %v %s", err, out)
+	}
+	return strings.Contains(string(out), "LOCKED")
+}
+
+// TestLockProbeChild is lockHeldElsewhere's child; it does nothing in a normal run.
+func TestLockProbeChild(t *testing.T) {
+	p := os.Getenv("RCPTGUARD_LOCK_PROBE")
+	if p == "" {
+		return
+	}
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lock := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 1}
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_GETLK, &lock); err != nil {
+		t.Fatal(err)
+	}
+	if lock.Type != syscall.F_UNLCK {
+		fmt.Println("LOCKED")
+	} else {
+		fmt.Println("FREE")
 	}
 }
