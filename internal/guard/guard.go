@@ -127,8 +127,12 @@ func (g *Guard) Decide(dom address.Domain) Decision {
 	if r.Blocked {
 		d.Verdict, d.Score = g.policy.Blocked, 1
 	}
+	family := familyOfKnown(r.Findings)
 	for _, f := range r.Findings {
 		v := g.verdictFor(f)
+		if family && v > Warn {
+			v = Warn
+		}
 		if v > d.Verdict {
 			d.Verdict = v
 		}
@@ -136,6 +140,23 @@ func (g *Guard) Decide(dom address.Domain) Decision {
 	}
 	d.Reason = reason(r, d.Verdict)
 	return d
+}
+
+// familyOfKnown reports whether every finding is against a known correspondent only
+// (not an own, protected or provider name) and there are two or more: a new domain close
+// to several names the organisation writes to is usually one more of a family of real
+// names (towns, agencies, universities), not a typo of one of them, so it is warned about
+// at most.
+func familyOfKnown(fs []engine.Finding) bool {
+	if len(fs) < 2 {
+		return false
+	}
+	for _, f := range fs {
+		if f.Situation != engine.SituationKnown || f.Class.Has(engine.Own) || f.Class.Has(engine.Protect) || f.Class.Has(engine.Provider) {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *Guard) verdictFor(f engine.Finding) Verdict {

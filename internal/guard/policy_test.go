@@ -141,3 +141,32 @@ func TestParseVerdict(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestAFamilyOfKnownNamesIsWarnedNotHeld: a new domain one slip from two known
+// correspondents (enst.fr next to ensat.fr and ensta.fr) is usually one more of a family
+// of real names; it was held, now it is warned about. One slip from a single known name
+// is still held.
+func TestAFamilyOfKnownNamesIsWarnedNotHeld(t *testing.T) {
+	known := func(names ...string) []engine.KnownDomain {
+		var out []engine.KnownDomain
+		for _, d := range testenv.Domains(t, names...) {
+			out = append(out, engine.KnownDomain{Domain: d, Count: 200})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		known []string
+		want  Verdict
+	}{
+		{[]string{"ensat.fr"}, Hold},
+		{[]string{"ensat.fr", "ensta.fr"}, Warn},
+	} {
+		eng, err := engine.New(engine.Inputs{Known: known(c.known...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := New(eng, DefaultPolicy()).Check("enst.fr"); d.Verdict != c.want {
+			t.Errorf("known %v: enst.fr is %s (%s), want %s", c.known, d.Verdict, d.Reason, c.want)
+		}
+	}
+}
