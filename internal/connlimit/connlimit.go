@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/ratelimit"
 )
 
 // Reasons for a refusal, as the metric's reason label.
@@ -188,22 +190,14 @@ func (c *conn) Close() error {
 	return err
 }
 
-// clientKey is the address of a TCP client, or its /64 for IPv6; "" for other
-// connections, which share no per-client bound.
+// clientKey is the limit key of a TCP client (ratelimit.ClientKey: the address, or its
+// /64 for IPv6); "" for other connections, which share no per-client bound.
 func clientKey(a net.Addr) string {
 	ta, ok := a.(*net.TCPAddr)
-	if !ok {
+	if !ok || !ta.AddrPort().Addr().IsValid() {
 		return ""
 	}
-	ip := ta.AddrPort().Addr().Unmap()
-	if !ip.IsValid() {
-		return ""
-	}
-	if ip.Is6() {
-		p, _ := ip.WithZone("").Prefix(64)
-		return p.String()
-	}
-	return ip.String()
+	return ratelimit.ClientKey(ta.AddrPort().Addr())
 }
 
 // SMTPReply answers "421 4.7.0 <reason>, try again later", as an SMTP server's greeting.

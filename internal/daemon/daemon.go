@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/history"
@@ -109,7 +110,16 @@ func (d *Daemon) refresh() error {
 
 // use builds the guard for cfg, with the history's known domains, and swaps it in.
 func (d *Daemon) use(ctx context.Context, cfg config.Config) error {
-	var extra setup.Extra
+	in, err := setup.Inputs(cfg, setup.Extra{})
+	if err != nil {
+		return err
+	}
+	return d.useInputs(ctx, cfg, in)
+}
+
+// useInputs builds the guard for cfg from its engine inputs in (the configuration's and
+// known_file's, read by setup.Inputs) and the history's known domains, and swaps it in.
+func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inputs) error {
 	if d.history != nil {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		known, err := d.history.Known(ctx)
@@ -117,12 +127,13 @@ func (d *Daemon) use(ctx context.Context, cfg config.Config) error {
 		if err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
-		extra.Known = known
+		in.Known = append(in.Known, known...)
 	}
-	g, err := setup.Guard(cfg, extra)
+	eng, err := engine.New(in)
 	if err != nil {
 		return err
 	}
+	g := guard.New(eng, cfg.Policy)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("not swapped in: %w", err) // a reload that took too long
 	}
@@ -154,7 +165,8 @@ func (d *Daemon) Start() error {
 	if err != nil {
 		return err
 	}
-	if err := validate(cfg); err != nil {
+	in, err := validate(cfg) // before anything is created
+	if err != nil {
 		return err
 	}
 	if cfg.DataDir != "" {
@@ -165,7 +177,7 @@ func (d *Daemon) Start() error {
 		d.history = store
 		d.Logger.Info("history", "path", filepath.Join(cfg.DataDir, "history.db"))
 	}
-	if err := d.use(context.Background(), cfg); err != nil {
+	if err := d.useInputs(context.Background(), cfg, in); err != nil {
 		d.closeHistory()
 		return err
 	}

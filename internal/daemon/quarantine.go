@@ -99,7 +99,7 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 // (quarantine.SQLite.Usable: an unwritable -shm file, which the driver's next access
 // would turn into SIGBUS).
 func (d *Daemon) whileUsable(h http.Handler) http.Handler {
-	u, ok := d.quarantine.(interface{ Usable() error })
+	u, ok := d.quarantine.(quarantine.Checker)
 	if !ok {
 		return h
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/setup"
 	"github.com/rcptguard/rcptguard/internal/sqlitedb"
 )
@@ -13,19 +14,21 @@ import (
 // the link key are for rcptguard's user only.
 const DataDirMode = 0o700
 
-// validate checks everything the configuration names before Start creates anything: the
-// engine's inputs (known_file) and the relay's certificate. A start that fails must
-// leave no new data folder or database behind.
-func validate(cfg config.Config) error {
-	if _, err := setup.Guard(cfg, setup.Extra{}); err != nil {
-		return err
+// validate checks everything the configuration names before Start creates anything and
+// returns the engine's inputs it read (known_file included), which Start builds the
+// guard from: a start that fails must leave no new data folder or database behind, and
+// the known file is read once.
+func validate(cfg config.Config) (engine.Inputs, error) {
+	in, err := setup.Inputs(cfg, setup.Extra{})
+	if err != nil {
+		return in, err
 	}
 	if cfg.Relay.Upstream != "" && cfg.Relay.TLSCert != "" {
 		if _, err := tls.LoadX509KeyPair(cfg.Relay.TLSCert, cfg.Relay.TLSKey); err != nil {
-			return fmt.Errorf("relay TLS certificate: %w", err)
+			return in, fmt.Errorf("relay TLS certificate: %w", err)
 		}
 	}
-	return nil
+	return in, nil
 }
 
 // warnExposed logs a warning when the data folder or a file in it can be read by other

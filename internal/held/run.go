@@ -118,7 +118,7 @@ func due(last *time.Time, now time.Time, every time.Duration) bool {
 // write, notices, re-injections, then (now and then) reminders and expiry, the returns
 // of expired messages, purging and the settling of abandoned claims.
 func (s *Service) pass(ctx context.Context, p *passState) {
-	if u, ok := s.Store.(usable); ok {
+	if u, ok := s.Store.(quarantine.Checker); ok {
 		if err := u.Usable(); err != nil {
 			// Touching a SQLite store whose -shm file cannot be written would end the
 			// process (SIGBUS): skip the pass, say why, and try again at the next one.
@@ -146,10 +146,6 @@ func (s *Service) pass(ctx context.Context, p *passState) {
 		}
 	}
 }
-
-// usable is a store that can tell, without touching its database, whether touching it
-// is safe (quarantine.SQLite).
-type usable interface{ Usable() error }
 
 // runOnce does one round of the background work now, as the loop does (for tests):
 // every part of a pass is due.

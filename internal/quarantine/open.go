@@ -29,6 +29,13 @@ func (s *SQLite) Health(ctx context.Context) error {
 	return nil
 }
 
+// Checker is a store that can tell, without touching its database, whether touching it
+// is safe now (SQLite: an unwritable -shm file would end the process on the driver's
+// next access). Callers check before work that is not itself a hold.
+type Checker interface{ Usable() error }
+
+var _ Checker = (*SQLite)(nil)
+
 // Usable checks, without touching the database, that its files can be written
 // (sqlitedb.CheckFiles): the driver's access to an unwritable -shm file ends the process.
 func (s *SQLite) Usable() error {

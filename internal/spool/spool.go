@@ -25,6 +25,9 @@ const DefaultAbove = 256 << 10
 // (ReadBack): holding a message needs its whole content.
 const MaxReadBacks = 4
 
+// errClosed is the error of a Buffer used after Close.
+var errClosed = errors.New("spool: buffer closed")
+
 // filePrefix starts the name of every spool file; Open removes the files so named.
 const filePrefix = "msg-"
 
@@ -81,9 +84,6 @@ func Temp() *Dir {
 // Path is the folder.
 func (d *Dir) Path() string { return d.path }
 
-// Above is the threshold: a Buffer holds at most this many bytes in memory.
-func (d *Dir) Above() int64 { return d.above }
-
 // InMemory is the number of bytes the Buffers of d now hold in memory.
 func (d *Dir) InMemory() int64 { return d.mem.Load() }
 
@@ -127,14 +127,14 @@ type Buffer struct {
 	closed bool
 }
 
-// Write appends p, moving the content to a file when it grows past the threshold. A
-// write error is wrapped in a *WriteError.
+// Write appends p, moving the content to a file when it grows past the threshold. After
+// a write error every later write fails with it.
 func (b *Buffer) Write(p []byte) (int, error) {
 	switch {
 	case b.err != nil:
 		return 0, b.err
 	case b.closed:
-		return 0, &WriteError{errors.New("spool: buffer closed")}
+		return 0, errClosed
 	}
 	if b.f == nil && b.n+int64(len(p)) <= b.dir.above {
 		before := cap(b.mem)
@@ -152,24 +152,21 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	n, err := b.f.Write(p)
 	b.n += int64(n)
 	if err != nil {
-		b.err = &WriteError{fmt.Errorf("spool: write %s: %w", b.f.Name(), err)}
+		b.err = fmt.Errorf("spool: write %s: %w", b.f.Name(), err)
 		return n, b.err
 	}
 	return n, nil
 }
 
-// WriteString appends s.
-func (b *Buffer) WriteString(s string) (int, error) { return b.Write([]byte(s)) }
-
 // spill moves the content to a new file and lets the memory go.
 func (b *Buffer) spill() error {
 	f, err := os.CreateTemp(b.dir.path, filePrefix+"*")
 	if err != nil {
-		return &WriteError{fmt.Errorf("spool: %w", err)}
+		return fmt.Errorf("spool: %w", err)
 	}
 	b.f = f
 	if _, err := f.Write(b.mem); err != nil {
-		return &WriteError{fmt.Errorf("spool: write %s: %w", f.Name(), err)}
+		return fmt.Errorf("spool: write %s: %w", f.Name(), err)
 	}
 	b.freeMem()
 	return nil
@@ -186,9 +183,6 @@ func (b *Buffer) Len() int64 { return b.n }
 // Spooled reports whether the content is in a file.
 func (b *Buffer) Spooled() bool { return b.f != nil }
 
-// Bytes is the content when it is in memory, nil when it is spooled.
-func (b *Buffer) Bytes() []byte { return b.mem }
-
 // Reader reads the content from its start; each call starts again. It is valid until
 // Close.
 func (b *Buffer) Reader() (io.Reader, error) {
@@ -196,7 +190,7 @@ func (b *Buffer) Reader() (io.Reader, error) {
 	case b.err != nil:
 		return nil, b.err
 	case b.closed:
-		return nil, errors.New("spool: buffer closed")
+		return nil, errClosed
 	case b.f == nil:
 		return bytes.NewReader(b.mem), nil
 	}
@@ -221,10 +215,3 @@ func (b *Buffer) Close() error {
 	}
 	return err
 }
-
-// WriteError is a failure to store the content (a full disk), as opposed to a failure
-// to read what is stored.
-type WriteError struct{ Err error }
-
-func (e *WriteError) Error() string { return e.Err.Error() }
-func (e *WriteError) Unwrap() error { return e.Err }

@@ -84,7 +84,7 @@ func TestReadBackIsBounded(t *testing.T) {
 	for range MaxReadBacks {
 		b := d.New()
 		defer b.Close()
-		b.WriteString("more than ten bytes")
+		b.Write([]byte("more than ten bytes"))
 		_, release, err := d.ReadBack(context.Background(), b)
 		if err != nil {
 			t.Fatal(err)
@@ -93,7 +93,7 @@ func TestReadBackIsBounded(t *testing.T) {
 	}
 	b := d.New()
 	defer b.Close()
-	b.WriteString("more than ten bytes")
+	b.Write([]byte("more than ten bytes"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, _, err := d.ReadBack(ctx, b); !errors.Is(err, context.DeadlineExceeded) {

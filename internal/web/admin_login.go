@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -11,7 +10,8 @@ import (
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
 )
 
-const maxUserName = 256
+// maxUserName is the longest user name signed in with.
+const maxUserName = ratelimit.MaxUserName
 
 func (a *Admin) loginForm(w http.ResponseWriter, r *http.Request) {
 	if _, ok := a.currentSession(r); ok {
@@ -26,10 +26,7 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
 	ip := clientIP(r)
 	now := a.now()
-	ipKey, userKey := ratelimit.ClientKeyOf(ip), strings.ToLower(user)
-	if len(userKey) > maxUserName {
-		userKey = userKey[:maxUserName]
-	}
+	ipKey, userKey := ratelimit.ClientKeyOf(ip), ratelimit.UserKey(user)
 	if wait, ok := a.limiter.Begin(ipKey, userKey, now); !ok {
 		a.Logger.Warn("admin sign-in refused: too many failures", "user", user, "remote", ip)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
