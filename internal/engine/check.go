@@ -264,11 +264,12 @@ func (c *check) label(d address.Domain, key string, hs []uint64) {
 func (c *check) addGroup(g uint32, d address.Domain, key string, ed edit) {
 	first := c.e.groups[g].first
 	for i, cd := range c.e.members(g) {
-		factor := 1.0
+		factor, ed := 1.0, ed
 		if cd.suffix != d.Suffix {
 			if _, ok := suffixEdit(cd.suffix, d.Suffix); !ok {
 				continue
 			}
+			ed.sfxFrom, ed.sfxTo = cd.suffix, d.Suffix
 			factor = 0.7 // two mistakes at once: less likely
 			if !d.Listed {
 				// gnail.con, yahooo.cmo: the suffix typed does not exist, so the mail

@@ -15,6 +15,9 @@ type edit struct {
 	to   string    // what the query has there ("" for an omission)
 	// weaker: evidence that counts less than the technique usually does (com -> com.br).
 	weaker bool
+	// sfxFrom and sfxTo: a compound slip, the label edited and the suffix too (gnail.con):
+	// the candidate's suffix and the one typed. Empty for a single slip.
+	sfxFrom, sfxTo string
 }
 
 // maxRunes bounds the strings classify compares on the stack; longer strings (rare: a

@@ -75,6 +75,7 @@ type Engine struct {
 	block      map[string]bool
 	blockNS    []string
 	maxCount   int64
+	prominent  int64 // see prominence
 }
 
 // New builds an engine. It copies what it needs from in; in may be reused afterwards.
@@ -145,6 +146,7 @@ func New(in Inputs) (*Engine, error) {
 	for i := range e.cands {
 		e.maxCount = max(e.maxCount, e.cands[i].count)
 	}
+	e.prominent = prominence(e.cands)
 	// Two passes over the keys, counting then inserting, so that no list of all keys is
 	// ever held: that list would be the largest thing in memory during the build.
 	n := 0

@@ -29,6 +29,17 @@ func (c *check) score(cd *candidate, ed edit, target string, factor float64) (fl
 		// 100 or more is as strong as it gets.
 		w := min(1, math.Log10(float64(cd.count)+1)/2)
 		score *= 0.7 + 0.3*w
+		if cd.count < c.e.prominent && ed.tech != Homoglyph {
+			// An ordinary correspondent (see prominence): its neighbours are often other
+			// real parties. A slip of a name of up to three characters (an acronym among
+			// many) or a label slip under another real suffix (nsu.edu.pk next to
+			// mnsu.edu) is no evidence; anything else is worth a warning at most. A
+			// homoglyph is deliberate, whoever it imitates.
+			if str != strong && n <= 3 || ed.sfxTo != "" && c.r.Domain.Listed {
+				return 0, sit
+			}
+			score = min(score, StrongScore-0.01)
+		}
 	}
 	if c.r.Self&Known != 0 && sit != SituationProtected {
 		// The suspect is itself known: flag it only next to something with far more mail.
