@@ -431,6 +431,13 @@ func (c *check) finish() {
 		switch {
 		case a.Score != b.Score:
 			return cmp.Compare(b.Score, a.Score)
+		case a.Class.Has(Major) != b.Class.Has(Major):
+			// cmail.com is one bit from email.com and from gmail.com: the base rate
+			// says gmail.com.
+			if a.Class.Has(Major) {
+				return -1
+			}
+			return 1
 		case a.Situation != b.Situation:
 			return cmp.Compare(a.Situation, b.Situation)
 		case a.Count != b.Count:

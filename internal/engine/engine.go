@@ -18,6 +18,7 @@ const (
 	Protect                    // listed as protected
 	Provider                   // a major mailbox provider (built in)
 	Known                      // a correspondent the organisation writes to
+	Major                      // with Provider: one of the few biggest (see Inputs)
 )
 
 // Has reports whether c includes all of x.
@@ -33,11 +34,15 @@ type Inputs struct {
 	// label.
 	ProtectedNamespaces []string
 	Providers           []address.Domain
-	Known               []KnownDomain
-	Allow               []address.Domain
-	AllowNamespaces     []string
-	Block               []address.Domain
-	BlockNamespaces     []string
+	// MajorProviders are the few providers with a large share of all personal mail
+	// (providers.Major): a slip of even a three-letter label of theirs is warned about.
+	// Each should also be in Providers.
+	MajorProviders  []address.Domain
+	Known           []KnownDomain
+	Allow           []address.Domain
+	AllowNamespaces []string
+	Block           []address.Domain
+	BlockNamespaces []string
 }
 
 // KnownDomain is a correspondent with the number of messages sent to it.
@@ -130,6 +135,9 @@ func New(in Inputs) (*Engine, error) {
 	}
 	for _, d := range in.Providers {
 		add(d, Provider, 0)
+	}
+	for _, d := range in.MajorProviders {
+		add(d, Provider|Major, 0)
 	}
 	for _, k := range in.Known {
 		if k.Count < 0 {

@@ -16,7 +16,16 @@ func (c *check) score(cd *candidate, ed edit, target string, factor float64) (fl
 	}
 	n := effectiveLen(ed.tech, target, pos)
 	providerOnly := cd.class&(Own|Protect|Known) == 0
-	score := sev * lengthFactor(str, n, providerOnly) * factor
+	lf := lengthFactor(str, n, providerOnly)
+	if providerOnly && cd.class.Has(Major) && n == 3 && ed.tech != Omission && ed.tech != Substitution {
+		// aolx.com, aoil.com, col.com: mail to the biggest providers is so frequent that
+		// a slip of even a three-letter label of theirs is more often a typo than a new
+		// correspondent; a warning (the tiers of a short protected name stay below
+		// strong). Not a letter left out (al.com) nor any other letter put in (sol.com):
+		// the three-letter names around are real too.
+		lf = lengthFactor(str, n, false)
+	}
+	score := sev * lf * factor
 
 	sit := SituationKnown
 	switch {

@@ -19,7 +19,14 @@ import (
 var list string
 
 // Domains returns the built-in provider domains, normalised, without duplicates.
-func Domains() []address.Domain {
+func Domains() []address.Domain { return parse(false) }
+
+// Major returns the providers marked "major" in the list: the few with a large share of
+// all personal mail (gmail.com, outlook.com, yahoo.com, aol.com, ...). Each is also in
+// Domains.
+func Major() []address.Domain { return parse(true) }
+
+func parse(majorOnly bool) []address.Domain {
 	var out []address.Domain
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(list))
@@ -28,10 +35,14 @@ func Domains() []address.Domain {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
-		if line == "" {
+		name, mark, _ := strings.Cut(line, " ")
+		if mark = strings.TrimSpace(mark); mark != "" && mark != "major" {
+			panic(fmt.Sprintf("providers.txt:%d: unknown mark %q", n, mark))
+		}
+		if name == "" || majorOnly && mark == "" {
 			continue
 		}
-		d, err := address.ParseDomain(line)
+		d, err := address.ParseDomain(name)
 		if err != nil {
 			// The list is part of the program: a bad line is a build mistake that the
 			// package's test catches.

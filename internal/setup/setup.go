@@ -53,7 +53,7 @@ func Inputs(cfg config.Config, extra Extra) (engine.Inputs, error) {
 		return in, err
 	}
 	if cfg.Providers {
-		in.Providers = providers.Domains()
+		in.Providers, in.MajorProviders = providers.Domains(), providers.Major()
 	}
 	files := extra.KnownFiles
 	if cfg.KnownFile != "" {

@@ -1,0 +1,27 @@
+package engine
+
+import "testing"
+
+// TestMajorProvidersThreeLetterSlipsWarn: a slip of aol, msn or mac (the biggest
+// providers' three-letter labels) is warned about, never held; a letter left out or any
+// other letter put in is not flagged (the two- and three-letter names around are real);
+// a three-letter provider that is not major keeps its silence; and when two providers
+// are equally near, the major one is named first.
+func TestMajorProvidersThreeLetterSlipsWarn(t *testing.T) {
+	provs := parseDomains(t, "aol.com", "gmx.com", "gmail.com", "email.com", "ymail.com")
+	e := newEngine(t, Inputs{Providers: provs, MajorProviders: parseDomains(t, "aol.com", "gmail.com", "ymail.com")})
+	for q, want := range map[string]string{
+		"aolx.com": "aol.com", "aoil.com": "aol.com", "aool.com": "aol.com", "oal.com": "aol.com",
+		"sol.com": "aol.com", "col.com": "aol.com", "cmail.com": "gmail.com",
+	} {
+		r := checkName(t, e, q)
+		if len(r.Findings) == 0 || r.Findings[0].Intended != want || r.Findings[0].Strong() {
+			t.Errorf("%s: %s, want a warning for %s", q, describeResult(r), want)
+		}
+	}
+	for _, q := range []string{"al.com", "ao.com", "axl.com", "gmxx.com", "gmz.com"} {
+		if r := checkName(t, e, q); len(r.Findings) > 0 {
+			t.Errorf("%s: %s, want nothing", q, describeResult(r))
+		}
+	}
+}
