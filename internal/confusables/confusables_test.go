@@ -139,3 +139,22 @@ func TestAllRunesIdempotent(t *testing.T) {
 		}
 	}
 }
+
+func TestLooseSkeletonReadsNNAsM(t *testing.T) {
+	for in, want := range map[string]string{
+		"arnny":     Skeleton("army"),
+		"fabrikann": Skeleton("fabrikam"),
+		"gnnail":    Skeleton("gmail"),
+		"penn":      Skeleton("pem"),
+		"army":      "", // nothing to read loosely
+		"gmail":     "",
+	} {
+		if got := LooseSkeleton(in); got != want {
+			t.Errorf("LooseSkeleton(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// One direction only: the plain skeletons of names with "nn" stay their own.
+	if Skeleton("penn") == Skeleton("pem") || Skeleton("anna") == Skeleton("ama") {
+		t.Error(`the plain skeleton reads "nn" as "m"`)
+	}
+}

@@ -117,3 +117,14 @@ func foldASCIIBytes(b []byte) []byte {
 	}
 	return b[:w]
 }
+
+// LooseSkeleton is the skeleton of s read with the pairs that pass for one letter only at
+// small sizes or at a glance ("nn" for "m": arnny, fabrikann), or "" when s has none. It
+// is for the query side of a comparison only: a name with "nn" is compared with names
+// with "m", never the other way, so that penn and anna keep their own skeletons.
+func LooseSkeleton(s string) string {
+	if !strings.Contains(s, "nn") {
+		return ""
+	}
+	return Skeleton(strings.ReplaceAll(s, "nn", "m"))
+}

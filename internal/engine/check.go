@@ -239,11 +239,13 @@ func (c *check) label(d address.Domain, key string, hs []uint64) {
 	for _, h := range hs {
 		e.ix.lookup(h, verify)
 	}
-	// Looks the same: the skeletons match.
+	// Looks the same: the skeletons match, or the query's loose skeleton ("nn" for "m":
+	// fabrikann.com) matches a candidate's skeleton.
 	sk := confusables.Skeleton(key)
+	var want string
 	seen := func(g uint32) bool {
 		pre := e.groups[g].pre
-		if pre == key || confusables.Skeleton(pre) != sk {
+		if pre == key || confusables.Skeleton(pre) != want {
 			return true
 		}
 		t := Visual
@@ -253,9 +255,17 @@ func (c *check) label(d address.Domain, key string, hs []uint64) {
 		c.addGroup(g, d, key, edit{tech: t, from: pre, to: key})
 		return true
 	}
-	e.ix.lookup(hashKey(kindSkel, sk), seen)
-	if sk != key {
-		e.ix.lookup(hashKey(kindNear, sk), seen)
+	look := func(skel string, near bool) {
+		want = skel
+		e.ix.lookup(hashKey(kindSkel, skel), seen)
+		if near {
+			// A candidate whose skeleton is its own label is indexed by the label only.
+			e.ix.lookup(hashKey(kindNear, skel), seen)
+		}
+	}
+	look(sk, sk != key)
+	if loose := confusables.LooseSkeleton(key); loose != "" && loose != sk {
+		look(loose, true)
 	}
 }
 

@@ -25,3 +25,23 @@ func TestMajorProvidersThreeLetterSlipsWarn(t *testing.T) {
 		}
 	}
 }
+
+// TestNNReadsAsM: "nn" passes for "m" at a glance (dnstwist's homoglyphs have it): arnny.mil
+// is army.mil, fabrikann.com is fabrikam.com; the other way round stays quiet (penn.edu is
+// no pem.edu, anna.com no ama.com).
+func TestNNReadsAsM(t *testing.T) {
+	e := newEngine(t, Inputs{Protected: parseDomains(t, "army.mil", "fabrikam.com", "pem.edu", "ama.com"),
+		Providers: parseDomains(t, "gmail.com")})
+	for q, want := range map[string]string{"arnny.mil": "army.mil", "fabrikann.com": "fabrikam.com", "gnnail.com": "gmail.com"} {
+		r := checkName(t, e, q)
+		if len(r.Findings) == 0 || r.Findings[0].Intended != want || r.Findings[0].Technique != Visual {
+			t.Errorf("%s: %s, want visual of %s", q, describeResult(r), want)
+		}
+	}
+	e = newEngine(t, Inputs{Protected: parseDomains(t, "penn.edu", "anna.com")})
+	for _, q := range []string{"pem.edu", "ama.com"} {
+		if r := checkName(t, e, q); len(r.Findings) > 0 && r.Findings[0].Technique == Visual {
+			t.Errorf("%s: %s", q, describeResult(r))
+		}
+	}
+}
