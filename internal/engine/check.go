@@ -58,6 +58,10 @@ func (e *Engine) Check(d address.Domain) Result {
 		if id, ok := e.findHashed(name, self); ok {
 			c.r.Self, c.r.Count = e.cands[id].class, e.cands[id].count
 			if c.r.Self&(Own|Protect|Provider) != 0 {
+				if name != d.ASCII {
+					c.dotInside(d, name)
+					c.finish()
+				}
 				return c.r
 			}
 			break
@@ -123,6 +127,21 @@ func inListedSuffix(d address.Domain, i int) bool {
 // suffix appended.
 func foreignNamespace(d address.Domain, right, ns string, namespaces []string) bool {
 	return d.Listed && right == d.Suffix && strings.HasPrefix(right, ns+".") && slices.Contains(namespaces, ns)
+}
+
+// dotInside finds g.mail.com and hot.mail.com: a dot typed inside a provider's, an own
+// or a protected label that leaves a name under another such domain (parent, the
+// registrable part found). Providers give no addresses under their sub-domains, so the
+// joined name is the one meant.
+func (c *check) dotInside(d address.Domain, parent string) {
+	left := d.ASCII[:len(d.ASCII)-len(parent)-1]
+	joined := left + parent
+	if id, ok := c.e.find(joined); ok && c.e.cands[id].class&(Own|Protect|Provider) != 0 {
+		cd := &c.e.cands[id]
+		i := strings.LastIndexByte(left, '.') + 1
+		query := left[i:] + "." + parent[:strings.IndexByte(parent, '.')]
+		c.add(id, edit{tech: Doppelganger, pos: len(left) - i, to: "."}, query, cd.pre, 1)
+	}
 }
 
 // appended finds "army.mil.ml" and "gmail.com.co": a candidate name, or a name inside a

@@ -45,3 +45,26 @@ func TestNNReadsAsM(t *testing.T) {
 		}
 	}
 }
+
+// TestDotInsideAProviderLabel: g.mail.com and hot.mail.com lie under mail.com, a provider,
+// but providers give no addresses under their sub-domains: the dot was typed inside
+// gmail and hotmail (as in hotm.ail.com, under no provider). A real sub-domain of a
+// provider stays allowed.
+func TestDotInsideAProviderLabel(t *testing.T) {
+	e := newEngine(t, Inputs{Providers: parseDomains(t, "gmail.com", "hotmail.com", "mail.com", "yahoo.com"),
+		Own: parseDomains(t, "contoso.com")})
+	for q, want := range map[string]string{"g.mail.com": "gmail.com", "hot.mail.com": "hotmail.com", "hotm.ail.com": "hotmail.com"} {
+		r := checkName(t, e, q)
+		switch {
+		case want == "" && len(r.Findings) > 0:
+			t.Errorf("%s: %s, want nothing", q, describeResult(r))
+		case want != "" && (len(r.Findings) == 0 || r.Findings[0].Intended != want || r.Findings[0].Technique != Doppelganger || !r.Findings[0].Strong()):
+			t.Errorf("%s: %s, want a strong doppelganger of %s", q, describeResult(r), want)
+		}
+	}
+	for _, q := range []string{"news.yahoo.com", "mail.com", "x.gmail.com", "sales.contoso.com"} {
+		if r := checkName(t, e, q); len(r.Findings) > 0 {
+			t.Errorf("%s: %s, want nothing", q, describeResult(r))
+		}
+	}
+}
