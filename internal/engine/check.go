@@ -186,6 +186,8 @@ func (c *check) otherSuffix(d address.Domain) {
 				}
 				if se, ok := suffixEdit(cd.suffix, right); ok {
 					c.add(first+uint32(i), se, right, cd.suffix, 1)
+				} else if cd.class&(Own|Protect) != 0 && c.r.Self&Known == 0 && genericSwap(cd.suffix, right) {
+					c.add(first+uint32(i), edit{tech: SuffixSwap, from: cd.suffix, to: right}, right, cd.suffix, 1)
 				}
 			}
 			return true
@@ -208,6 +210,15 @@ func (c *check) otherSuffix(d address.Domain) {
 	if pre := d.DisplayPre(); strings.Contains(pre, ".") {
 		try(pre[strings.LastIndexByte(pre, '.')+1:], d.Suffix)
 	}
+}
+
+// genericTLDs are the generic top-level domains people swap for one another from memory
+// (contoso.net for contoso.com).
+var genericTLDs = []string{"com", "net", "org", "info", "biz", "edu", "gov", "mil", "int"}
+
+// genericSwap reports whether a and b are two different generic top-level domains.
+func genericSwap(a, b string) bool {
+	return a != b && slices.Contains(genericTLDs, a) && slices.Contains(genericTLDs, b)
 }
 
 // asciiTailLen is the length of the last n labels of name.

@@ -27,6 +27,8 @@ func (f Finding) Detail() string {
 		return fmt.Sprintf("%q looks like %q", q, t)
 	case NonexistentSuffix:
 		return fmt.Sprintf("there is no top-level domain %q, so the mail could only bounce", "."+q)
+	case SuffixSwap:
+		return fmt.Sprintf("the suffix is %q, not %q", "."+e.to, "."+e.from)
 	case SuffixTypo, NamespaceTypo:
 		if e.base == 0 {
 			if e.from != "" {

@@ -68,3 +68,23 @@ func TestDotInsideAProviderLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestGenericSuffixSwapOfOwnAndProtected: contoso.net or contoso.org when contoso.com is
+// own, army.com when army.mil is protected: another generic suffix from memory, warned
+// about (someone else may own it); not when the organisation writes there already, not
+// for a known correspondent's name, not for a country code.
+func TestGenericSuffixSwapOfOwnAndProtected(t *testing.T) {
+	e := newEngine(t, Inputs{Own: parseDomains(t, "contoso.com"), Protected: parseDomains(t, "army.mil"),
+		Known: []KnownDomain{{Domain: parseDomains(t, "contoso.info")[0], Count: 30}, {Domain: parseDomains(t, "fabrikam.com")[0], Count: 900}}})
+	for q, want := range map[string]string{"contoso.net": "contoso.com", "contoso.org": "contoso.com", "army.com": "army.mil"} {
+		r := checkName(t, e, q)
+		if len(r.Findings) == 0 || r.Findings[0].Intended != want || r.Findings[0].Technique != SuffixSwap || r.Findings[0].Strong() {
+			t.Errorf("%s: %s, want a suffix-swap warning for %s", q, describeResult(r), want)
+		}
+	}
+	for _, q := range []string{"contoso.info", "fabrikam.net", "contoso.de"} {
+		if r := checkName(t, e, q); len(r.Findings) > 0 {
+			t.Errorf("%s: %s, want nothing", q, describeResult(r))
+		}
+	}
+}

@@ -28,6 +28,7 @@ const (
 	Substitution                           // one other letter replaced
 	NamespaceTypo                          // xyz.ml when .mil is a protected namespace
 	NonexistentSuffix                      // example.cmo: no such top-level domain
+	SuffixSwap                             // contoso.net for the own contoso.com: another generic suffix
 	numTechniques
 )
 
@@ -50,6 +51,7 @@ var techniqueNames = [numTechniques]string{
 	Substitution:      "substitution",
 	NamespaceTypo:     "namespace-typo",
 	NonexistentSuffix: "nonexistent-suffix",
+	SuffixSwap:        "suffix-swap",
 }
 
 func (t Technique) String() string {
@@ -114,6 +116,9 @@ func (t Technique) severity() (float64, strength) {
 		return 0.8, strong
 	case NonexistentSuffix:
 		return 0.9, strong
+	case SuffixSwap:
+		// Worth a warning: contoso.net may well be someone else's.
+		return 0.6, strong
 	case Transposition, Repetition:
 		return 0.85, typo
 	case Omission, Hyphenation:
