@@ -78,6 +78,11 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 	for _, tld := range appendTLDs {
 		emit(d.ASCII+"."+tld, AppendedSuffix)
 	}
+	for _, tld := range genericTLDs {
+		if genericSwap(d.Suffix, tld) {
+			emit(pre+"."+tld, SuffixSwap)
+		}
+	}
 	if !confusables.IsASCII(pre) {
 		return out
 	}
