@@ -13,7 +13,7 @@ import (
 
 func TestDefault(t *testing.T) {
 	c := Default()
-	want := Policy{Protected: guard.Hold, Provider: guard.Hold, Known: guard.Hold, Namespace: guard.Warn, Blocked: guard.Reject, Nonexistent: guard.Reject}
+	want := Policy{Protected: guard.Hold, Provider: guard.Hold, Known: guard.Hold, Namespace: guard.Warn, Blocked: guard.Reject, Nonexistent: guard.Reject, MixedScript: guard.Warn}
 	if c.Policy != want || !c.Providers || c.KnownFile != "" || c.Path != "" ||
 		c.OwnDomains != nil || c.Protect != nil || c.Allow != nil || c.Block != nil {
 		t.Errorf("Default() = %+v", c)
@@ -64,6 +64,7 @@ policy:
   namespace: hold
   blocked: hold
   nonexistent: warn
+  mixed_script: hold
   monitor: true
 `
 	c, err := Parse([]byte(in), "/etc/rcptguard/rcptguard.yaml")
@@ -81,7 +82,7 @@ policy:
 		Block:      []Entry{{"ml", true, 6}, {"xn--80ak6aa92e.com", false, 6}, {"xn--e1afmkfd.xn--p1ai", false, 6}},
 		KnownFile:  "/var/lib/rcptguard/known.txt",
 		Providers:  false,
-		Policy:     Policy{Protected: guard.Reject, Provider: guard.Warn, Known: guard.Allow, Namespace: guard.Hold, Blocked: guard.Hold, Nonexistent: guard.Warn, Monitor: true},
+		Policy:     Policy{Protected: guard.Reject, Provider: guard.Warn, Known: guard.Allow, Namespace: guard.Hold, Blocked: guard.Hold, Nonexistent: guard.Warn, MixedScript: guard.Hold, Monitor: true},
 		Path:       "/etc/rcptguard/rcptguard.yaml",
 	}
 	if !reflect.DeepEqual(c, want) {

@@ -46,7 +46,8 @@ func (c *Config) Validate() error {
 	verdicts := []struct {
 		key string
 		v   guard.Verdict
-	}{{"protected", p.Protected}, {"provider", p.Provider}, {"known", p.Known}, {"namespace", p.Namespace}, {"blocked", p.Blocked}}
+	}{{"protected", p.Protected}, {"provider", p.Provider}, {"known", p.Known}, {"namespace", p.Namespace}, {"blocked", p.Blocked},
+		{"nonexistent", p.Nonexistent}, {"mixed_script", p.MixedScript}}
 	for _, v := range verdicts {
 		if v.v > guard.Reject {
 			bad(0, "policy.%s: %v is not a verdict a policy may assign (want allow, warn, hold or reject)", v.key, v.v)

@@ -39,13 +39,14 @@ type rawPolicy struct {
 	Namespace   yaml.Node `yaml:"namespace"`
 	Blocked     yaml.Node `yaml:"blocked"`
 	Nonexistent yaml.Node `yaml:"nonexistent"`
+	MixedScript yaml.Node `yaml:"mixed_script"`
 	Monitor     yaml.Node `yaml:"monitor"`
 }
 
 // The keys, for suggestions after a typo.
 var (
 	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin", "limits"}
-	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "nonexistent", "monitor"}
+	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "nonexistent", "mixed_script", "monitor"}
 )
 
 func yamlDecoder(data []byte) *yaml.Decoder {
@@ -81,6 +82,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	add(verdict("policy.known", &p.Known, &c.Policy.Known))
 	add(verdict("policy.namespace", &p.Namespace, &c.Policy.Namespace))
 	add(verdict("policy.nonexistent", &p.Nonexistent, &c.Policy.Nonexistent))
+	add(verdict("policy.mixed_script", &p.MixedScript, &c.Policy.MixedScript))
 	add(verdict("policy.blocked", &p.Blocked, &c.Policy.Blocked))
 	add(boolean("policy.monitor", &p.Monitor, &c.Policy.Monitor))
 	errs = append(errs, r.applyServe(c)...)

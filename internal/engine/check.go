@@ -92,6 +92,9 @@ func (e *Engine) Check(d address.Domain) Result {
 	if c.n == 0 && !d.Listed && !c.r.Blocked {
 		c.nonexistentSuffix(d)
 	}
+	if c.n == 0 && !c.r.Blocked && c.r.Self == 0 && !confusables.IsASCII(pre) {
+		c.mixedScript(d, pre)
+	}
 	c.finish()
 	return c.r
 }
@@ -424,6 +427,35 @@ func (c *check) nonexistentSuffix(d address.Domain) {
 		})
 		return
 	}
+}
+
+// mixedScript finds раypal.com: a label that mixes scripts the way the UTS #39 highly
+// restrictive profile refuses (Cyrillic or Greek letters among Latin ones), lookalike of
+// no candidate. The finding names what the name passes for, its skeleton, when that is
+// plain ASCII; a label whose foreign letters look like no Latin one is visibly foreign and
+// is left alone.
+func (c *check) mixedScript(d address.Domain, pre string) {
+	mixed := false
+	for label := range strings.SplitSeq(pre, ".") {
+		mixed = mixed || confusables.MixedScript(label)
+	}
+	if !mixed {
+		return
+	}
+	sk := confusables.Skeleton(pre)
+	if !confusables.IsASCII(sk) {
+		return
+	}
+	intended, err := address.ParseDomain(sk + "." + d.Suffix)
+	if err != nil || intended.ASCII == d.ASCII {
+		return
+	}
+	sev, _ := MixedScript.severity()
+	c.keep(Finding{
+		Intended: intended.ASCII, IntendedDisplay: intended.Display, Technique: MixedScript,
+		Situation: SituationMixedScript, Score: sev, Query: pre, Target: intended.DisplayPre(),
+		edit: edit{tech: MixedScript, from: intended.DisplayPre(), to: pre},
+	})
 }
 
 // addUnknown records a finding whose intended domain is not a candidate: a name inside a

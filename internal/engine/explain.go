@@ -27,6 +27,11 @@ func (f Finding) Detail() string {
 		return fmt.Sprintf("%q looks like %q", q, t)
 	case NonexistentSuffix:
 		return fmt.Sprintf("there is no top-level domain %q, so the mail could only bounce", "."+q)
+	case MixedScript:
+		if _, script := foreignRune(q); script != "" && script != "Latin" {
+			return fmt.Sprintf("%q mixes %s letters with Latin ones", q, script)
+		}
+		return fmt.Sprintf("%q mixes letters of several scripts", q)
 	case SuffixSwap:
 		return fmt.Sprintf("the suffix is %q, not %q", "."+e.to, "."+e.from)
 	case SuffixTypo, NamespaceTypo:

@@ -19,9 +19,12 @@ const (
 	// SituationNonexistent: the suffix is no top-level domain at all (example.cmo), so
 	// the mail could only bounce; the finding suggests the likely one.
 	SituationNonexistent
+	// SituationMixedScript: a label mixes scripts (Cyrillic and Latin letters) and is
+	// the lookalike of no candidate; the finding suggests the name it passes for.
+	SituationMixedScript
 )
 
-var situationNames = [...]string{"", "protected", "provider", "known", "namespace", "nonexistent"}
+var situationNames = [...]string{"", "protected", "provider", "known", "namespace", "nonexistent", "mixed-script"}
 
 func (s Situation) String() string {
 	if int(s) < len(situationNames) {

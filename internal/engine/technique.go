@@ -29,6 +29,7 @@ const (
 	NamespaceTypo                          // xyz.ml when .mil is a protected namespace
 	NonexistentSuffix                      // example.cmo: no such top-level domain
 	SuffixSwap                             // contoso.net for the own contoso.com: another generic suffix
+	MixedScript                            // раypal.com: Cyrillic and Latin letters in one label
 	numTechniques
 )
 
@@ -52,6 +53,7 @@ var techniqueNames = [numTechniques]string{
 	NamespaceTypo:     "namespace-typo",
 	NonexistentSuffix: "nonexistent-suffix",
 	SuffixSwap:        "suffix-swap",
+	MixedScript:       "mixed-script",
 }
 
 func (t Technique) String() string {
@@ -116,6 +118,9 @@ func (t Technique) severity() (float64, strength) {
 		return 0.8, strong
 	case NonexistentSuffix:
 		return 0.9, strong
+	case MixedScript:
+		// Strong, so that policy.mixed_script decides (warn by default).
+		return 0.75, strong
 	case SuffixSwap:
 		// Worth a warning: contoso.net may well be someone else's.
 		return 0.6, strong

@@ -14,13 +14,17 @@ type Policy struct {
 	// Nonexistent is for a suffix that is no top-level domain (example.cmo): the mail
 	// could only bounce, so by default it is refused at once with the suggestion.
 	Nonexistent Verdict
+	// MixedScript is for a name that mixes scripts (Cyrillic letters among Latin ones)
+	// and is the lookalike of nothing the organisation knows: a common disguise, warned
+	// about by default.
+	MixedScript Verdict
 	// Monitor: decide, log and count, but let mail pass.
 	Monitor bool
 }
 
 // DefaultPolicy is the policy of DESIGN section 5.
 func DefaultPolicy() Policy {
-	return Policy{Protected: Hold, Provider: Hold, Known: Hold, Namespace: Warn, Blocked: Reject, Nonexistent: Reject}
+	return Policy{Protected: Hold, Provider: Hold, Known: Hold, Namespace: Warn, Blocked: Reject, Nonexistent: Reject, MixedScript: Warn}
 }
 
 // Guard decides about recipients with one engine and one policy.
@@ -170,6 +174,8 @@ func (g *Guard) verdictFor(f engine.Finding) Verdict {
 		v = g.policy.Known
 	case engine.SituationNonexistent:
 		v = g.policy.Nonexistent
+	case engine.SituationMixedScript:
+		v = g.policy.MixedScript
 	default:
 		v = g.policy.Namespace
 	}

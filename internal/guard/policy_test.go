@@ -21,6 +21,24 @@ func TestNonexistentSuffixIsRefusedWithTheSuggestion(t *testing.T) {
 	}
 }
 
+// TestMixedScriptFollowsItsPolicyKey: a name that mixes scripts and imitates nothing known
+// is warned about by default, with what it passes for; policy.mixed_script decides.
+func TestMixedScriptFollowsItsPolicyKey(t *testing.T) {
+	eng, err := engine.New(engine.Inputs{Providers: testenv.Domains(t, "gmail.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(eng, DefaultPolicy()).Check("bob@раypal.com")
+	if d.Verdict != Warn || !strings.HasPrefix(d.Reason, "Did you mean paypal.com?") || !strings.Contains(d.Reason, "Cyrillic") {
+		t.Errorf("default: verdict %s, reason %q", d.Verdict, d.Reason)
+	}
+	p := DefaultPolicy()
+	p.MixedScript = Hold
+	if d := New(eng, p).Check("bob@раypal.com"); d.Verdict != Hold {
+		t.Errorf("mixed_script: hold gave %s", d.Verdict)
+	}
+}
+
 func TestPolicyMapsSituationsToVerdicts(t *testing.T) {
 	in := engine.Inputs{
 		Protected:           testenv.Domains(t, "army.mil"),

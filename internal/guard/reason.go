@@ -37,6 +37,8 @@ func evidence(r engine.Result, f engine.Finding) string {
 	switch {
 	case f.Situation == engine.SituationNonexistent:
 		return "check the address before sending it again"
+	case f.Situation == engine.SituationMixedScript:
+		return "names that mix scripts are a common disguise"
 	case f.Class.Has(engine.Own):
 		return fmt.Sprintf("%s is one of your organisation's own domains", f.IntendedDisplay)
 	case f.Class.Has(engine.Protect):
