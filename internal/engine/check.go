@@ -309,10 +309,14 @@ func (c *check) addGroup(g uint32, d address.Domain, key string, ed edit) {
 	for i, cd := range c.e.members(g) {
 		factor, ed := 1.0, ed
 		if cd.suffix != d.Suffix {
-			if _, ok := suffixEdit(cd.suffix, d.Suffix); !ok {
+			se, ok := suffixEdit(cd.suffix, d.Suffix)
+			if !ok {
 				continue
 			}
-			ed.sfxFrom, ed.sfxTo = cd.suffix, d.Suffix
+			ed.sfxFrom, ed.sfxTo, ed.sfx = cd.suffix, d.Suffix, se.tech
+			if !d.Listed {
+				ed.sfx = NonexistentSuffix
+			}
 			factor = 0.7 // two mistakes at once: less likely
 			if !d.Listed {
 				// gnail.con, yahooo.cmo: the suffix typed does not exist, so the mail

@@ -18,6 +18,7 @@ type edit struct {
 	// sfxFrom and sfxTo: a compound slip, the label edited and the suffix too (gnail.con):
 	// the candidate's suffix and the one typed. Empty for a single slip.
 	sfxFrom, sfxTo string
+	sfx            Technique // the suffix's slip: SuffixTypo, AppendedSuffix or NonexistentSuffix
 }
 
 // maxRunes bounds the strings classify compares on the stack; longer strings (rare: a

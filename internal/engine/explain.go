@@ -9,7 +9,20 @@ import (
 
 // Detail explains the mistake in a short clause for the sender, naming what differs:
 // `"ml" is one letter short of "mil"`, `"gmаil" uses a Cyrillic "а" that looks like "a"`.
+// A compound slip names both: `"gnail" has "n" where "gmail" has "m", the key next to it,
+// and ".con" is not ".com"`.
 func (f Finding) Detail() string {
+	d := f.detail()
+	switch f.edit.sfx {
+	case 0:
+		return d
+	case NonexistentSuffix:
+		return fmt.Sprintf("%s, and there is no top-level domain %q", d, "."+f.edit.sfxTo)
+	}
+	return fmt.Sprintf("%s, and %q is not %q", d, "."+f.edit.sfxTo, "."+f.edit.sfxFrom)
+}
+
+func (f Finding) detail() string {
 	q, t, e := f.Query, f.Target, f.edit
 	switch f.Technique {
 	case AppendedSuffix:

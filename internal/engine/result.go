@@ -73,5 +73,15 @@ type Finding struct {
 
 }
 
+// Slips lists the finding's techniques: Technique, then for a compound slip (gnail.con:
+// the label and the suffix mistyped at once) the suffix's (suffix-typo, appended-suffix,
+// or nonexistent-suffix when the suffix typed is no top-level domain).
+func (f Finding) Slips() []Technique {
+	if f.edit.sfx == 0 {
+		return []Technique{f.Technique}
+	}
+	return []Technique{f.Technique, f.edit.sfx}
+}
+
 // Strong reports whether the finding is strong evidence on its own.
 func (f Finding) Strong() bool { return f.Score >= StrongScore }

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/engine"
@@ -76,16 +77,15 @@ func (d Decision) Intended() []string {
 	return out
 }
 
-// Techniques lists the kinds of mistake found, without repeats, strongest finding first.
+// Techniques lists the kinds of mistake found, without repeats, strongest finding first
+// (both slips of a compound finding: gnail.con is a replacement and a suffix typo).
 func (d Decision) Techniques() []engine.Technique {
 	out := make([]engine.Technique, 0, len(d.Findings))
 	for _, f := range d.Findings {
-		dup := false
-		for _, t := range out {
-			dup = dup || t == f.Technique
-		}
-		if !dup {
-			out = append(out, f.Technique)
+		for _, s := range f.Slips() {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out

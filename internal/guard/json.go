@@ -8,7 +8,8 @@ import (
 // AppendJSON appends the decision as one JSON object, the format of `rcptguard check
 // --json` and of the HTTP API:
 // input, domain, display, verdict, intended, technique, score, reason, error, and the
-// findings in detail.
+// findings in detail (each with its technique and its slips: one, or two for a compound
+// slip such as gnail.con).
 func (d Decision) AppendJSON(b []byte) []byte {
 	b = append(b, `{"input":`...)
 	b = AppendJSONString(b, d.Input)
@@ -53,7 +54,14 @@ func (d Decision) AppendJSON(b []byte) []byte {
 		b = AppendJSONString(b, f.Intended)
 		b = append(b, `,"technique":`...)
 		b = AppendJSONString(b, f.Technique.String())
-		b = append(b, `,"situation":`...)
+		b = append(b, `,"slips":[`...)
+		for i, t := range f.Slips() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendJSONString(b, t.String())
+		}
+		b = append(b, `],"situation":`...)
 		b = AppendJSONString(b, f.Situation.String())
 		b = append(b, `,"score":`...)
 		b = strconv.AppendFloat(b, round(f.Score), 'f', -1, 64)
