@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/confusables"
@@ -435,9 +436,9 @@ func (c *check) nonexistentSuffix(d address.Domain) {
 
 // mixedScript finds раypal.com: a label that mixes scripts the way the UTS #39 highly
 // restrictive profile refuses (Cyrillic or Greek letters among Latin ones), lookalike of
-// no candidate. The finding names what the name passes for, its skeleton, when that is
-// plain ASCII; a label whose foreign letters look like no Latin one is visibly foreign and
-// is left alone.
+// no candidate. The finding names what the name passes for when every foreign letter looks
+// like a Latin one; a label with a foreign letter that looks like none is visibly foreign
+// and is left alone.
 func (c *check) mixedScript(d address.Domain, pre string) {
 	mixed := false
 	for label := range strings.SplitSeq(pre, ".") {
@@ -446,11 +447,21 @@ func (c *check) mixedScript(d address.Domain, pre string) {
 	if !mixed {
 		return
 	}
-	sk := confusables.Skeleton(pre)
-	if !confusables.IsASCII(sk) {
-		return
+	// What it passes for: each foreign letter read as the Latin one it looks like (only
+	// those: learn stays learn, not leam).
+	var b strings.Builder
+	for _, r := range pre {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		sk := confusables.Skeleton(string(r))
+		if !confusables.IsASCII(sk) {
+			return
+		}
+		b.WriteString(sk)
 	}
-	intended, err := address.ParseDomain(sk + "." + d.Suffix)
+	intended, err := address.ParseDomain(b.String() + "." + d.Suffix)
 	if err != nil || intended.ASCII == d.ASCII {
 		return
 	}

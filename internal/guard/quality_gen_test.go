@@ -124,3 +124,50 @@ func generate(domain string) []lookalike {
 	}
 	return out
 }
+
+// compounds returns lookalikes of domain with a typing slip in the label and a slip of
+// the suffix at once (gnail.con): dnstwist's fuzzers one after the other.
+func compounds(domain string) []lookalike {
+	i := strings.LastIndexByte(domain, '.')
+	slips := suffixSlips[domain[i+1:]]
+	var out []lookalike
+	for _, l := range generate(domain) {
+		switch l.technique {
+		case "omission", "repetition", "transposition", "replacement", "insertion":
+		default:
+			continue
+		}
+		base := l.name[:strings.LastIndexByte(l.name, '.')+1]
+		for _, s := range slips {
+			out = append(out, lookalike{base + s, "compound"})
+		}
+	}
+	return out
+}
+
+// genericSwaps are dnstwist's tld-swap among the generic top-level domains: contoso.net
+// and contoso.org for contoso.com.
+func genericSwaps(domain string) []lookalike {
+	i := strings.LastIndexByte(domain, '.')
+	var out []lookalike
+	for _, tld := range []string{"com", "net", "org", "info", "biz"} {
+		if tld != domain[i+1:] {
+			out = append(out, lookalike{domain[:i+1] + tld, "generic-swap"})
+		}
+	}
+	return out
+}
+
+// cyrillic are Cyrillic letters that look like Latin ones, for mixed-script names.
+var cyrillic = map[byte]string{'a': "а", 'e': "е", 'o': "о", 'p': "р", 'c': "с", 'x': "х", 'y': "у", 's': "ѕ", 'i': "і"}
+
+// mixedScript puts one Cyrillic look-alike letter into the first label of domain
+// (раypal.com), or returns "" when the label has none of those letters.
+func mixedScript(domain string) string {
+	for i := 0; i < len(domain) && domain[i] != '.'; i++ {
+		if r, ok := cyrillic[domain[i]]; ok {
+			return domain[:i] + r + domain[i+1:]
+		}
+	}
+	return ""
+}
