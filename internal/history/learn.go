@@ -69,6 +69,11 @@ func Learnable(r engine.Result) bool {
 	for _, f := range r.Findings {
 		switch f.Situation {
 		case engine.SituationProtected, engine.SituationNamespace:
+			if f.Technique == engine.SuffixSwap {
+				// contoso.net next to the own contoso.com is no slip, only a warning
+				// until the organisation is seen writing to it.
+				continue
+			}
 			return false
 		case engine.SituationKnown, engine.SituationProvider:
 			// A domain that is itself known is reported next to another only when that one

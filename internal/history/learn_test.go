@@ -209,6 +209,10 @@ func TestLearnableRule(t *testing.T) {
 		{"weak lookalike of a known domain", result(engine.SituationKnown, weak), true},
 		{"strong lookalike of a provider", result(engine.SituationProvider, strong), false},
 		{"weak lookalike of a provider", result(engine.SituationProvider, weak), true},
+		{"another generic suffix of an own domain (contoso.net)", engine.Result{Findings: []engine.Finding{
+			{Situation: engine.SituationProtected, Technique: engine.SuffixSwap, Score: 0.6}}}, true},
+		{"another generic suffix and a slip of a protected domain", engine.Result{Findings: []engine.Finding{
+			{Situation: engine.SituationProtected, Technique: engine.SuffixSwap, Score: 0.6}, {Situation: engine.SituationProtected, Score: weak}}}, false},
 		{"weak known, then protected", engine.Result{Findings: []engine.Finding{
 			{Situation: engine.SituationKnown, Score: weak}, {Situation: engine.SituationProtected, Score: weak}}}, false},
 	} {
