@@ -77,7 +77,7 @@ func FuzzCheck(f *testing.F) {
 			if fd.Detail() == "" || !utf8.ValidString(fd.Detail()) {
 				t.Fatalf("%q: Detail %q", s, fd.Detail())
 			}
-			if fd.Technique < 1 || fd.Technique >= numTechniques || fd.Situation < SituationProtected || fd.Situation > SituationNamespace {
+			if fd.Technique < 1 || fd.Technique >= numTechniques || fd.Situation < SituationProtected || fd.Situation > SituationMixedScript {
 				t.Fatalf("%q: technique %v situation %v", s, fd.Technique, fd.Situation)
 			}
 			if fd.Strong() != (fd.Score >= StrongScore) {
