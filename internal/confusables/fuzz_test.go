@@ -1,6 +1,7 @@
 package confusables
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -24,6 +25,9 @@ func FuzzSkeleton(f *testing.F) {
 			return
 		}
 		sk := Skeleton(s)
+		if loose := LooseSkeleton(s); (loose == "") == strings.Contains(s, "nn") || loose != "" && Skeleton(loose) != loose {
+			t.Fatalf("LooseSkeleton(%q) = %q", s, loose)
+		}
 		if !utf8.ValidString(sk) {
 			t.Fatalf("Skeleton(%q) = %q: invalid UTF-8", s, sk)
 		}
