@@ -17,9 +17,16 @@ type Learner struct {
 }
 
 // Learn records the observations whose recipient domain may be learned (see Learnable) in
-// one batch, and refuses the others: they are counted, never stored. An observation whose
-// domain is not a valid domain name is refused too. The counts are of observations, not
-// of messages. The sender domain is kept when it is a valid domain and dropped otherwise.
+// one batch, and refuses the others: they are counted, never stored in the organisation's
+// history. An observation whose domain is not a valid domain name is refused too. The
+// counts are of observations, not of messages. The sender domain is kept when it is a
+// valid domain and dropped otherwise.
+//
+// An observation with a sender address counts in that sender's own history too when
+// SenderLearnable allows it, even when the organisation's history refuses it (a sender's
+// own mail to fabrikam.co, next to the much more frequent fabrikam.com); one with
+// SenderOnly counts there only. A sender that is not an address (NormalSender) is dropped.
+// learned and refused are about the organisation's history.
 //
 // The rule holds however often a domain is observed, but it is only as good as Check:
 // the caller rebuilds the engine from Store.Known as the history grows.
@@ -28,8 +35,9 @@ func (l *Learner) Learn(ctx context.Context, obs []Observation) (learned, refuse
 		return 0, 0, errors.New("history: Learner needs a Store and a Check")
 	}
 	keep := make([]Observation, 0, len(obs))
-	verdicts := map[string]bool{}
-	senders := map[string]string{}
+	type rule struct{ org, own bool }
+	verdicts := map[string]rule{}
+	senders, addrs := map[string]string{}, map[string]string{}
 	for _, o := range obs {
 		d, err := address.ParseDomain(o.Domain)
 		if err != nil {
@@ -38,14 +46,24 @@ func (l *Learner) Learn(ctx context.Context, obs []Observation) (learned, refuse
 		}
 		ok, seen := verdicts[d.ASCII]
 		if !seen {
-			ok = Learnable(l.Check(d))
+			r := l.Check(d)
+			ok = rule{org: Learnable(r), own: SenderLearnable(r)}
 			verdicts[d.ASCII] = ok
 		}
-		if !ok {
-			refused++
-			continue
-		}
 		o.Domain = d.ASCII
+		o.Sender = normalAddress(addrs, o.Sender)
+		if !ok.own {
+			o.Sender = ""
+		}
+		if !ok.org || o.SenderOnly {
+			refused++
+			if o.Sender == "" {
+				continue
+			}
+			o.SenderOnly = true
+		} else {
+			learned++
+		}
 		o.SenderDomain = normalSender(senders, o.SenderDomain)
 		keep = append(keep, o)
 	}
@@ -55,7 +73,7 @@ func (l *Learner) Learn(ctx context.Context, obs []Observation) (learned, refuse
 	if err := l.Store.Record(ctx, keep); err != nil {
 		return 0, refused, err
 	}
-	return len(keep), refused, nil
+	return learned, refused, nil
 }
 
 // Learnable reports whether mail to the domain that r is about may teach the history:
@@ -99,6 +117,23 @@ func normalSender(cache map[string]string, s string) string {
 	var n string
 	if d, err := address.ParseDomain(s); err == nil {
 		n = d.ASCII
+	}
+	cache[s] = n
+	return n
+}
+
+// normalAddress is the normalised form of a sender's address (NormalSender), or "" when it
+// has none; cache holds the answers for a batch.
+func normalAddress(cache map[string]string, s string) string {
+	if s == "" {
+		return ""
+	}
+	if n, ok := cache[s]; ok {
+		return n
+	}
+	n, err := NormalSender(s)
+	if err != nil {
+		n = ""
 	}
 	cache[s] = n
 	return n

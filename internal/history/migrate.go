@@ -21,6 +21,18 @@ var migrations = []string{
 		last_seen     INTEGER NOT NULL,
 		PRIMARY KEY (domain, sender_domain)
 	) STRICT, WITHOUT ROWID;`,
+	// 2: each sender's own history: per sender address and recipient domain, with first
+	// and last seen. No reference to recipient_domains: it also counts domains the
+	// organisation's history refuses. Pruned by last_seen (PruneSenders).
+	`CREATE TABLE sender_history (
+		sender     TEXT    NOT NULL,
+		domain     TEXT    NOT NULL,
+		count      INTEGER NOT NULL CHECK (count >= 0),
+		first_seen INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL,
+		PRIMARY KEY (sender, domain)
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX sender_history_last_seen ON sender_history (last_seen);`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.

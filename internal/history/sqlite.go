@@ -80,6 +80,12 @@ const (
 				ELSE count + excluded.count END,
 			first_seen = min(first_seen, excluded.first_seen),
 			last_seen = max(last_seen, excluded.last_seen)`
+	upsertOwn = `INSERT INTO sender_history (domain, sender, count, first_seen, last_seen) VALUES %s
+		ON CONFLICT (sender, domain) DO UPDATE SET
+			count = CASE WHEN count > 9223372036854775807 - excluded.count THEN 9223372036854775807
+				ELSE count + excluded.count END,
+			first_seen = min(first_seen, excluded.first_seen),
+			last_seen = max(last_seen, excluded.last_seen)`
 	// rowsPerStatement: the driver matches each parameter against every argument, so the
 	// cost of a statement grows with the square of its rows; 64 rows measured best.
 	rowsPerStatement = 64
@@ -123,6 +129,14 @@ func (s *SQLite) record(ctx context.Context, b *batch) error {
 	err = upsert(ctx, tx, upsertSender, 5, len(b.senderKeys), func(i int, args []any) []any {
 		k := b.senderKeys[i]
 		t := b.senders[k]
+		return append(args, k.domain, k.sender, t.count, t.first, t.last)
+	})
+	if err != nil {
+		return err
+	}
+	err = upsert(ctx, tx, upsertOwn, 5, len(b.ownKeys), func(i int, args []any) []any {
+		k := b.ownKeys[i]
+		t := b.own[k]
 		return append(args, k.domain, k.sender, t.count, t.first, t.last)
 	})
 	if err != nil {

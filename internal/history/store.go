@@ -24,6 +24,14 @@ type Store interface {
 	// Domain returns what is known about one recipient domain; ok is false when it was
 	// never recorded. name may be in any form address.ParseDomain accepts.
 	Domain(ctx context.Context, name string) (s Stat, ok bool, err error)
+	// Sender returns what is known about one sender's own mail to one recipient domain; ok
+	// is false when that sender never wrote to it. sender is an address in any form
+	// NormalSender accepts, name a domain in any form address.ParseDomain accepts.
+	Sender(ctx context.Context, sender, name string) (s SenderStat, ok bool, err error)
+	// PruneSenders bounds the per-sender history: it deletes the rows last seen before
+	// before, then, while more than maxRows are left (0: no cap), the least recently seen.
+	// It returns how many rows it deleted.
+	PruneSenders(ctx context.Context, before time.Time, maxRows int) (int64, error)
 	// Health reports whether the store takes a write now.
 	Health(ctx context.Context) error
 	Close() error
@@ -36,6 +44,12 @@ type Observation struct {
 	// SenderDomain is the sender's domain in the same form; empty when unknown (or for
 	// the null sender).
 	SenderDomain string
+	// Sender is the sender's address in the form NormalSender gives; empty when unknown
+	// (or for the null sender). When set, the mail counts in that sender's own history.
+	Sender string
+	// SenderOnly: the mail counts in the sender's own history only, not in the
+	// organisation's (Domain and SenderDomain are then not counted). Sender must be set.
+	SenderOnly bool
 	// At is when the mail went; it must be set.
 	At time.Time
 	// Count is the number of messages; 0 means 1. It must not be negative.
@@ -68,8 +82,24 @@ func (t *tally) add(count, at int64) {
 	t.first, t.last = min(t.first, at), max(t.last, at)
 }
 
-// pair is a (recipient domain, sender domain) key.
+// pair is a (recipient domain, sender domain) key, or a (recipient domain, sender
+// address) key.
 type pair struct{ domain, sender string }
+
+func comparePairs(x, y pair) int {
+	return cmp.Or(cmp.Compare(x.domain, y.domain), cmp.Compare(x.sender, y.sender))
+}
+
+// addTo adds one observation to the row key of rows, remembering new keys in order.
+func addTo(rows map[pair]*tally, keys *[]pair, key pair, n, at int64) {
+	t := rows[key]
+	if t == nil {
+		t = new(tally)
+		rows[key] = t
+		*keys = append(*keys, key)
+	}
+	t.add(n, at)
+}
 
 // batch is a list of observations summed per row, with the keys sorted: writers that lock
 // rows (PostgreSQL) then lock them in one order and cannot deadlock each other.
@@ -78,12 +108,15 @@ type batch struct {
 	domainKeys []string
 	senders    map[pair]*tally
 	senderKeys []pair
+	// own are the senders' own histories: (recipient domain, sender address).
+	own     map[pair]*tally
+	ownKeys []pair
 }
 
 // summarise validates obs and sums them per recipient domain and per (recipient, sender)
 // pair: a batch of a thousand observations of a few domains costs a few row updates.
 func summarise(obs []Observation) (*batch, error) {
-	b := &batch{domains: map[string]*tally{}, senders: map[pair]*tally{}}
+	b := &batch{domains: map[string]*tally{}, senders: map[pair]*tally{}, own: map[pair]*tally{}}
 	valid := map[string]bool{}
 	for i, o := range obs {
 		if err := checkName(valid, o.Domain, false); err != nil {
@@ -92,6 +125,12 @@ func summarise(obs []Observation) (*batch, error) {
 		if err := checkName(valid, o.SenderDomain, true); err != nil {
 			return nil, fmt.Errorf("%w %d: sender domain: %w", ErrInvalid, i, err)
 		}
+		if err := checkSender(valid, o.Sender); err != nil {
+			return nil, fmt.Errorf("%w %d: sender: %w", ErrInvalid, i, err)
+		}
+		if o.SenderOnly && o.Sender == "" {
+			return nil, fmt.Errorf("%w %d: %s: counts for the sender only, but there is no sender", ErrInvalid, i, o.Domain)
+		}
 		if o.At.IsZero() {
 			return nil, fmt.Errorf("%w %d: %s: no time", ErrInvalid, i, o.Domain)
 		}
@@ -99,6 +138,12 @@ func summarise(obs []Observation) (*batch, error) {
 			return nil, fmt.Errorf("%w %d: %s: negative count %d", ErrInvalid, i, o.Domain, o.Count)
 		}
 		n, at := max(o.Count, 1), o.At.UnixMicro()
+		if o.Sender != "" {
+			addTo(b.own, &b.ownKeys, pair{o.Domain, o.Sender}, n, at)
+		}
+		if o.SenderOnly {
+			continue
+		}
 		t := b.domains[o.Domain]
 		if t == nil {
 			t = new(tally)
@@ -106,22 +151,13 @@ func summarise(obs []Observation) (*batch, error) {
 			b.domainKeys = append(b.domainKeys, o.Domain)
 		}
 		t.add(n, at)
-		if o.SenderDomain == "" {
-			continue
+		if o.SenderDomain != "" {
+			addTo(b.senders, &b.senderKeys, pair{o.Domain, o.SenderDomain}, n, at)
 		}
-		k := pair{o.Domain, o.SenderDomain}
-		s := b.senders[k]
-		if s == nil {
-			s = new(tally)
-			b.senders[k] = s
-			b.senderKeys = append(b.senderKeys, k)
-		}
-		s.add(n, at)
 	}
 	slices.Sort(b.domainKeys)
-	slices.SortFunc(b.senderKeys, func(x, y pair) int {
-		return cmp.Or(cmp.Compare(x.domain, y.domain), cmp.Compare(x.sender, y.sender))
-	})
+	slices.SortFunc(b.senderKeys, comparePairs)
+	slices.SortFunc(b.ownKeys, comparePairs)
 	return b, nil
 }
 

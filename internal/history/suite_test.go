@@ -230,6 +230,7 @@ func testStore(t *testing.T, open opener) {
 			t.Errorf("another store shares data: %v", k)
 		}
 	})
+	testSenderStore(t, open)
 }
 
 func record(t *testing.T, s Store, obs ...Observation) {
