@@ -3,6 +3,8 @@
 // for the sender with the evidence.
 //
 // It is the one decision core that every door (CLI, policy service, milter, relay, HTTP)
-// asks. It knows no protocol and does no I/O; a Guard is immutable and safe for
-// concurrent use, and is replaced as a whole when its configuration changes.
+// asks. It knows no protocol and does no I/O of its own: only CheckFrom asks an injected
+// SenderHistory, and only about a recipient the engine flagged, within a deadline. A
+// Guard is immutable and safe for concurrent use, and is replaced as a whole when its
+// configuration changes.
 package guard

@@ -30,8 +30,9 @@ func DefaultPolicy() Policy {
 
 // Guard decides about recipients with one engine and one policy.
 type Guard struct {
-	eng    *engine.Engine
-	policy Policy
+	eng     *engine.Engine
+	policy  Policy
+	senders *SenderRule // nil: no sender's history is asked (sender.go)
 }
 
 // New returns a guard. The engine must not be nil.
@@ -58,6 +59,9 @@ type Decision struct {
 	Score    float64
 	Reason   string
 	Err      error
+	// Familiar is set when the sender's own history let a flagged recipient pass
+	// (CheckFrom): Verdict is then Allow, and the Findings stay.
+	Familiar *Familiarity
 }
 
 // Enforced is the verdict that the mail path applies: Allow in monitor mode.

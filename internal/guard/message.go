@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"strings"
 	"sync/atomic"
 )
@@ -24,11 +25,11 @@ type MessageDecision struct {
 	Recipients []Decision
 }
 
-// Inspect decides about every recipient of env.
+// Inspect decides about every recipient of env, from env.Sender (CheckFrom).
 func (g *Guard) Inspect(env Envelope) MessageDecision {
 	ds := make([]Decision, 0, len(env.Recipients))
 	for _, r := range env.Recipients {
-		ds = append(ds, g.Check(r))
+		ds = append(ds, g.CheckFrom(context.Background(), env.Sender, r))
 	}
 	return g.Combine(ds)
 }
