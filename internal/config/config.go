@@ -54,6 +54,8 @@ type Config struct {
 	Admin      Admin
 	// Limits bounds connections, memory and disk use.
 	Limits Limits
+	// Learning configures the senders' own histories.
+	Learning Learning
 	// Path is the file the config came from, "" when built in.
 	Path string
 }
@@ -70,6 +72,7 @@ func Default() Config {
 		Policy:    guard.DefaultPolicy(),
 	}
 	defaultServe(&c)
+	defaultLearning(&c)
 	return c
 }
 

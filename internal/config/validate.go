@@ -56,5 +56,8 @@ func (c *Config) Validate() error {
 	if p.Blocked == guard.Allow {
 		bad(0, "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow")
 	}
+	for _, msg := range c.Learning.validate() {
+		bad(0, "%s", msg)
+	}
 	return errors.Join(errs...)
 }

@@ -30,6 +30,7 @@ type rawFile struct {
 	Notice     rawNotice     `yaml:"notice"`
 	Admin      rawAdmin      `yaml:"admin"`
 	Limits     rawLimits     `yaml:"limits"`
+	Learning   rawLearning   `yaml:"learning"`
 }
 
 type rawPolicy struct {
@@ -45,7 +46,7 @@ type rawPolicy struct {
 
 // The keys, for suggestions after a typo.
 var (
-	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin", "limits"}
+	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin", "limits", "learning"}
 	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "nonexistent", "mixed_script", "monitor"}
 )
 
@@ -88,6 +89,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	errs = append(errs, r.applyServe(c)...)
 	errs = append(errs, r.applyQuarantine(c)...)
 	errs = append(errs, r.applyLimits(c)...)
+	errs = append(errs, r.applyLearning(c)...)
 	if present(&p.Blocked) && c.Policy.Blocked == guard.Allow {
 		add(&Error{Line: p.Blocked.Line, Msg: "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow"})
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
-	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/milter"
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/relay"
@@ -50,8 +49,8 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Observe: func(ev milter.Event) {
 			for _, dec := range ev.Decisions {
 				d.Metrics.Observe("milter", dec, ev.Duration/time.Duration(max(1, len(ev.Decisions))))
-				if ev.Stage == milter.StageEOM && (ev.Action == milter.ActionAccept || ev.Action == milter.ActionWarn) && dec.Verdict == guard.Allow {
-					d.learn.observe(ev.Sender, dec.Input)
+				if ev.Stage == milter.StageEOM && (ev.Action == milter.ActionAccept || ev.Action == milter.ActionWarn) {
+					d.learnFrom(ev.Sender, dec.Input, dec.Verdict, dec.Familiar != nil)
 				}
 			}
 		},
@@ -66,9 +65,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 			}
 			if ev.Stage == "rcpt" {
 				d.Metrics.Observe("policy", ev.Decision, ev.Duration)
-				if ev.Decision.Verdict == guard.Allow {
-					d.learn.observe("", ev.Recipient)
-				}
+				d.learnFrom(ev.Sender, ev.Recipient, ev.Decision.Verdict, ev.Decision.Familiar != nil)
 			}
 		},
 	}
@@ -112,8 +109,10 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 					tech = re.Techniques[0]
 				}
 				d.Metrics.Count("relay", re.Verdict, tech, re.Monitor, 0)
-				if ev.Outcome == relay.OutcomeRelayed && re.Verdict == guard.Allow {
-					d.learn.observe(ev.Sender, re.Address)
+				if ev.Outcome == relay.OutcomeRelayed {
+					// An allowed recipient with a technique was let through by the
+					// sender's own history (or a policy that allows lookalikes).
+					d.learnFrom(ev.Sender, re.Address, re.Verdict, len(re.Techniques) > 0)
 				}
 			}
 		},

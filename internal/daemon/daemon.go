@@ -133,7 +133,7 @@ func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inp
 	if err != nil {
 		return err
 	}
-	g := guard.New(eng, cfg.Policy)
+	g := d.withSenders(guard.New(eng, cfg.Policy), cfg)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("not swapped in: %w", err) // a reload that took too long
 	}

@@ -57,9 +57,14 @@ func (d *Daemon) startLearning(store history.Store) *learning {
 	return l
 }
 
-// observe queues mail to rcpt from sender that went out. It never blocks the mail path:
-// when the queue is full the observation is dropped, with a warning in the log.
+// observe queues mail to rcpt from sender that went out, for the organisation's history
+// and the sender's own. It never blocks the mail path: when the queue is full the
+// observation is dropped, with a warning in the log.
 func (l *learning) observe(sender, rcpt string) {
+	l.queue(sender, rcpt, false)
+}
+
+func (l *learning) queue(sender, rcpt string, senderOnly bool) {
 	if l == nil {
 		return
 	}
@@ -67,7 +72,7 @@ func (l *learning) observe(sender, rcpt string) {
 	if err != nil {
 		return
 	}
-	o := history.Observation{Domain: a.Domain.ASCII, At: time.Now()}
+	o := history.Observation{Domain: a.Domain.ASCII, Sender: sender, SenderOnly: senderOnly, At: time.Now()}
 	if i := strings.LastIndexByte(sender, '@'); i >= 0 {
 		o.SenderDomain = strings.ToLower(strings.Trim(sender[i+1:], "<> "))
 	}
@@ -82,6 +87,9 @@ func (l *learning) run() {
 	defer l.wg.Done()
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
+	l.prune()
+	pruneTick := time.NewTicker(pruneEvery)
+	defer pruneTick.Stop()
 	var batch []history.Observation
 	learned, lastRefresh := 0, time.Now()
 	flush := func() {
@@ -105,6 +113,8 @@ func (l *learning) run() {
 			if batch = append(batch, o); len(batch) >= flushAt {
 				flush()
 			}
+		case <-pruneTick.C:
+			l.prune()
 		case <-tick.C:
 			flush()
 			if learned > 0 && time.Since(lastRefresh) >= refreshEvery {

@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -110,7 +111,7 @@ func (c *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 			rcpt = a
 		}
 	}
-	d := msg.g.Check(rcpt)
+	d := msg.g.CheckFrom(context.Background(), msg.sender, rcpt)
 	if v := d.Enforced(); !msg.nonSMTP && (v == guard.Reject || v == guard.Invalid) {
 		ev.Recipients = []string{rcpt}
 		ev.Verdict, ev.Monitor, ev.Decisions = d.Verdict, d.Monitor, []guard.Decision{d}

@@ -53,9 +53,9 @@ func (s *Server) rcpt(c *conn, req Request) string {
 	if g == nil {
 		return ""
 	}
-	d := g.Check(rcpt)
+	d := g.CheckFrom(context.Background(), req.Sender(), rcpt)
 	action := rcptAction(d.Enforced(), d.Reason)
-	ev := Event{Stage: "rcpt", Verdict: d.Verdict, Monitor: d.Monitor, Recipient: rcpt, Decision: d}
+	ev := Event{Stage: "rcpt", Verdict: d.Verdict, Monitor: d.Monitor, Recipient: rcpt, Sender: req.Sender(), Decision: d}
 	if passes(d.Enforced()) {
 		key := c.key(inst)
 		if c.lastKey != key {

@@ -90,6 +90,7 @@ type Event struct {
 	TempFail  bool           // answered with a temporary error instead (state lost, too many recipients)
 	Duration  time.Duration  // from the request read to the answer decided
 	Recipient string         // at "rcpt"
+	Sender    string         // at "rcpt": the sender, as Postfix gave it
 	Decision  guard.Decision // at "rcpt": the guard's decision for Recipient
 	// Filtered: at "eom", the answer was the FILTER to the quarantine intake. QueueID,
 	// SASLUser and ClientAddr are then what Postfix said of the message, which the intake

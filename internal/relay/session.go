@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -115,7 +116,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		t.rcpts = append(t.rcpts, &rcptRecord{d: guard.Decision{Input: to}, code: guard.TempFail.Code})
 		return smtpReply(guard.TempFail)
 	}
-	r := &rcptRecord{d: g.Check(to), code: 250}
+	r := &rcptRecord{d: g.CheckFrom(context.Background(), t.from, to), code: 250}
 	t.rcpts = append(t.rcpts, r)
 	s := ss.srv
 	v := r.d.Enforced()

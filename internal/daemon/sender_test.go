@@ -1,0 +1,150 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/history"
+)
+
+// policyClient speaks the Postfix policy protocol on one connection, as smtpd does.
+type policyClient struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+	n  int
+}
+
+func dialPolicy(t *testing.T, addr string) *policyClient {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &policyClient{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// ask sends one request and returns the action.
+func (p *policyClient) ask(attrs string) string {
+	p.t.Helper()
+	p.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(p.c, "request=smtpd_access_policy\n"+attrs+"\n"); err != nil {
+		p.t.Fatal(err)
+	}
+	line, err := p.br.ReadString('\n')
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if blank, err := p.br.ReadString('\n'); err != nil || blank != "\n" {
+		p.t.Fatalf("the answer %q does not end with an empty line: %q %v", line, blank, err)
+	}
+	return strings.TrimPrefix(strings.TrimSuffix(line, "\n"), "action=")
+}
+
+// message sends one message with one recipient as Postfix asks about it (RCPT, then
+// END-OF-MESSAGE) and returns the two actions.
+func (p *policyClient) message(sender, rcpt string) (atRcpt, atEOM string) {
+	p.t.Helper()
+	p.n++
+	common := fmt.Sprintf("instance=s.%d\nqueue_id=Q%d\nsender=%s\nrecipient=%s\n", p.n, p.n, sender, rcpt)
+	atRcpt = p.ask("protocol_state=RCPT\n" + common)
+	if !strings.HasPrefix(atRcpt, "DUNNO") && !strings.HasPrefix(atRcpt, "PREPEND") {
+		return atRcpt, ""
+	}
+	return atRcpt, p.ask("protocol_state=END-OF-MESSAGE\nrecipient_count=1\n" + common)
+}
+
+// waitSender waits until the daemon's history has count messages from sender to domain.
+func waitSender(t *testing.T, d *Daemon, sender, domain string, count int64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, ok, err := d.history.Sender(context.Background(), sender, domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && st.Count == count {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s to %s: %+v (found %v); want %d messages recorded", sender, domain, st, ok, count)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the store, the condition itself
+	}
+}
+
+// TestFamiliarSenderPassesThroughThePolicyService: issue 9, end to end over the policy
+// protocol. fabrikam.co next to fabrikam.com (100,000 messages) is held for everyone,
+// except for alice, who wrote to it five times on two days before: her sixth message
+// passes, and counts in her own history only; bob's is still held.
+func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Alice's earlier mail to fabrikam.co, released as addressed from the quarantine.
+	h, err := history.OpenSQLite(filepath.Join(data, "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-10 * 24 * time.Hour)
+	if err := h.Record(context.Background(), []history.Observation{
+		{Domain: "fabrikam.co", Sender: "alice@contoso.com", SenderOnly: true, At: before, Count: 3},
+		{Domain: "fabrikam.co", Sender: "alice@contoso.com", SenderOnly: true, At: before.Add(72 * time.Hour), Count: 2},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if err := os.WriteFile(filepath.Join(dir, "known.txt"), []byte("fabrikam.com 100000\nadatum.com 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "known_file: known.txt\ndata_dir: data\nlearning:\n  sender_min: 5\n" +
+		"listen:\n  policy: 127.0.0.1:0\n  milter: off\n  http: off\n  web: off\n  intake: off\n"
+	path := filepath.Join(dir, "rcptguard.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ConfigPath: path}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	p := dialPolicy(t, d.Addr("policy"))
+
+	if r, e := p.message("bob@contoso.com", "carol@fabrikam.co"); r != "DUNNO" || !strings.Contains(e, "Did you mean fabrikam.com?") {
+		t.Fatalf("bob, who never wrote to fabrikam.co: RCPT %q, END-OF-MESSAGE %q; want it held (refused at the end)", r, e)
+	}
+	if r, e := p.message("alice@contoso.com", "carol@fabrikam.co"); r != "DUNNO" || e != "DUNNO" {
+		t.Fatalf("alice's sixth message to fabrikam.co: RCPT %q, END-OF-MESSAGE %q; want it to pass", r, e)
+	}
+	if r, e := p.message("<>", "carol@fabrikam.co"); e == "DUNNO" {
+		t.Fatalf("the null sender: RCPT %q, END-OF-MESSAGE %q; want it held", r, e)
+	}
+	// The sixth counts for alice, never for the organisation.
+	waitSender(t, d, "alice@contoso.com", "fabrikam.co", 6)
+	if st, ok, err := d.history.Domain(context.Background(), "fabrikam.co"); ok || err != nil {
+		t.Errorf("fabrikam.co was learned for the organisation: %+v, %v", st, err)
+	}
+	// A warned recipient went out: it counts for its sender only.
+	if r, _ := p.message("bob@contoso.com", "dan@adatun.com"); !strings.HasPrefix(r, "PREPEND") {
+		t.Fatalf("adatun.com next to adatum.com (1 message): %q, want a warning", r)
+	}
+	waitSender(t, d, "bob@contoso.com", "adatun.com", 1)
+	if _, ok, _ := d.history.Domain(context.Background(), "adatun.com"); ok {
+		t.Error("a warned domain was learned for the organisation")
+	}
+	// bob is still flagged after all this.
+	if _, e := p.message("bob@contoso.com", "carol@fabrikam.co"); e == "DUNNO" {
+		t.Error("bob's second message to fabrikam.co passed")
+	}
+}
