@@ -191,8 +191,9 @@ func TestExampleConfig(t *testing.T) {
 	}
 	// The example documents the defaults: apart from its lists and file it is Default().
 	d := Default()
-	if c.Policy != d.Policy || c.Providers != d.Providers {
-		t.Errorf("example policy %+v, providers %v; want the defaults %+v, %v", c.Policy, c.Providers, d.Policy, d.Providers)
+	if c.Policy != d.Policy || c.Providers != d.Providers || c.Learning != d.Learning {
+		t.Errorf("example policy %+v, providers %v, learning %+v; want the defaults %+v, %v, %+v",
+			c.Policy, c.Providers, c.Learning, d.Policy, d.Providers, d.Learning)
 	}
 	if want := filepath.Join(filepath.Dir(path), "known.txt"); c.KnownFile != want {
 		t.Errorf("KnownFile = %q, want %q", c.KnownFile, want)
