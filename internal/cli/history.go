@@ -18,11 +18,14 @@ import (
 const historyUsage = `Usage:
   rcptguard history import [--config FILE] LOGFILE ...
       seed the history with the mail a Postfix log (plain or gzip) shows was delivered
-  rcptguard history show [--config FILE] DOMAIN ...
-      what the history knows about domains
+  rcptguard history show [--config FILE] [--sender ADDRESS] DOMAIN ...
+      what the history knows about domains; with --sender, what that sender's own
+      history knows (the mail that sender sent to each domain)
 
 The history is data_dir/history.db of the config (default ./rcptguard-data). Lookalikes of
 protected or much more frequent domains are never learned, however often they were mailed.
+An import does not seed the senders' own histories: a log shows mail that went out, not
+mail its sender confirmed.
 `
 
 func runHistory(args []string, env Env) int {
@@ -32,12 +35,21 @@ func runHistory(args []string, env Env) int {
 	}
 	fs := flag.NewFlagSet("history "+args[0], flag.ContinueOnError)
 	cfgFile := fs.String("config", "", "the YAML config `FILE` (for data_dir and what is protected)")
+	sender := fs.String("sender", "", "show this sender's own history (`ADDRESS`)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), historyUsage) }
 	if code, stop := parseFlags(fs, args[1:], env); stop {
 		return code
 	}
 	if fs.NArg() == 0 {
 		return fail(env, "history %s needs at least one argument", args[0])
+	}
+	if *sender != "" && args[0] != "show" {
+		return fail(env, "--sender is for history show")
+	}
+	if *sender != "" {
+		if _, err := history.NormalSender(*sender); err != nil {
+			return fail(env, "--sender %q: %v", *sender, err)
+		}
 	}
 	cfg := config.Default()
 	if *cfgFile != "" {
@@ -55,6 +67,9 @@ func runHistory(args []string, env Env) int {
 	}
 	defer store.Close()
 	ctx := context.Background()
+	if args[0] == "show" && *sender != "" {
+		return senderShow(ctx, store, *sender, fs.Args(), env)
+	}
 	if args[0] == "show" {
 		return historyShow(ctx, store, fs.Args(), env)
 	}
@@ -117,6 +132,25 @@ func historyShow(ctx context.Context, store history.Store, names []string, env E
 		default:
 			fmt.Fprintf(env.Stdout, "%s  %d messages, from %d sender domains, first %s, last %s\n",
 				st.Domain, st.Count, st.Senders, st.FirstSeen.Format("2006-01-02 15:04"), st.LastSeen.Format("2006-01-02 15:04"))
+		}
+	}
+	return code
+}
+
+func senderShow(ctx context.Context, store history.Store, sender string, names []string, env Env) int {
+	code := ExitOK
+	for _, n := range names {
+		st, ok, err := store.Sender(ctx, sender, n)
+		switch {
+		case err != nil:
+			fmt.Fprintf(env.Stderr, "rcptguard: %s: %v\n", n, err)
+			code = ExitUsage
+		case !ok:
+			fmt.Fprintf(env.Stdout, "%s  never recorded from %s\n", n, sender)
+			code = max(code, ExitFlagged)
+		default:
+			fmt.Fprintf(env.Stdout, "%s  %d messages from %s, first %s, last %s\n", st.Domain, st.Count, st.Sender,
+				st.FirstSeen.Format("2006-01-02 15:04"), st.LastSeen.Format("2006-01-02 15:04"))
 		}
 	}
 	return code

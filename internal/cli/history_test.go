@@ -3,11 +3,15 @@ package cli
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/history"
 )
 
 // TestHistoryImportLearnsDeliveriesButNotLookalikes: a Postfix log (gzip too) seeds the
@@ -52,5 +56,44 @@ func TestHistoryImportLearnsDeliveriesButNotLookalikes(t *testing.T) {
 	}
 	if r := run(t, nil, "history", "import", "--config", cfg, filepath.Join(dir, "missing.log")); r.code != ExitUsage || !strings.Contains(r.stderr, "missing.log") {
 		t.Fatalf("missing log: %+v", r)
+	}
+	// An import does not seed the senders' own histories.
+	r = run(t, nil, "history", "show", "--config", cfg, "--sender", "alice@contoso.com", "fabrikam.com")
+	if r.code != ExitFlagged || r.stdout != "fabrikam.com  never recorded from alice@contoso.com\n" {
+		t.Fatalf("show --sender: %+v", r)
+	}
+	for _, args := range [][]string{{"show", "--sender", "<>", "fabrikam.com"}, {"import", "--sender", "alice@contoso.com", logPath}} {
+		if r := run(t, nil, append([]string{"history"}, args...)...); r.code != ExitUsage || !strings.Contains(r.stderr, "--sender") {
+			t.Errorf("history %v: %+v", args, r)
+		}
+	}
+}
+
+func TestHistoryShowSender(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rcptguard.yaml")
+	if err := os.WriteFile(cfg, []byte("data_dir: data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s, err := history.OpenSQLite(filepath.Join(dir, "data", "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 3, 9, 30, 0, 0, time.UTC)
+	if err := s.Record(context.Background(), []history.Observation{
+		{Domain: "fabrikam.co", Sender: "alice@contoso.com", SenderOnly: true, At: at, Count: 39},
+		{Domain: "fabrikam.co", Sender: "alice@contoso.com", SenderOnly: true, At: at.AddDate(0, 0, 9)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r := run(t, nil, "history", "show", "--config", cfg, "--sender", "<alice@CONTOSO.com>", "fabrikam.co", "fabrikam.com")
+	want := "fabrikam.co  40 messages from alice@contoso.com, first 2026-03-03 09:30, last 2026-03-12 09:30\n" +
+		"fabrikam.com  never recorded from <alice@CONTOSO.com>\n"
+	if r.code != ExitFlagged || r.stdout != want {
+		t.Errorf("got %+v\nwant stdout %q", r, want)
 	}
 }
