@@ -39,6 +39,12 @@ func (d *Daemon) withSenders(g *guard.Guard, cfg config.Config) *guard.Guard {
 			d.Logger.Error("history: the sender's own history cannot be read; the recipient is decided without it",
 				"sender", sender, "domain", domain, "err", err)
 		},
+		OnPass: func(dec guard.Decision) {
+			f := dec.Familiar
+			d.Logger.Info("a flagged recipient passes: the sender writes to it", "sender", f.Sender, "recipient", dec.Input,
+				"messages", f.Count, "first", f.First.Format(time.DateOnly), "last", f.Last.Format(time.DateOnly),
+				"would_verdict", f.Verdict.String(), "intended", dec.Intended())
+		},
 	})
 }
 

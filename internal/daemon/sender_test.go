@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/history"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // policyClient speaks the Postfix policy protocol on one connection, as smtpd does.
@@ -114,7 +116,8 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{ConfigPath: path}
+	logs := &testenv.SyncBuffer{}
+	d := &Daemon{ConfigPath: path, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +132,9 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 	}
 	if r, e := p.message("<>", "carol@fabrikam.co"); e == "DUNNO" {
 		t.Fatalf("the null sender: RCPT %q, END-OF-MESSAGE %q; want it held", r, e)
+	}
+	if l := logs.String(); !strings.Contains(l, `msg="a flagged recipient passes: the sender writes to it" sender=alice@contoso.com recipient=carol@fabrikam.co messages=5`) {
+		t.Errorf("the pass is not logged:\n%s", l)
 	}
 	// The sixth counts for alice, never for the organisation.
 	waitSender(t, d, "alice@contoso.com", "fabrikam.co", 6)
@@ -146,5 +152,16 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 	// bob is still flagged after all this.
 	if _, e := p.message("bob@contoso.com", "carol@fabrikam.co"); e == "DUNNO" {
 		t.Error("bob's second message to fabrikam.co passed")
+	}
+	// A history that went away never lets mail pass: alice is asked again, and it is
+	// logged.
+	if err := d.history.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, e := p.message("alice@contoso.com", "carol@fabrikam.co"); e == "DUNNO" {
+		t.Errorf("with the history closed, alice's message passed: RCPT %q, END-OF-MESSAGE %q", r, e)
+	}
+	if l := logs.String(); !strings.Contains(l, "the sender's own history cannot be read") {
+		t.Errorf("the history's error is not logged:\n%s", l)
 	}
 }

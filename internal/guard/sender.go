@@ -27,6 +27,8 @@ type SenderRule struct {
 	Timeout time.Duration
 	// OnError, if set, is told when History could not answer; the engine's verdict stands.
 	OnError func(sender, domain string, err error)
+	// OnPass, if set, is told of every decision that History changed to Allow.
+	OnPass func(Decision)
 }
 
 // DefaultSenderTimeout bounds a question to the sender's history: the mail path waits
@@ -94,6 +96,9 @@ func (g *Guard) CheckFrom(ctx context.Context, sender, input string) Decision {
 	d.Familiar = &Familiarity{Sender: who, Count: n, First: first, Last: last, Verdict: d.Verdict, Reason: d.Reason}
 	d.Verdict = Allow
 	d.Reason = fmt.Sprintf("You have written to %s %s times since %s.", dom.Display, count(n), first.UTC().Format("2 January 2006"))
+	if r.OnPass != nil {
+		r.OnPass(d)
+	}
 	return d
 }
 

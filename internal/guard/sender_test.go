@@ -67,6 +67,8 @@ func TestFamiliarSenderIsAllowed(t *testing.T) {
 		"alice@contoso.com gmial.com":   familiar(5, 1),
 	}}
 	g := senderGuard(t, h, nil)
+	var passed []string
+	g.senders.OnPass = func(d Decision) { passed = append(passed, d.Familiar.Sender+" "+d.Input) }
 	for _, c := range []struct{ rcpt, reason string }{
 		{"bob@fabrikam.co", "You have written to fabrikam.co 40 times since 3 March 2026."},
 		{"x@GMIAL.com", "You have written to gmial.com 5 times since 3 March 2026."},
@@ -81,6 +83,9 @@ func TestFamiliarSenderIsAllowed(t *testing.T) {
 				t.Errorf("%s from %s: %s %q, familiar %+v; want allow %q with the findings kept", c.rcpt, from, d.Verdict, d.Reason, d.Familiar, c.reason)
 			}
 		}
+	}
+	if len(passed) != 4 || passed[0] != "alice@contoso.com bob@fabrikam.co" {
+		t.Errorf("OnPass told of %q; want the four decisions", passed)
 	}
 	// Inspect takes the sender from the envelope.
 	md := g.Inspect(Envelope{Sender: "alice@contoso.com", Recipients: []string{"bob@fabrikam.co", "carol@fabrikam.com"}})
