@@ -134,6 +134,8 @@ func normalAddress(cache map[string]string, s string) string {
 	n, err := NormalSender(s)
 	if err != nil {
 		n = ""
+	} else if again, err := NormalSender(n); err != nil || again != n {
+		n = "" // not a form Record accepts: drop the sender rather than fail the batch
 	}
 	cache[s] = n
 	return n
