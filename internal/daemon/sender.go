@@ -60,6 +60,9 @@ func (l *learning) prune() {
 	l.d.mu.Lock()
 	lc := l.d.cfg.Learning
 	l.d.mu.Unlock()
+	if lc.SenderForgetAfter <= 0 || lc.SenderMaxRows <= 0 {
+		return // not a validated configuration: keep everything rather than delete it all
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n, err := l.store.PruneSenders(ctx, time.Now().Add(-lc.SenderForgetAfter), lc.SenderMaxRows)

@@ -84,6 +84,25 @@ func waitSender(t *testing.T, d *Daemon, sender, domain string, count int64) {
 	}
 }
 
+// waitGone waits until the daemon's history has nothing from sender to domain.
+func waitGone(t *testing.T, d *Daemon, sender, domain string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, ok, err := d.history.Sender(context.Background(), sender, domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s to %s is still there: %+v", sender, domain, st)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the store, the condition itself
+	}
+}
+
 // TestFamiliarSenderPassesThroughThePolicyService: issue 9, end to end over the policy
 // protocol. fabrikam.co next to fabrikam.com (100,000 messages) is held for everyone,
 // except for alice, who wrote to it five times on two days before: her sixth message
@@ -103,6 +122,8 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 	if err := h.Record(context.Background(), []history.Observation{
 		{Domain: "fabrikam.co", Sender: "alice@contoso.com", SenderOnly: true, At: before, Count: 3},
 		{Domain: "fabrikam.co", Sender: "alice@contoso.com", SenderOnly: true, At: before.Add(72 * time.Hour), Count: 2},
+		// Not written to for longer than learning.sender_forget_after (365d): pruned at start.
+		{Domain: "adatum.co", Sender: "alice@contoso.com", SenderOnly: true, At: time.Now().AddDate(0, 0, -400), Count: 9},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +157,7 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, `msg="a flagged recipient passes: the sender writes to it" sender=alice@contoso.com recipient=carol@fabrikam.co messages=5`) {
 		t.Errorf("the pass is not logged:\n%s", l)
 	}
+	waitGone(t, d, "alice@contoso.com", "adatum.co")
 	// The sixth counts for alice, never for the organisation.
 	waitSender(t, d, "alice@contoso.com", "fabrikam.co", 6)
 	if st, ok, err := d.history.Domain(context.Background(), "fabrikam.co"); ok || err != nil {
