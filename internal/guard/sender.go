@@ -61,7 +61,7 @@ func (g *Guard) WithSenders(r SenderRule) *Guard {
 // sender's own history (WithSenders) shows the sender writes to this exact domain: "a
 // sender who has written to fabrikam.co 40 times is not making a typo the 41st time".
 // Never for a lookalike of a protected or own domain, a protected namespace, a blocked
-// domain or a suffix that does not exist.
+// domain, a suffix that does not exist or a homoglyph (another script's letters).
 //
 // The history is asked only when Check flagged the recipient, within the rule's timeout.
 // When it cannot answer, the verdict stays as Check gave it (and OnError is told): a
@@ -114,6 +114,9 @@ func familiarMayPass(d Decision) bool {
 		}
 		if f.Situation != engine.SituationKnown && f.Situation != engine.SituationProvider {
 			return false
+		}
+		if f.Technique == engine.Homoglyph {
+			return false // a disguise is never a habit: gmаil.com stays flagged
 		}
 	}
 	return true

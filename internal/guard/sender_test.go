@@ -110,11 +110,12 @@ func TestUnfamiliarSenderIsStillFlagged(t *testing.T) {
 }
 
 // However often the sender wrote to it, a lookalike of a protected or own domain, a
-// typo in a protected namespace, a blocked domain or a nonexistent suffix is decided as
-// without the sender; the history is not even asked.
+// typo in a protected namespace, a blocked domain, a nonexistent suffix or a homoglyph
+// (gmаil.com, fabrikаm.com with a Cyrillic а) is decided as without the sender; the
+// history is not even asked.
 func TestSenderHistoryNeverLetsProtectedBlockedOrNonexistentPass(t *testing.T) {
 	h := &fakeHistory{rows: map[string]fakeRow{}}
-	for _, d := range []string{"army.ml", "armmy.mil", "contosso.com", "example.ml", "example.cmo"} {
+	for _, d := range []string{"army.ml", "armmy.mil", "contosso.com", "example.ml", "example.cmo", "xn--gmil-63d.com", "xn--fabrikm-7fg.com"} {
 		h.rows["alice@contoso.com "+d] = familiar(10_000, 365)
 	}
 	g := senderGuard(t, h, nil)
