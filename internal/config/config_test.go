@@ -71,6 +71,7 @@ learning:
   sender_min: 3
   sender_forget_after: 90d
   sender_max_rows: 50000
+  propose_after: 2
 `
 	c, err := Parse([]byte(in), "/etc/rcptguard/rcptguard.yaml")
 	if err != nil {
@@ -81,7 +82,7 @@ learning:
 	want = Config{
 		Listen: want.Listen, Relay: want.Relay, DataDir: want.DataDir,
 		Quarantine: want.Quarantine, Notice: want.Notice, Admin: want.Admin, Limits: want.Limits,
-		Learning:   Learning{SenderMin: 3, SenderForgetAfter: 90 * 24 * time.Hour, SenderMaxRows: 50000},
+		Learning:   Learning{SenderMin: 3, SenderForgetAfter: 90 * 24 * time.Hour, SenderMaxRows: 50000, ProposeAfter: 2},
 		OwnDomains: []Entry{{"contoso.com", false, 2}},
 		Protect:    []Entry{{"army.mil", false, 3}, {"navy.mil", false, 3}, {"mil", true, 3}, {"gov", true, 3}},
 		Allow:      []Entry{{"bank.ml", false, 5}},

@@ -9,7 +9,9 @@ import (
 
 // Learning configures what rcptguard learns from the mail that goes out. Each sender's
 // own history (per sender address and recipient domain) lets a sender's habitual
-// recipient pass when it looks like a known correspondent or a mailbox provider.
+// recipient pass when it looks like a known correspondent or a mailbox provider; domains
+// that several senders confirmed are proposed to the administrators for
+// organisation-wide trust.
 type Learning struct {
 	// SenderMin: a recipient domain flagged only as a lookalike of a known correspondent
 	// or a provider is allowed for a sender who wrote to that exact domain at least this
@@ -21,6 +23,10 @@ type Learning struct {
 	// SenderMaxRows caps the senders' histories; past it, the least recently seen rows
 	// are deleted.
 	SenderMaxRows int
+	// ProposeAfter: a domain that this many distinct senders confirmed on the validation
+	// page ("send as addressed") is proposed to the administrators for organisation-wide
+	// trust. It is never trusted without an administrator.
+	ProposeAfter int
 }
 
 // The built-in learning settings.
@@ -33,16 +39,20 @@ const (
 	maxSenderForgetAfter     = 3650 * 24 * time.Hour
 	minSenderMaxRows         = 1000
 	maxSenderMaxRows         = 100_000_000
+	DefaultProposeAfter      = 3
+	maxProposeAfter          = 1000
 )
 
 func defaultLearning(c *Config) {
-	c.Learning = Learning{SenderMin: DefaultSenderMin, SenderForgetAfter: DefaultSenderForgetAfter, SenderMaxRows: DefaultSenderMaxRows}
+	c.Learning = Learning{SenderMin: DefaultSenderMin, SenderForgetAfter: DefaultSenderForgetAfter, SenderMaxRows: DefaultSenderMaxRows,
+		ProposeAfter: DefaultProposeAfter}
 }
 
 type rawLearning struct {
 	SenderMin         yaml.Node `yaml:"sender_min"`
 	SenderForgetAfter yaml.Node `yaml:"sender_forget_after"`
 	SenderMaxRows     yaml.Node `yaml:"sender_max_rows"`
+	ProposeAfter      yaml.Node `yaml:"propose_after"`
 }
 
 func (r *rawFile) applyLearning(c *Config) []*Error {
@@ -61,6 +71,12 @@ func (r *rawFile) applyLearning(c *Config) []*Error {
 	} else if present(&l.SenderMaxRows) {
 		c.Learning.SenderMaxRows = int(rows)
 	}
+	var propose int64
+	if e := integer("learning.propose_after", &l.ProposeAfter, &propose, 1, maxProposeAfter); e != nil {
+		add(e)
+	} else if present(&l.ProposeAfter) {
+		c.Learning.ProposeAfter = int(propose)
+	}
 	return errs
 }
 
@@ -75,6 +91,9 @@ func (l Learning) validate() []string {
 	}
 	if l.SenderMaxRows < minSenderMaxRows || l.SenderMaxRows > maxSenderMaxRows {
 		bad = append(bad, fmt.Sprintf("learning.sender_max_rows: %d is not from %d to %d", l.SenderMaxRows, minSenderMaxRows, maxSenderMaxRows))
+	}
+	if l.ProposeAfter < 1 || l.ProposeAfter > maxProposeAfter {
+		bad = append(bad, fmt.Sprintf("learning.propose_after: %d is not from 1 to %d", l.ProposeAfter, maxProposeAfter))
 	}
 	return bad
 }

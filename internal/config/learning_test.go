@@ -47,3 +47,32 @@ func TestValidateChecksLearningMadeByCode(t *testing.T) {
 		}
 	}
 }
+
+func TestLearningProposeAfter(t *testing.T) {
+	if c := Default(); c.Learning.ProposeAfter != DefaultProposeAfter || DefaultProposeAfter != 3 {
+		t.Fatalf("default propose_after %d", c.Learning.ProposeAfter)
+	}
+	c, err := Parse([]byte("learning:\n  propose_after: 5\n"), "rg.yaml")
+	if err != nil || c.Learning.ProposeAfter != 5 {
+		t.Fatalf("propose_after 5: %d, %v", c.Learning.ProposeAfter, err)
+	}
+	if c, err := Parse([]byte("learning:\n"), "rg.yaml"); err != nil || c.Learning.ProposeAfter != 3 {
+		t.Fatalf("empty learning: %d, %v", c.Learning.ProposeAfter, err)
+	}
+	for in, want := range map[string]string{
+		"learning:\n  propose_after: 0\n":    "rg.yaml:2: learning.propose_after: want a whole number from 1 to 1000, got 0",
+		"learning:\n  propose_after: many\n": "rg.yaml:2: learning.propose_after: want a whole number from 1 to 1000",
+		"learning:\n  propose_after: 2.5\n":  "rg.yaml:2: learning.propose_after: want a whole number",
+		"learning:\n  propose_afer: 3\n":     "rg.yaml:2:",
+	} {
+		_, err := Parse([]byte(in), "rg.yaml")
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: error %v; want it to start with %q", in, err, want)
+		}
+	}
+	c = Default()
+	c.Learning.ProposeAfter = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "learning.propose_after") {
+		t.Errorf("Validate of propose_after 0 made by code: %v", err)
+	}
+}

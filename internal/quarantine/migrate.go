@@ -97,6 +97,30 @@ var migrations = []string{
 	ALTER TABLE messages ADD COLUMN return_claimed INTEGER NOT NULL DEFAULT 0;
 	UPDATE messages SET reminder_state = 'sent' WHERE reminder_sent <> 0;
 	CREATE INDEX messages_return ON messages (return_state, return_next) WHERE return_state = 'pending';`,
+	// 4: organisation-wide trust (trust.go): the trusted domains and the audit log of
+	// every change (never deleted); when each sender first confirmed a domain, and the
+	// confirmations by domain, for the proposals.
+	`CREATE TABLE trusted_domains (
+		domain     TEXT    NOT NULL PRIMARY KEY, -- ASCII, lower case
+		trusted_at INTEGER NOT NULL,
+		actor      TEXT    NOT NULL,
+		remote     TEXT    NOT NULL,
+		note       TEXT    NOT NULL,
+		forced     INTEGER NOT NULL CHECK (forced IN (0, 1))
+	) STRICT, WITHOUT ROWID;
+	CREATE TABLE trust_events (
+		seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+		at     INTEGER NOT NULL,
+		domain TEXT    NOT NULL,
+		action TEXT    NOT NULL CHECK (action IN ('trust', 'untrust')),
+		actor  TEXT    NOT NULL,
+		remote TEXT    NOT NULL,
+		note   TEXT    NOT NULL,
+		forced INTEGER NOT NULL CHECK (forced IN (0, 1))
+	) STRICT;
+	ALTER TABLE confirmations ADD COLUMN first_confirmed INTEGER NOT NULL DEFAULT 0;
+	UPDATE confirmations SET first_confirmed = confirmed_at;
+	CREATE INDEX confirmations_domain ON confirmations (domain);`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.

@@ -8,10 +8,12 @@ import (
 	"github.com/rcptguard/rcptguard/internal/sqlitedb"
 )
 
-// ReportingStore is a Store that also reports statistics and the whole audit log, for the
-// administrators' pages: both implementations are.
+// ReportingStore is a Store that also reports statistics and the whole audit log, and
+// keeps the organisation-wide trust, for the administrators' pages: both implementations
+// are.
 type ReportingStore interface {
 	Store
+	TrustStore
 	Stats(ctx context.Context, since time.Time) (Stats, error)
 	RecentEvents(ctx context.Context, limit, offset int) ([]Event, error)
 	// Health reports whether the database takes a write now: one tiny committed

@@ -106,6 +106,28 @@ var postgresMigrations = []string{
 		ADD COLUMN return_claimed    bigint  NOT NULL DEFAULT 0;
 	UPDATE messages SET reminder_state = 'sent' WHERE reminder_sent <> 0;
 	CREATE INDEX messages_return ON messages (return_state, return_next) WHERE return_state = 'pending';`,
+	// 3: SQLite's migration 4: organisation-wide trust.
+	`CREATE TABLE trusted_domains (
+		domain     text    NOT NULL PRIMARY KEY, -- ASCII, lower case
+		trusted_at bigint  NOT NULL,
+		actor      text    NOT NULL,
+		remote     text    NOT NULL,
+		note       text    NOT NULL,
+		forced     boolean NOT NULL
+	);
+	CREATE TABLE trust_events (
+		seq    bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		at     bigint  NOT NULL,
+		domain text    NOT NULL,
+		action text    NOT NULL CHECK (action IN ('trust', 'untrust')),
+		actor  text    NOT NULL,
+		remote text    NOT NULL,
+		note   text    NOT NULL,
+		forced boolean NOT NULL
+	);
+	ALTER TABLE confirmations ADD COLUMN first_confirmed bigint NOT NULL DEFAULT 0;
+	UPDATE confirmations SET first_confirmed = confirmed_at;
+	CREATE INDEX confirmations_domain ON confirmations (domain);`,
 }
 
 // pgMigrationLock is the key of the transaction-level advisory lock that serialises the

@@ -228,8 +228,8 @@ func (s *Postgres) Confirm(ctx context.Context, sender string, domains []string,
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var b pgx.Batch
 		for _, d := range lower {
-			b.Queue(`INSERT INTO confirmations (sender, domain, confirmed_at, message_id)
-				VALUES ($1, $2, $3, $4) ON CONFLICT (sender, domain) DO UPDATE
+			b.Queue(`INSERT INTO confirmations (sender, domain, confirmed_at, message_id, first_confirmed)
+				VALUES ($1, $2, $3, $4, $3) ON CONFLICT (sender, domain) DO UPDATE
 				SET confirmed_at = excluded.confirmed_at, message_id = excluded.message_id`,
 				strings.ToLower(sender), d, now, messageID)
 		}

@@ -260,9 +260,9 @@ func (s *SQLite) Confirm(ctx context.Context, sender string, domains []string, m
 	defer tx.Rollback()
 	now := micro(s.opt.now())
 	for _, d := range domains {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO confirmations (sender, domain, confirmed_at, message_id)
-			VALUES (?, ?, ?, ?) ON CONFLICT (sender, domain) DO UPDATE SET confirmed_at = excluded.confirmed_at,
-			message_id = excluded.message_id`, strings.ToLower(sender), strings.ToLower(d), now, messageID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO confirmations (sender, domain, confirmed_at, message_id, first_confirmed)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (sender, domain) DO UPDATE SET confirmed_at = excluded.confirmed_at,
+			message_id = excluded.message_id`, strings.ToLower(sender), strings.ToLower(d), now, messageID, now); err != nil {
 			return fmt.Errorf("quarantine: confirm: %w", err)
 		}
 	}

@@ -47,6 +47,9 @@ func testStore(t *testing.T, open opener) {
 		{"NoticeClaims", testNoticeClaims},
 		{"ReminderAndReturnClaims", testReminderAndReturnClaims},
 		{"RecoverNotices", testRecoverNotices},
+		{"Trust", testTrust},
+		{"TrustConcurrent", testTrustConcurrent},
+		{"Proposals", testProposals},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
