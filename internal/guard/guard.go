@@ -32,7 +32,8 @@ func DefaultPolicy() Policy {
 type Guard struct {
 	eng     *engine.Engine
 	policy  Policy
-	senders *SenderRule // nil: no sender's history is asked (sender.go)
+	senders *SenderRule     // nil: no sender's history is asked (sender.go)
+	trusted map[string]bool // trusted by the administrators (trusted.go)
 }
 
 // New returns a guard. The engine must not be nil.
@@ -128,7 +129,7 @@ func (g *Guard) Decide(dom address.Domain) Decision {
 	r := g.eng.Check(dom)
 	d := Decision{Input: dom.ASCII, Address: address.Address{Domain: dom}, Monitor: g.policy.Monitor}
 	if r.Allowed {
-		d.Reason = dom.Display + " is on the allow list."
+		d.Reason = g.allowReason(dom)
 		return d
 	}
 	d.Findings, d.Blocked = r.Findings, r.Blocked
