@@ -30,6 +30,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/setup"
 	"github.com/rcptguard/rcptguard/internal/spool"
+	"github.com/rcptguard/rcptguard/internal/trust"
 )
 
 // Server is what every listener is: shaped like net/http.Server.
@@ -47,6 +48,9 @@ type Daemon struct {
 	ShutdownTimeout time.Duration
 	// ReloadTimeout bounds each reload; 0: DefaultReloadTimeout.
 	ReloadTimeout time.Duration
+	// TrustCheckEvery is how often the trusted domains' version is checked (trust.go);
+	// 0: DefaultTrustCheck.
+	TrustCheckEvery time.Duration
 
 	Guard    guard.Current
 	Registry *prometheus.Registry
@@ -67,6 +71,14 @@ type Daemon struct {
 	policy     *policyd.Server
 	filtered   filtered   // what the policy service knew of the messages it FILTERed
 	spool      *spool.Dir // data_dir/spool: messages being received, past limits.spool_above_bytes
+
+	// Organisation-wide trust (trust.go): the workflow, its background check, and the
+	// trusted domains and their version that the engine in use was built with (under mu).
+	trust        *trust.Service
+	trustWatch   *trustWatch
+	trustedNames []string
+	trustVersion int64
+	buildMu      sync.Mutex // one engine build at a time, so that the newest inputs win
 
 	reloading  chan struct{} // holds a token while a reload runs
 	reloadReq  chan struct{} // a pending RequestReload
@@ -118,8 +130,11 @@ func (d *Daemon) use(ctx context.Context, cfg config.Config) error {
 }
 
 // useInputs builds the guard for cfg from its engine inputs in (the configuration's and
-// known_file's, read by setup.Inputs) and the history's known domains, and swaps it in.
+// known_file's, read by setup.Inputs), the history's known domains and the domains the
+// administrators trusted (allowed), and swaps it in.
 func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inputs) error {
+	d.buildMu.Lock()
+	defer d.buildMu.Unlock()
 	if d.history != nil {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		known, err := d.history.Known(ctx)
@@ -129,16 +144,18 @@ func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inp
 		}
 		in.Known = append(in.Known, known...)
 	}
+	trusted, version := d.addTrusted(ctx, &in)
 	eng, err := engine.New(in)
 	if err != nil {
 		return err
 	}
-	g := d.withSenders(guard.New(eng, cfg.Policy), cfg)
+	g := d.withSenders(guard.New(eng, cfg.Policy).WithTrusted(trusted), cfg)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("not swapped in: %w", err) // a reload that took too long
 	}
 	d.mu.Lock()
 	d.cfg = cfg
+	d.trustedNames, d.trustVersion = trusted, version
 	d.mu.Unlock()
 	d.Guard.Store(g)
 	if d.Metrics != nil {
@@ -177,18 +194,21 @@ func (d *Daemon) Start() error {
 		d.history = store
 		d.Logger.Info("history", "path", filepath.Join(cfg.DataDir, "history.db"))
 	}
-	if err := d.useInputs(context.Background(), cfg, in); err != nil {
-		d.closeHistory()
-		return err
-	}
-	if d.history != nil {
-		d.learn = d.startLearning(d.history)
-	}
+	// The quarantine before the engine: it holds the trusted domains the engine allows.
 	if cfg.DataDir != "" {
 		if err := d.openQuarantine(cfg); err != nil {
 			d.closeHistory()
 			return fmt.Errorf("quarantine: %w", err)
 		}
+		d.trust = d.newTrust(cfg)
+	}
+	if err := d.useInputs(context.Background(), cfg, in); err != nil {
+		d.closeQuarantine(context.Background())
+		d.closeHistory()
+		return err
+	}
+	if d.history != nil {
+		d.learn = d.startLearning(d.history)
 	}
 	if cfg.DataDir != "" {
 		d.warnExposed(cfg.DataDir)
@@ -238,6 +258,7 @@ func (d *Daemon) Start() error {
 		}
 	}
 	go d.reloadLoop(d.stopReload)
+	d.startTrust()
 	for _, ln := range d.listeners {
 		d.Logger.Info("listening", "listener", ln.name, "addr", ln.l.Addr().String())
 		go func(ln listener) {
@@ -279,6 +300,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		close(d.stopReload)
 		d.stopReload = nil
 	}
+	d.stopTrust()
 	errs = append(errs, d.closeQuarantine(ctx), d.closeHistory())
 	d.Logger.Info("stopped")
 	return errors.Join(errs...)

@@ -140,6 +140,9 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	if d.sessions != nil {
 		a.Sessions = d.sessions
 	}
+	if d.trust != nil {
+		a.Trust = d.trust
+	}
 	if d.Metrics != nil {
 		a.StoreError = func() { d.Metrics.StoreErrors.WithLabelValues("sessions").Inc() }
 	}

@@ -197,3 +197,13 @@ func (s *Service) Proposals(ctx context.Context, limit int) ([]Proposal, error) 
 	}
 	return out, nil
 }
+
+// List is the trusted domains in name order.
+func (s *Service) List(ctx context.Context) ([]quarantine.Trusted, error) {
+	return s.Store.TrustedDomains(ctx)
+}
+
+// Events is the trust audit log, newest first.
+func (s *Service) Events(ctx context.Context, limit, offset int) ([]quarantine.TrustEvent, error) {
+	return s.Store.TrustEvents(ctx, limit, offset)
+}

@@ -1,4 +1,4 @@
-package trust
+package trust_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/trust"
 	"github.com/rcptguard/rcptguard/internal/web"
 )
 
@@ -43,7 +44,7 @@ func testGuard(t *testing.T) *guard.Guard {
 
 type fixture struct {
 	store   *quarantine.SQLite
-	svc     *Service
+	svc     *trust.Service
 	changes int
 }
 
@@ -56,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	g := testGuard(t)
 	f := &fixture{store: st}
-	f.svc = &Service{Store: st, Decide: g.Decide, Changed: func() { f.changes++ }}
+	f.svc = &trust.Service{Store: st, Decide: g.Decide, Changed: func() { f.changes++ }}
 	return f
 }
 
@@ -70,7 +71,7 @@ func TestAddRefusesProtectedLookalikesWithoutForce(t *testing.T) {
 		"partner.xyz": "it is blocked by the configuration",
 	} {
 		_, err := f.svc.Add(ctx, domain, "cli:alice", "cli", "", false)
-		var re *RefusedError
+		var re *trust.RefusedError
 		if !errors.As(err, &re) || !strings.Contains(err.Error(), why) || !re.Assessment.Dangerous {
 			t.Errorf("Add(%s) = %v; want a refusal saying %q", domain, err, why)
 		}
@@ -110,10 +111,10 @@ func TestAddAndRemove(t *testing.T) {
 		t.Errorf("%d changes; want 2 (one Add, one Remove)", f.changes)
 	}
 	for _, bad := range []string{"", "bob@fabrikarn.com", "fabrikarn..com", "<fabrikarn.com>", "a b"} {
-		if _, err := f.svc.Add(ctx, bad, "cli:alice", "cli", "", false); !errors.Is(err, ErrBadDomain) {
+		if _, err := f.svc.Add(ctx, bad, "cli:alice", "cli", "", false); !errors.Is(err, trust.ErrBadDomain) {
 			t.Errorf("Add(%q) = %v; want ErrBadDomain", bad, err)
 		}
-		if err := f.svc.Remove(ctx, bad, "cli:alice", "cli", ""); !errors.Is(err, ErrBadDomain) {
+		if err := f.svc.Remove(ctx, bad, "cli:alice", "cli", ""); !errors.Is(err, trust.ErrBadDomain) {
 			t.Errorf("Remove(%q) = %v; want ErrBadDomain", bad, err)
 		}
 	}

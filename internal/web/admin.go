@@ -31,6 +31,8 @@ import (
 //	                         and "csrf"; 303 back to the message
 //	GET  /admin/stats        statistics of the last 30 days
 //	GET  /admin/audit        the audit log of all messages, newest first: ?offset=
+//	GET  /admin/trust        the trusted domains, proposals and trust audit log
+//	POST /admin/trust        trust a domain or withdraw it (see Truster)
 //
 // Every route but the sign-in form needs a session: without one, a GET is redirected
 // to the sign-in form (303) and any other method gets 403.
@@ -75,6 +77,8 @@ type Admin struct {
 	Stats StatsSource
 	// Decider carries out the administrators' choices; nil shows no action forms.
 	Decider Decider
+	// Trust is the organisation-wide trust of domains; nil shows the page as unavailable.
+	Trust Truster
 	// Users maps user names to bcrypt hashes of their passwords.
 	Users map[string]string
 	// UsersNow, when set, is asked instead of Users on every sign-in and request, so that
@@ -124,6 +128,8 @@ func (a *Admin) Handler() http.Handler {
 	authed.HandleFunc("POST /admin/m/{id}/act", a.act)
 	authed.HandleFunc("GET /admin/stats", a.stats)
 	authed.HandleFunc("GET /admin/audit", a.audit)
+	authed.HandleFunc("GET /admin/trust", a.trustPage)
+	authed.HandleFunc("POST /admin/trust", a.trustAct)
 	authed.HandleFunc("POST /admin/logout", a.logout)
 	authed.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, http.StatusNotFound, "Not found", "There is no such page.")

@@ -163,6 +163,7 @@ type field struct{ Label, Value string }
 type recipientRow struct {
 	Address, Verdict, Reason, Intended, Techniques, Situation string
 	Flagged                                                   bool
+	TrustLink                                                 string // to trust its domain; "" when not offered
 }
 
 type eventRow struct {
@@ -259,6 +260,9 @@ func (a *Admin) message(w http.ResponseWriter, r *http.Request) {
 		recips = append(recips, recipientRow{Address: rc.Address, Verdict: rc.Verdict, Reason: rc.Reason,
 			Intended: strings.Join(rc.Intended, ", "), Techniques: strings.Join(rc.Techniques, ", "),
 			Situation: rc.Situation, Flagged: adminFlagged(rc)})
+		if i := strings.LastIndexByte(rc.Address, '@'); a.Trust != nil && rc.Flagged() && i >= 0 {
+			recips[len(recips)-1].TrustLink = trustLink(rc.Address[i+1:])
+		}
 	}
 	data["Recipients"] = recips
 	if raw, err := a.Store.Raw(r.Context(), m.ID); err == nil {
