@@ -33,6 +33,7 @@ Usage:
   rcptguard serve [--config FILE]
   rcptguard history import|show [--config FILE] ARG ...
   rcptguard quarantine list|show|release|discard|retry|purge [--config FILE] [--db PATH] ...
+  rcptguard trust add|remove|list|proposals [--config FILE] [--db PATH] ...
   rcptguard config check FILE
   rcptguard passwd < PASSWORD-FILE
   rcptguard version
@@ -59,6 +60,8 @@ func Run(args []string, env Env) int {
 		return runHistory(args[1:], env)
 	case "quarantine":
 		return runQuarantine(args[1:], env)
+	case "trust":
+		return runTrust(args[1:], env)
 	case "passwd":
 		return runPasswd(args[1:], env)
 	case "version", "--version", "-version":

@@ -59,6 +59,9 @@ type qcmd struct {
 	cfg     config.Config
 	store   quarantine.Store
 	where   string // the database, for messages
+	// group and arg name the command and its one argument in usage errors: "quarantine"
+	// and "message ID" when empty.
+	group, arg string
 }
 
 func runQuarantine(args []string, env Env) int {
@@ -111,11 +114,15 @@ func (q *qcmd) parse(fs *flag.FlagSet, args []string, want int) ([]string, int, 
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
 	if len(pos) != want {
+		group, arg := q.group, q.arg
+		if group == "" {
+			group, arg = "quarantine", "message ID"
+		}
 		switch want {
 		case 0:
-			return nil, fail(q.env, "quarantine %s takes no arguments (got %q)", q.name, strings.Join(pos, " ")), true
+			return nil, fail(q.env, "%s %s takes no arguments (got %q)", group, q.name, strings.Join(pos, " ")), true
 		default:
-			return nil, fail(q.env, "quarantine %s needs exactly one message ID", q.name), true
+			return nil, fail(q.env, "%s %s needs exactly one %s", group, q.name, arg), true
 		}
 	}
 	return pos, 0, false
