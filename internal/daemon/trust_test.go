@@ -81,7 +81,9 @@ func TestAdminTrustTakesEffectAtOnce(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling the condition
 	}
-	var answer struct{ Recipients []struct{ Verdict, Reason string } }
+	var answer struct {
+		Recipients []struct{ Verdict, Reason string }
+	}
 	resp, err = http.Post("http://"+d.Addr("http")+"/api/v1/check", "application/json", strings.NewReader(`{"recipients":["gmial.com"]}`))
 	if err != nil {
 		t.Fatal(err)
