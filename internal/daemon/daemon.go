@@ -75,6 +75,7 @@ type Daemon struct {
 	// Organisation-wide trust (trust.go): the workflow, its background check, and the
 	// trusted domains and their version that the engine in use was built with (under mu).
 	trust        *trust.Service
+	trustStore   quarantine.TrustStore // set once at start, never cleared (see newTrust)
 	trustWatch   *trustWatch
 	trustedNames []string
 	trustVersion int64

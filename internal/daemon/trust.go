@@ -26,8 +26,12 @@ type trustWatch struct {
 	done chan struct{}
 }
 
-// newTrust builds the trust workflow on the quarantine.
+// newTrust builds the trust workflow on the quarantine, and keeps the store for the
+// engine builds: unlike d.quarantine, trustStore is never cleared, so that a build that
+// runs while the daemon stops (the learning loop's) reads a closed store and fails,
+// rather than racing with the shutdown.
 func (d *Daemon) newTrust(cfg config.Config) *trust.Service {
+	d.trustStore = d.quarantine
 	return &trust.Service{Store: d.quarantine, ProposeAfter: cfg.Learning.ProposeAfter,
 		Decide:  func(dom address.Domain) guard.Decision { return d.Guard.Load().Decide(dom) },
 		Changed: d.trustChanged}
@@ -90,7 +94,7 @@ func (d *Daemon) trustMoved() bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	v, err := d.quarantine.TrustVersion(ctx)
+	v, err := d.trustStore.TrustVersion(ctx)
 	if err != nil {
 		d.Logger.Warn("trusted domains: version check failed", "err", err)
 		return false
@@ -102,7 +106,7 @@ func (d *Daemon) trustMoved() bool {
 
 // quarantineUsable is quarantine.Checker's check, for work that is not a hold.
 func (d *Daemon) quarantineUsable() error {
-	if c, ok := d.quarantine.(quarantine.Checker); ok {
+	if c, ok := d.trustStore.(quarantine.Checker); ok {
 		return c.Usable()
 	}
 	return nil
@@ -125,7 +129,7 @@ func (d *Daemon) addTrusted(ctx context.Context, in *engine.Inputs) (names []str
 	d.mu.Lock()
 	names, version = d.trustedNames, d.trustVersion
 	d.mu.Unlock()
-	if d.quarantine != nil {
+	if d.trustStore != nil {
 		if v, l, err := d.readTrusted(ctx); err != nil {
 			d.Logger.Error("trusted domains could not be read; the last known ones stay", "err", err, "trusted", len(names))
 		} else {
@@ -149,11 +153,11 @@ func (d *Daemon) readTrusted(ctx context.Context) (int64, []string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	v, err := d.quarantine.TrustVersion(ctx)
+	v, err := d.trustStore.TrustVersion(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	l, err := d.quarantine.TrustedDomains(ctx)
+	l, err := d.trustStore.TrustedDomains(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
