@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/address"
@@ -23,6 +24,7 @@ const DefaultTrustCheck = 15 * time.Second
 type trustWatch struct {
 	kick chan struct{} // a change made on this node: rebuild now
 	stop chan struct{}
+	once sync.Once // closes stop
 	done chan struct{}
 }
 
@@ -112,12 +114,12 @@ func (d *Daemon) quarantineUsable() error {
 	return nil
 }
 
-// stopTrust ends the check; a rebuild under way finishes first.
+// stopTrust ends the check; a rebuild under way finishes first. trustWatch stays set: a
+// page still finishing during the shutdown may kick it, which then does nothing.
 func (d *Daemon) stopTrust() {
 	if w := d.trustWatch; w != nil {
-		close(w.stop)
+		w.once.Do(func() { close(w.stop) })
 		<-w.done
-		d.trustWatch = nil
 	}
 }
 
