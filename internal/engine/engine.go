@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/rcptguard/rcptguard/internal/address"
-	"github.com/rcptguard/rcptguard/internal/confusables"
 )
 
 // Class says why the organisation means a candidate domain. A domain can be several.
@@ -115,17 +114,27 @@ func New(in Inputs) (*Engine, error) {
 		})
 	}
 
-	byName := make(map[string]int, len(in.Own)+len(in.Protected)+len(in.Providers)+len(in.Known))
+	total := len(in.Own) + len(in.Protected) + len(in.Providers) + len(in.MajorProviders) + len(in.Known)
+	if int64(total) > maxIDs {
+		return nil, fmt.Errorf("too many candidate domains (%d)", total)
+	}
+	e.cands = make([]candidate, 0, total)
+	nameHash := make([]uint64, 0, total) // nameHash[i] is the hash of cands[i].name
+	byName := newIDTable(total)
 	add := func(d address.Domain, c Class, count int64) {
-		if i, ok := byName[d.ASCII]; ok {
+		h := hashKey(kindName, d.ASCII)
+		i, found := byName.add(h, uint32(len(e.cands)), func(i uint32) bool {
+			return nameHash[i] == h && e.cands[i].name == d.ASCII
+		})
+		if found {
 			e.cands[i].class |= c
 			e.cands[i].count = satAdd(e.cands[i].count, count)
 			return
 		}
-		byName[d.ASCII] = len(e.cands)
 		e.cands = append(e.cands, candidate{
 			name: d.ASCII, display: d.Display, pre: lowerPre(d), suffix: d.Suffix, class: c, count: count,
 		})
+		nameHash = append(nameHash, h)
 	}
 	for _, d := range in.Own {
 		add(d, Own|Protect, 0)
@@ -145,82 +154,73 @@ func New(in Inputs) (*Engine, error) {
 		}
 		add(k.Domain, Known, k.Count)
 	}
-	byName = nil
-	if len(e.cands) >= math.MaxUint32 {
-		return nil, fmt.Errorf("too many candidate domains (%d)", len(e.cands))
-	}
+	byName = idTable{}
 
-	e.group()
+	nearHash := e.group(nameHash)
 	for i := range e.cands {
 		e.maxCount = max(e.maxCount, e.cands[i].count)
 	}
 	e.prominent = prominence(e.cands)
-	// Two passes over the keys, counting then inserting, so that no list of all keys is
-	// ever held: that list would be the largest thing in memory during the build.
-	n := 0
-	e.keys(func(uint64, uint32) { n++ })
-	var b builder
-	b.init(n)
-	e.keys(b.add)
-	e.ix = b.finish()
+	// The keys are counted first, so that no list of all keys is ever held: that list
+	// would be the largest thing in memory during the build.
+	e.ix = newIndex(e.countKeys(), len(e.cands))
+	e.fillIndex(&e.ix, nameHash, nearHash)
 	return e, nil
 }
 
-// keys calls f with every key of the index and its id: each candidate's name, and each
-// group's label part, its deletions and its skeleton.
-func (e *Engine) keys(f func(h uint64, id uint32)) {
+// group orders the candidates by label part and makes one group for each, in the order
+// of their first candidates (a candidate that is itself a public suffix has no label part
+// and its group is empty). nameHash, the hashes of the candidates' names, is reordered
+// with them. It returns the hash of each group's label part as a near key.
+func (e *Engine) group(nameHash []uint64) (nearHash []uint64) {
+	// dest[i] is first the group of candidate i, then where it goes.
+	dest := make([]uint32, len(e.cands))
+	e.groups = make([]group, 0, len(e.cands))
+	nearHash = make([]uint64, 0, len(e.cands))
+	byPre := newIDTable(len(e.cands))
 	for i := range e.cands {
-		f(hashKey(kindName, e.cands[i].name), uint32(i))
-	}
-	for i, g := range e.groups {
-		id := uint32(i)
-		f(hashKey(kindNear, g.pre), id)
-		deletions(kindNear, g.pre, func(h uint64) { f(h, id) })
-		if sk := confusables.Skeleton(g.pre); sk != g.pre {
-			f(hashKey(kindSkel, sk), id)
+		pre := e.cands[i].pre
+		h := hashKey(kindNear, pre)
+		g, found := byPre.add(h, uint32(len(e.groups)), func(g uint32) bool {
+			return nearHash[g] == h && e.groups[g].pre == pre
+		})
+		if !found {
+			e.groups = append(e.groups, group{pre: pre})
+			nearHash = append(nearHash, h)
 		}
+		dest[i] = g
+		e.groups[g].size++
 	}
-}
-
-// group orders the candidates by label part and makes one group for each (a candidate
-// that is itself a public suffix has no label part and no group).
-func (e *Engine) group() {
-	ids := make(map[string]uint32, len(e.cands))
-	gid := make([]uint32, len(e.cands))
-	var sizes []uint32
-	for i, c := range e.cands {
-		g, ok := ids[c.pre]
-		if !ok {
-			g = uint32(len(sizes))
-			ids[c.pre] = g
-			sizes = append(sizes, 0)
-		}
-		gid[i] = g
-		sizes[g]++
-	}
-	ids = nil
-	e.groups = make([]group, len(sizes))
-	next := make([]uint32, len(sizes))
+	byPre = idTable{}
 	var at uint32
-	for g, n := range sizes {
-		e.groups[g] = group{first: at, size: n}
-		next[g] = at
-		at += n
+	for g := range e.groups {
+		e.groups[g].first = at
+		at += e.groups[g].size
 	}
-	sorted := make([]candidate, len(e.cands))
-	for i, c := range e.cands {
-		g := gid[i]
-		sorted[next[g]] = c
-		next[g]++
-		e.groups[g].pre = c.pre
+	// Each group's members go to its range, in their order; the first field serves as
+	// the cursor and is set back afterwards.
+	for i, g := range dest {
+		dest[i] = e.groups[g].first
+		e.groups[g].first++
 	}
-	e.cands = sorted
+	for g := range e.groups {
+		e.groups[g].first -= e.groups[g].size
+	}
+	// Move every candidate to its place by following the cycles of the permutation.
+	for i := range dest {
+		for j := dest[i]; j != uint32(i); j = dest[i] {
+			e.cands[i], e.cands[j] = e.cands[j], e.cands[i]
+			nameHash[i], nameHash[j] = nameHash[j], nameHash[i]
+			dest[i], dest[j] = dest[j], j
+		}
+	}
 	// The candidate without a label part (a bare public suffix) never matches a label.
 	for i := range e.groups {
 		if e.groups[i].pre == "" {
 			e.groups[i].size = 0
 		}
 	}
+	return nearHash
 }
 
 // members is the candidates of group g.

@@ -1,17 +1,26 @@
 package engine
 
-import "unicode/utf8"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 // The index maps hashed keys to candidate ids. Keys are a kind byte plus a string: a
 // candidate's full name, its label part together with each one-character deletion of it
 // (the deletion neighbourhood: two strings within one edit share a key), and its visual
 // skeleton.
 //
-// It is an open-addressing hash table of 8-byte slots (a 32-bit fingerprint and a 32-bit
-// id), probed linearly, so a lookup usually touches one cache line, and a million
-// candidates with ten keys each take about 130 MB and no pointers. Every hit is verified
-// against the candidate itself, so a fingerprint collision costs time, never a wrong
-// answer. Equal keys of different candidates simply sit side by side.
+// It is an open-addressing hash table of 4-byte slots, probed linearly, so a lookup
+// usually touches one cache line, and a million candidates with eleven keys each take
+// 64 MB and no pointers. A slot holds 1 + the id in its low bits (as few as the ids need;
+// 0 is an empty slot) and a fingerprint of the hash in the bits above. Every hit is
+// verified against the candidate itself, so a fingerprint collision costs time, never a
+// wrong answer. Equal keys of different candidates sit side by side, in the order they
+// were inserted.
+//
+// Name keys hold candidate ids and the other kinds group ids. Bit 31 of every hash says
+// which (clear for a name), and it is always part of the fingerprint, so that a lookup of
+// one kind never returns an id of the other.
 
 type keyKind byte
 
@@ -21,62 +30,38 @@ const (
 	kindSkel                    // the visual skeleton of the label part
 )
 
-type slot struct {
-	fp uint32 // never 0 in a used slot
-	id uint32
-}
+// groupBit is the bit of a hash that is set for the keys whose ids are group ids.
+const groupBit = 1 << 31
 
 type index struct {
-	shift uint
-	mask  uint64
-	slots []slot
-	sink  uint32 // keeps the prefetching loads of the build alive
+	shift  uint
+	mask   uint64 // len(slots) - 1
+	idMask uint32 // the bits of a slot that hold 1 + the id
+	slots  []uint32
+	sink   uint32 // keeps the prefetching loads of the build alive
 }
 
-// builder fills an index sized for a known number of keys. Keys are inserted in small
-// batches whose slots are touched first, so that their cache misses overlap instead of
-// coming one after another.
-type builder struct {
-	ix   index
-	hs   [32]uint64
-	ids  [32]uint32
-	n    int
-	sink uint32
-}
+// maxIDs is the number of distinct ids an index can hold: the fingerprint keeps at least
+// groupBit.
+const maxIDs = groupBit - 1
 
-func (b *builder) init(keys int) {
-	bits := uint(4)
-	for float64(uint64(1)<<bits)*0.72 < float64(keys) && bits < 32 {
-		bits++
+// newIndex makes an empty index sized for keys keys, whose ids are below ids (at most
+// maxIDs).
+func newIndex(keys, ids int) index {
+	b := uint(4)
+	for float64(uint64(1)<<b)*0.72 < float64(keys) && b < 32 {
+		b++
 	}
-	b.ix = index{shift: 64 - bits, mask: 1<<bits - 1, slots: make([]slot, 1<<bits)}
-}
-
-func (b *builder) add(h uint64, id uint32) {
-	b.hs[b.n], b.ids[b.n] = h, id
-	if b.n++; b.n == len(b.hs) {
-		b.flush()
+	return index{
+		shift:  64 - b,
+		mask:   1<<b - 1,
+		idMask: 1<<bits.Len32(uint32(ids)) - 1,
+		slots:  make([]uint32, 1<<b),
 	}
 }
 
-func (b *builder) flush() {
-	ix := &b.ix
-	b.sink += ix.touch(b.hs[:b.n])
-	for i, h := range b.hs[:b.n] {
-		j := h >> ix.shift
-		for ix.slots[j].fp != 0 {
-			j = (j + 1) & ix.mask
-		}
-		ix.slots[j] = slot{fp: fingerprint(h), id: b.ids[i]}
-	}
-	b.n = 0
-}
-
-func (b *builder) finish() index {
-	b.flush()
-	b.ix.sink = b.sink
-	return b.ix
-}
+// fingerprint is the part of a slot that comes from the hash.
+func (ix *index) fingerprint(h uint64) uint32 { return uint32(h) &^ ix.idMask }
 
 // touch loads the first slot of each hash, so that the cache misses of several lookups
 // overlap; the result means nothing but keeps the loads from being optimised away.
@@ -86,25 +71,23 @@ func (ix *index) touch(hs []uint64) uint32 {
 	}
 	var x uint32
 	for _, h := range hs {
-		x += ix.slots[h>>ix.shift].fp
+		x += ix.slots[h>>ix.shift]
 	}
 	return x
 }
-
-func fingerprint(h uint64) uint32 { return uint32(h) | 1 }
 
 // lookup calls f for every id stored under hash h, until f returns false.
 func (ix *index) lookup(h uint64, f func(id uint32) bool) {
 	if len(ix.slots) == 0 {
 		return
 	}
-	fp := fingerprint(h)
+	fp := ix.fingerprint(h)
 	for j := h >> ix.shift; ; j = (j + 1) & ix.mask {
 		s := ix.slots[j]
-		if s.fp == 0 {
+		if s == 0 {
 			return
 		}
-		if s.fp == fp && !f(s.id) {
+		if s&^ix.idMask == fp && !f(s&ix.idMask-1) {
 			return
 		}
 	}
@@ -125,13 +108,21 @@ func mix(h uint64) uint64 {
 	return h
 }
 
+// finish mixes h and sets groupBit for the kinds whose ids are group ids.
+func finish(k keyKind, h uint64) uint64 {
+	if h = mix(h); k == kindName {
+		return h &^ groupBit
+	}
+	return h | groupBit
+}
+
 func hashKey(k keyKind, s string) uint64 {
 	h := uint64(fnvOffset)
 	h = (h ^ uint64(k)) * fnvPrime
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint64(s[i])) * fnvPrime
 	}
-	return mix(h)
+	return finish(k, h)
 }
 
 // deletions calls f with the hash, as kind k, of each distinct one-character deletion of s.
@@ -141,18 +132,14 @@ func deletions(k keyKind, s string, f func(h uint64)) {
 	prefix := (uint64(fnvOffset) ^ uint64(k)) * fnvPrime
 	prevLo, prevHi := -1, -1
 	for lo := 0; lo < len(s); {
-		size := 1
-		if s[lo] >= utf8.RuneSelf {
-			_, size = utf8.DecodeRuneInString(s[lo:])
-		}
-		hi := lo + size
+		hi := lo + runeSize(s, lo)
 		// Deleting either of two equal neighbours gives the same string: hash it once.
 		if prevLo < 0 || s[prevLo:prevHi] != s[lo:hi] {
 			h := prefix
 			for i := hi; i < len(s); i++ {
 				h = (h ^ uint64(s[i])) * fnvPrime
 			}
-			f(mix(h))
+			f(finish(k, h))
 		}
 		for i := lo; i < hi; i++ {
 			prefix = (prefix ^ uint64(s[i])) * fnvPrime
@@ -160,4 +147,28 @@ func deletions(k keyKind, s string, f func(h uint64)) {
 		prevLo, prevHi = lo, hi
 		lo = hi
 	}
+}
+
+// countDeletions is the number of hashes deletions(k, s, f) makes, without making them.
+func countDeletions(s string) int {
+	n := 0
+	prevLo, prevHi := -1, -1
+	for lo := 0; lo < len(s); {
+		hi := lo + runeSize(s, lo)
+		if prevLo < 0 || s[prevLo:prevHi] != s[lo:hi] {
+			n++
+		}
+		prevLo, prevHi = lo, hi
+		lo = hi
+	}
+	return n
+}
+
+// runeSize is the length of the character at s[i:].
+func runeSize(s string, i int) int {
+	if s[i] < utf8.RuneSelf {
+		return 1
+	}
+	_, size := utf8.DecodeRuneInString(s[i:])
+	return size
 }

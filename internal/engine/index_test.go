@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/confusables"
+)
+
+// TestIndexHoldsEveryKeyInOrder builds engines big enough for the parallel build, with
+// one, three and eight regions, and checks the index against a plain map of the same
+// keys: a lookup returns every id that has the key, in the order of a sequential build
+// (the candidates' names in order, then each group's keys in group order).
+func TestIndexHoldsEveryKeyInOrder(t *testing.T) {
+	known := syntheticKnown(t, 20000)
+	for _, k := range known[:3000] { // groups of several candidates
+		known = append(known, KnownDomain{Domain: domain(t, k.Domain.Pre()+".net"), Count: 1})
+	}
+	for _, procs := range []int{1, 3, 8} {
+		prev := runtime.GOMAXPROCS(procs)
+		e, err := New(Inputs{Known: known})
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.ix.slots) < 1<<16 {
+			t.Fatalf("%d slots: too few for a parallel build", len(e.ix.slots))
+		}
+		want := map[uint64][]uint32{}
+		has := map[key]bool{}
+		add := func(h uint64, id uint32) {
+			want[h] = append(want[h], id)
+			has[key{h, id}] = true
+		}
+		for i, c := range e.cands {
+			add(hashKey(kindName, c.name), uint32(i))
+		}
+		for g, gr := range e.groups {
+			id := uint32(g)
+			add(hashKey(kindNear, gr.pre), id)
+			deletions(kindNear, gr.pre, func(h uint64) { add(h, id) })
+			if sk := confusables.Skeleton(gr.pre); sk != gr.pre {
+				add(hashKey(kindSkel, sk), id)
+			}
+		}
+		used := 0
+		for _, s := range e.ix.slots {
+			if s != 0 {
+				used++
+			}
+		}
+		if used != len(has) || e.countKeys() != len(has) {
+			t.Errorf("GOMAXPROCS %d: %d slots used, %d keys counted, want %d", procs, used, e.countKeys(), len(has))
+		}
+		for h, ids := range want {
+			var got []uint32
+			e.ix.lookup(h, func(id uint32) bool {
+				if has[key{h, id}] { // not a fingerprint collision
+					got = append(got, id)
+				}
+				return true
+			})
+			if !slices.Equal(got, ids) {
+				t.Fatalf("GOMAXPROCS %d: hash %x: ids %v, want %v", procs, h, got, ids)
+			}
+		}
+	}
+}
+
+// TestIndexKindsStayApart: with so many ids that the fingerprint keeps four bits, a
+// lookup of a label key still never returns the id of a name (which could be past the
+// last group).
+func TestIndexKindsStayApart(t *testing.T) {
+	ix := newIndex(1000, 1<<28)
+	in := inserter{ix: &ix, hi: uint64(len(ix.slots)), wrap: true}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 700 {
+		in.put(key{finish(kindName, rng.Uint64()), uint32(i)})
+	}
+	for range 100000 {
+		ix.lookup(finish(kindNear, rng.Uint64()), func(id uint32) bool {
+			t.Fatalf("a label key found name id %d", id)
+			return false
+		})
+	}
+}
+
+func TestCountDeletions(t *testing.T) {
+	for _, s := range []string{"", "a", "aa", "ab", "abba", "mississippi", "bücher", "ääb", "bää", "aaa-bbb", "xn--bcher-kva"} {
+		n := 0
+		deletions(kindNear, s, func(uint64) { n++ })
+		if got := countDeletions(s); got != n {
+			t.Errorf("countDeletions(%q) = %d, want %d", s, got, n)
+		}
+	}
+}
+
+// TestNewMergesRepeatedNames: a name given several times, in several classes, is one
+// candidate with every class and the sum of the counts.
+func TestNewMergesRepeatedNames(t *testing.T) {
+	d := domain(t, "fabrikam.com")
+	e, err := New(Inputs{
+		Protected: []address.Domain{d},
+		Known: []KnownDomain{
+			{Domain: d, Count: 5}, {Domain: domain(t, "fabrikam.net"), Count: 1},
+			{Domain: d, Count: math.MaxInt64},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Size() != 2 || len(e.groups) != 1 || e.groups[0].size != 2 {
+		t.Fatalf("%d candidates in %d groups, want 2 in 1", e.Size(), len(e.groups))
+	}
+	id, ok := e.find("fabrikam.com")
+	if !ok {
+		t.Fatal("fabrikam.com not found")
+	}
+	if c := e.cands[id]; c.class != Protect|Known || c.count != math.MaxInt64 {
+		t.Errorf("class %b, count %d; want %b, %d", c.class, c.count, Protect|Known, int64(math.MaxInt64))
+	}
+}
