@@ -114,7 +114,7 @@ func Read(r io.Reader, name string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.entries, nil
+	return m.entries(), nil
 }
 
 const batchLines = 1024
@@ -244,12 +244,21 @@ func shorten(b []byte) string {
 
 // merger sums the counts of each domain, keeping the order of first appearance. It is an
 // open-addressing table over entries, with hashes computed by the workers: with a million
-// domains a Go map costs as much as normalising them.
+// domains a Go map costs as much as normalising them. The entries are kept in chunks of
+// a fixed size, never copied to grow, and put in one slice of the right size at the end.
 type merger struct {
-	entries []Entry
-	hashes  []uint64 // hashes[i] is the hash of entries[i]
-	slots   []uint32 // 0 for empty, else 1 + an index into entries; len is a power of two
+	chunks [][]item
+	n      int      // entries so far
+	slots  []uint32 // 0 for empty, else 1 + the index of an entry; len is a power of two
 }
+
+// item is an entry with the hash of its domain's ASCII name.
+type item struct {
+	Entry
+	h uint64
+}
+
+const chunkBits = 12
 
 var seed = maphash.MakeSeed()
 
@@ -263,21 +272,27 @@ func (m *merger) add(b *batch, name string) error {
 	return nil
 }
 
+func (m *merger) at(j uint32) *item { return &m.chunks[j>>chunkBits][j&(1<<chunkBits-1)] }
+
 func (m *merger) insert(d address.Domain, h uint64, count int64) {
-	if 2*len(m.entries)+2 > len(m.slots) { // keep the load at most 1/2
+	if 2*m.n+2 > len(m.slots) { // keep the load at most 1/2
 		m.grow()
 	}
 	mask := uint64(len(m.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := m.slots[i]
 		if s == 0 {
-			m.slots[i] = uint32(len(m.entries) + 1)
-			m.entries = append(m.entries, Entry{Domain: d, Count: count})
-			m.hashes = append(m.hashes, h)
+			m.slots[i] = uint32(m.n + 1)
+			if m.n>>chunkBits == len(m.chunks) {
+				m.chunks = append(m.chunks, make([]item, 0, 1<<chunkBits))
+			}
+			last := &m.chunks[len(m.chunks)-1]
+			*last = append(*last, item{Entry{Domain: d, Count: count}, h})
+			m.n++
 			return
 		}
-		if j := s - 1; m.hashes[j] == h && m.entries[j].Domain.ASCII == d.ASCII {
-			m.entries[j].Count = addSat(m.entries[j].Count, count)
+		if it := m.at(s - 1); it.h == h && it.Domain.ASCII == d.ASCII {
+			it.Count = addSat(it.Count, count)
 			return
 		}
 	}
@@ -286,13 +301,33 @@ func (m *merger) insert(d address.Domain, h uint64, count int64) {
 func (m *merger) grow() {
 	m.slots = make([]uint32, max(1024, 2*len(m.slots)))
 	mask := uint64(len(m.slots) - 1)
-	for j, h := range m.hashes {
-		i := h & mask
-		for m.slots[i] != 0 {
-			i = (i + 1) & mask
+	j := uint32(0)
+	for _, c := range m.chunks {
+		for _, it := range c {
+			i := it.h & mask
+			for m.slots[i] != 0 {
+				i = (i + 1) & mask
+			}
+			j++
+			m.slots[i] = j
 		}
-		m.slots[i] = uint32(j + 1)
 	}
+}
+
+// entries is every entry in order (nil for none); the merger is empty afterwards.
+func (m *merger) entries() []Entry {
+	if m.n == 0 {
+		return nil
+	}
+	out := make([]Entry, 0, m.n)
+	for i, c := range m.chunks {
+		for _, it := range c {
+			out = append(out, it.Entry)
+		}
+		m.chunks[i] = nil
+	}
+	*m = merger{}
+	return out
 }
 
 // reason is an address error without the "invalid: " every one starts with.

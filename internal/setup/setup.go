@@ -59,14 +59,24 @@ func Inputs(cfg config.Config, extra Extra) (engine.Inputs, error) {
 	if cfg.KnownFile != "" {
 		files = append([]string{cfg.KnownFile}, files...)
 	}
-	for _, f := range files {
-		entries, err := knownfile.Load(f)
-		if err != nil {
+	// Every file is read before the list is made, so that it is made once at its size:
+	// with a million domains, growing it would copy it again and again.
+	loaded := make([][]knownfile.Entry, len(files))
+	n := len(extra.Known)
+	for i, f := range files {
+		if loaded[i], err = knownfile.Load(f); err != nil {
 			return in, err
 		}
+		n += len(loaded[i])
+	}
+	if n > 0 {
+		in.Known = make([]engine.KnownDomain, 0, n)
+	}
+	for i, entries := range loaded {
 		for _, k := range entries {
 			in.Known = append(in.Known, engine.KnownDomain{Domain: k.Domain, Count: k.Count})
 		}
+		loaded[i] = nil
 	}
 	in.Known = append(in.Known, extra.Known...)
 	return in, nil
