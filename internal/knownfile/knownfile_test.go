@@ -193,3 +193,35 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load(missing) = %v", err)
 	}
 }
+
+// TestReadManyDomains reads more domains than one chunk of the merger and its first
+// table hold, each repeated far from its first line: every one comes once, in the order
+// of its first line, with the sum of its counts.
+func TestReadManyDomains(t *testing.T) {
+	const n = 20000
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "d%d.com %d\n", i, i)
+	}
+	for i := range n {
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "D%d.com 1\n", i)
+		}
+	}
+	got, err := Read(strings.NewReader(b.String()), "known.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d entries, want %d", len(got), n)
+	}
+	for i, e := range got {
+		want := pair{fmt.Sprintf("d%d.com", i), int64(i)}
+		if i%3 == 0 {
+			want.count++
+		}
+		if p := (pair{e.Domain.ASCII, e.Count}); p != want {
+			t.Fatalf("entry %d is %v, want %v", i, p, want)
+		}
+	}
+}
