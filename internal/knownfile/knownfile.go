@@ -25,14 +25,14 @@ import (
 	"sync"
 
 	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/safefile"
 )
 
-// Entry is one known correspondent.
-type Entry struct {
-	Domain address.Domain
-	Count  int64 // messages sent there; at least 0
-}
+// Entry is one known correspondent: its domain and the messages sent there (at least 0).
+// It is the engine's own type, so that a million of them are handed to the engine as they
+// are, not copied.
+type Entry = engine.KnownDomain
 
 // MaxLine bounds one line of the file, comment included.
 const MaxLine = 1 << 20

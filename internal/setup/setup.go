@@ -5,6 +5,7 @@ package setup
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/config"
@@ -59,26 +60,22 @@ func Inputs(cfg config.Config, extra Extra) (engine.Inputs, error) {
 	if cfg.KnownFile != "" {
 		files = append([]string{cfg.KnownFile}, files...)
 	}
-	// Every file is read before the list is made, so that it is made once at its size:
-	// with a million domains, growing it would copy it again and again.
-	loaded := make([][]knownfile.Entry, len(files))
-	n := len(extra.Known)
-	for i, f := range files {
-		if loaded[i], err = knownfile.Load(f); err != nil {
+	// The list is made once at its size, or not at all for a single file: with a million
+	// domains, growing it or copying it costs more than reading them.
+	lists := make([][]engine.KnownDomain, 0, len(files)+1)
+	for _, f := range files {
+		entries, err := knownfile.Load(f)
+		if err != nil {
 			return in, err
 		}
-		n += len(loaded[i])
+		lists = append(lists, entries)
 	}
-	if n > 0 {
-		in.Known = make([]engine.KnownDomain, 0, n)
+	lists = append(lists, extra.Known)
+	if len(files) == 1 && len(extra.Known) == 0 {
+		in.Known = lists[0]
+	} else {
+		in.Known = slices.Concat(lists...)
 	}
-	for i, entries := range loaded {
-		for _, k := range entries {
-			in.Known = append(in.Known, engine.KnownDomain{Domain: k.Domain, Count: k.Count})
-		}
-		loaded[i] = nil
-	}
-	in.Known = append(in.Known, extra.Known...)
 	return in, nil
 }
 
