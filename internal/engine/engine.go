@@ -79,7 +79,8 @@ type Engine struct {
 	block      map[string]bool
 	blockNS    []string
 	maxCount   int64
-	prominent  int64 // see prominence
+	prominent  int64  // see prominence
+	sink       uint64 // keeps the prefetching loads of the build alive
 }
 
 // New builds an engine. It copies what it needs from in; in may be reused afterwards.
@@ -114,49 +115,10 @@ func New(in Inputs) (*Engine, error) {
 		})
 	}
 
-	total := len(in.Own) + len(in.Protected) + len(in.Providers) + len(in.MajorProviders) + len(in.Known)
-	if int64(total) > maxIDs {
-		return nil, fmt.Errorf("too many candidate domains (%d)", total)
+	nameHash, nearHash, err := e.candidates(&in)
+	if err != nil {
+		return nil, err
 	}
-	e.cands = make([]candidate, 0, total)
-	nameHash := make([]uint64, 0, total) // nameHash[i] is the hash of cands[i].name
-	byName := newIDTable(total)
-	add := func(d address.Domain, c Class, count int64) {
-		h := hashKey(kindName, d.ASCII)
-		i, found := byName.add(h, uint32(len(e.cands)), func(i uint32) bool {
-			return nameHash[i] == h && e.cands[i].name == d.ASCII
-		})
-		if found {
-			e.cands[i].class |= c
-			e.cands[i].count = satAdd(e.cands[i].count, count)
-			return
-		}
-		e.cands = append(e.cands, candidate{
-			name: d.ASCII, display: d.Display, pre: lowerPre(d), suffix: d.Suffix, class: c, count: count,
-		})
-		nameHash = append(nameHash, h)
-	}
-	for _, d := range in.Own {
-		add(d, Own|Protect, 0)
-	}
-	for _, d := range in.Protected {
-		add(d, Protect, 0)
-	}
-	for _, d := range in.Providers {
-		add(d, Provider, 0)
-	}
-	for _, d := range in.MajorProviders {
-		add(d, Provider|Major, 0)
-	}
-	for _, k := range in.Known {
-		if k.Count < 0 {
-			return nil, fmt.Errorf("known domain %s has a negative count", k.Domain.ASCII)
-		}
-		add(k.Domain, Known, k.Count)
-	}
-	byName = idTable{}
-
-	nearHash := e.group(nameHash)
 	for i := range e.cands {
 		e.maxCount = max(e.maxCount, e.cands[i].count)
 	}
@@ -166,61 +128,6 @@ func New(in Inputs) (*Engine, error) {
 	e.ix = newIndex(e.countKeys(), len(e.cands))
 	e.fillIndex(&e.ix, nameHash, nearHash)
 	return e, nil
-}
-
-// group orders the candidates by label part and makes one group for each, in the order
-// of their first candidates (a candidate that is itself a public suffix has no label part
-// and its group is empty). nameHash, the hashes of the candidates' names, is reordered
-// with them. It returns the hash of each group's label part as a near key.
-func (e *Engine) group(nameHash []uint64) (nearHash []uint64) {
-	// dest[i] is first the group of candidate i, then where it goes.
-	dest := make([]uint32, len(e.cands))
-	e.groups = make([]group, 0, len(e.cands))
-	nearHash = make([]uint64, 0, len(e.cands))
-	byPre := newIDTable(len(e.cands))
-	for i := range e.cands {
-		pre := e.cands[i].pre
-		h := hashKey(kindNear, pre)
-		g, found := byPre.add(h, uint32(len(e.groups)), func(g uint32) bool {
-			return nearHash[g] == h && e.groups[g].pre == pre
-		})
-		if !found {
-			e.groups = append(e.groups, group{pre: pre})
-			nearHash = append(nearHash, h)
-		}
-		dest[i] = g
-		e.groups[g].size++
-	}
-	byPre = idTable{}
-	var at uint32
-	for g := range e.groups {
-		e.groups[g].first = at
-		at += e.groups[g].size
-	}
-	// Each group's members go to its range, in their order; the first field serves as
-	// the cursor and is set back afterwards.
-	for i, g := range dest {
-		dest[i] = e.groups[g].first
-		e.groups[g].first++
-	}
-	for g := range e.groups {
-		e.groups[g].first -= e.groups[g].size
-	}
-	// Move every candidate to its place by following the cycles of the permutation.
-	for i := range dest {
-		for j := dest[i]; j != uint32(i); j = dest[i] {
-			e.cands[i], e.cands[j] = e.cands[j], e.cands[i]
-			nameHash[i], nameHash[j] = nameHash[j], nameHash[i]
-			dest[i], dest[j] = dest[j], j
-		}
-	}
-	// The candidate without a label part (a bare public suffix) never matches a label.
-	for i := range e.groups {
-		if e.groups[i].pre == "" {
-			e.groups[i].size = 0
-		}
-	}
-	return nearHash
 }
 
 // members is the candidates of group g.
