@@ -1,13 +1,11 @@
 package engine
 
 import (
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"testing"
 
-	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/confusables"
 )
 
@@ -96,31 +94,5 @@ func TestCountDeletions(t *testing.T) {
 		if got := countDeletions(s); got != n {
 			t.Errorf("countDeletions(%q) = %d, want %d", s, got, n)
 		}
-	}
-}
-
-// TestNewMergesRepeatedNames: a name given several times, in several classes, is one
-// candidate with every class and the sum of the counts.
-func TestNewMergesRepeatedNames(t *testing.T) {
-	d := domain(t, "fabrikam.com")
-	e, err := New(Inputs{
-		Protected: []address.Domain{d},
-		Known: []KnownDomain{
-			{Domain: d, Count: 5}, {Domain: domain(t, "fabrikam.net"), Count: 1},
-			{Domain: d, Count: math.MaxInt64},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Size() != 2 || len(e.groups) != 1 || e.groups[0].size != 2 {
-		t.Fatalf("%d candidates in %d groups, want 2 in 1", e.Size(), len(e.groups))
-	}
-	id, ok := e.find("fabrikam.com")
-	if !ok {
-		t.Fatal("fabrikam.com not found")
-	}
-	if c := e.cands[id]; c.class != Protect|Known || c.count != math.MaxInt64 {
-		t.Errorf("class %b, count %d; want %b, %d", c.class, c.count, Protect|Known, int64(math.MaxInt64))
 	}
 }
