@@ -20,6 +20,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,39 @@ func Load(path string) ([]Entry, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return Read(f, path)
+	// Counting the lines first (the file is read twice, the second time from the page
+	// cache) lets the list be made once at its size: with a million domains, growing it
+	// would copy it again and again.
+	lines, err := countLines(f)
+	if err != nil {
+		return nil, &Error{File: path, Line: 1, Msg: "read: " + err.Error(), Err: err}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, &Error{File: path, Line: 1, Msg: "read: " + err.Error(), Err: err}
+	}
+	return read(f, path, lines)
+}
+
+// countLines is the number of lines of r, a last one without a line end included.
+func countLines(r io.Reader) (int, error) {
+	buf := make([]byte, 64<<10)
+	n, last := 0, byte('\n')
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			n += bytes.Count(buf[:k], []byte{'\n'})
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			if last != '\n' {
+				n++
+			}
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
 }
 
 // Read reads a known-correspondents file from r, streaming; name is the file's name in
@@ -67,9 +100,16 @@ func Load(path string) ([]Entry, error) {
 // Normalising a domain is the main cost, so lines are parsed in batches on all CPUs while
 // the reader goes on; the result is the same as a line-by-line read.
 func Read(r io.Reader, name string) ([]Entry, error) {
+	return read(r, name, 0)
+}
+
+// read is Read with the number of lines expected (0 when unknown), an upper bound of the
+// number of entries.
+func read(r io.Reader, name string, lines int) ([]Entry, error) {
 	workers := runtime.GOMAXPROCS(0)
 	work := make(chan *batch, workers)
 	ordered := make(chan *batch, 2*workers)
+	free := make(chan *batch, 4*workers) // merged batches, for the scanner to fill again
 	stop := make(chan struct{})
 
 	var wg sync.WaitGroup
@@ -86,7 +126,7 @@ func Read(r io.Reader, name string) ([]Entry, error) {
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		scanErr = scan(r, name, func(b *batch) bool {
+		scanErr = scan(r, name, free, func(b *batch) bool {
 			select {
 			case ordered <- b:
 			case <-stop:
@@ -97,7 +137,7 @@ func Read(r io.Reader, name string) ([]Entry, error) {
 		})
 	}()
 
-	var m merger
+	m := newMerger(lines)
 	var err error
 	for b := range ordered { // in file order; drained to the end so that no goroutine blocks
 		<-b.done
@@ -105,6 +145,10 @@ func Read(r io.Reader, name string) ([]Entry, error) {
 			if err = m.add(b, name); err != nil {
 				close(stop)
 			}
+		}
+		select {
+		case free <- b:
+		default:
 		}
 	}
 	wg.Wait()
@@ -114,7 +158,7 @@ func Read(r io.Reader, name string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.entries(), nil
+	return m.result(), nil
 }
 
 const batchLines = 1024
@@ -136,8 +180,8 @@ type batch struct {
 }
 
 func (b *batch) parse() {
-	b.domains = make([]address.Domain, len(b.records))
-	b.hashes = make([]uint64, len(b.records))
+	b.domains = slices.Grow(b.domains[:0], len(b.records))[:len(b.records)]
+	b.hashes = slices.Grow(b.hashes[:0], len(b.records))[:len(b.records)]
 	b.bad = -1
 	for i, rec := range b.records {
 		d, err := address.ParseDomain(rec.raw)
@@ -152,16 +196,29 @@ func (b *batch) parse() {
 
 // scan reads lines, checks their syntax and hands on batches of records in file order. It
 // stops when emit returns false. Its error is for a line after everything handed on.
-func scan(r io.Reader, name string, emit func(*batch) bool) error {
+//
+// It takes the batches to fill from free when there are some there: with a million lines,
+// new ones would be 100 MB of garbage.
+func scan(r io.Reader, name string, free <-chan *batch, emit func(*batch) bool) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
-	b := &batch{done: make(chan struct{})}
+	next := func() *batch {
+		select {
+		case b := <-free:
+			b.records, b.err = b.records[:0], nil
+			b.done = make(chan struct{})
+			return b
+		default:
+			return &batch{records: make([]record, 0, batchLines), done: make(chan struct{})}
+		}
+	}
+	b := next()
 	flush := func() bool {
 		if len(b.records) == 0 {
 			return true
 		}
 		ok := emit(b)
-		b = &batch{records: make([]record, 0, batchLines), done: make(chan struct{})}
+		b = next()
 		return ok
 	}
 	line := 0
@@ -244,23 +301,23 @@ func shorten(b []byte) string {
 
 // merger sums the counts of each domain, keeping the order of first appearance. It is an
 // open-addressing table over entries, with hashes computed by the workers: with a million
-// domains a Go map costs as much as normalising them. The entries are kept in chunks of
-// a fixed size, never copied to grow, and put in one slice of the right size at the end.
+// domains a Go map costs as much as normalising them.
 type merger struct {
-	chunks [][]item
-	n      int      // entries so far
-	slots  []uint32 // 0 for empty, else 1 + the index of an entry; len is a power of two
+	entries []Entry
+	hashes  []uint64 // hashes[i] is the hash of entries[i]
+	slots   []uint32 // 0 for empty, else 1 + an index into entries; len is a power of two
 }
-
-// item is an entry with the hash of its domain's ASCII name.
-type item struct {
-	Entry
-	h uint64
-}
-
-const chunkBits = 12
 
 var seed = maphash.MakeSeed()
+
+// newMerger makes a merger sized for n entries.
+func newMerger(n int) *merger {
+	m := &merger{entries: make([]Entry, 0, n), hashes: make([]uint64, 0, n)}
+	if n > 0 {
+		m.grow(n)
+	}
+	return m
+}
 
 func (m *merger) add(b *batch, name string) error {
 	for i, rec := range b.records {
@@ -272,62 +329,54 @@ func (m *merger) add(b *batch, name string) error {
 	return nil
 }
 
-func (m *merger) at(j uint32) *item { return &m.chunks[j>>chunkBits][j&(1<<chunkBits-1)] }
-
 func (m *merger) insert(d address.Domain, h uint64, count int64) {
-	if 2*m.n+2 > len(m.slots) { // keep the load at most 1/2
-		m.grow()
+	if 2*len(m.entries)+2 > len(m.slots) { // keep the load at most 1/2
+		m.grow(len(m.entries) + 1)
 	}
 	mask := uint64(len(m.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := m.slots[i]
 		if s == 0 {
-			m.slots[i] = uint32(m.n + 1)
-			if m.n>>chunkBits == len(m.chunks) {
-				m.chunks = append(m.chunks, make([]item, 0, 1<<chunkBits))
-			}
-			last := &m.chunks[len(m.chunks)-1]
-			*last = append(*last, item{Entry{Domain: d, Count: count}, h})
-			m.n++
+			m.slots[i] = uint32(len(m.entries) + 1)
+			m.entries = append(m.entries, Entry{Domain: d, Count: count})
+			m.hashes = append(m.hashes, h)
 			return
 		}
-		if it := m.at(s - 1); it.h == h && it.Domain.ASCII == d.ASCII {
-			it.Count = addSat(it.Count, count)
+		if j := s - 1; m.hashes[j] == h && m.entries[j].Domain.ASCII == d.ASCII {
+			m.entries[j].Count = addSat(m.entries[j].Count, count)
 			return
 		}
 	}
 }
 
-func (m *merger) grow() {
-	m.slots = make([]uint32, max(1024, 2*len(m.slots)))
-	mask := uint64(len(m.slots) - 1)
-	j := uint32(0)
-	for _, c := range m.chunks {
-		for _, it := range c {
-			i := it.h & mask
-			for m.slots[i] != 0 {
-				i = (i + 1) & mask
-			}
-			j++
-			m.slots[i] = j
+// grow makes the table big enough for n entries at most half full, and at least twice
+// its size.
+func (m *merger) grow(n int) {
+	size := max(1024, 2*len(m.slots))
+	for size < 2*n+2 {
+		size *= 2
+	}
+	m.slots = make([]uint32, size)
+	mask := uint64(size - 1)
+	for j, h := range m.hashes {
+		i := h & mask
+		for m.slots[i] != 0 {
+			i = (i + 1) & mask
 		}
+		m.slots[i] = uint32(j + 1)
 	}
 }
 
-// entries is every entry in order (nil for none); the merger is empty afterwards.
-func (m *merger) entries() []Entry {
-	if m.n == 0 {
+// result is the entries in order: nil for none, and a copy when the list was made much
+// too big (a file of mostly comments, blank lines or repeated domains).
+func (m *merger) result() []Entry {
+	switch {
+	case len(m.entries) == 0:
 		return nil
+	case len(m.entries) < cap(m.entries)/2:
+		return slices.Clone(m.entries)
 	}
-	out := make([]Entry, 0, m.n)
-	for i, c := range m.chunks {
-		for _, it := range c {
-			out = append(out, it.Entry)
-		}
-		m.chunks[i] = nil
-	}
-	*m = merger{}
-	return out
+	return m.entries
 }
 
 // reason is an address error without the "invalid: " every one starts with.

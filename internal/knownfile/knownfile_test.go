@@ -225,3 +225,39 @@ func TestReadManyDomains(t *testing.T) {
 		}
 	}
 }
+
+func TestCountLines(t *testing.T) {
+	for in, want := range map[string]int{"": 0, "a": 1, "a\n": 1, "a\nb": 2, "\n\n": 2, "a\r\nb\r\n": 2} {
+		if got, err := countLines(iotest.OneByteReader(strings.NewReader(in))); err != nil || got != want {
+			t.Errorf("countLines(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+}
+
+// TestLoadManyLines loads files whose lines are many more than their domains, and one
+// with no line end at the end: the result is the same as Read's.
+func TestLoadManyLines(t *testing.T) {
+	var b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&b, "# comment %d\nd%d.com %d\n\nD%d.com\n", i, i%100, i, i%100)
+	}
+	b.WriteString("last.com 7")
+	path := filepath.Join(t.TempDir(), "known.txt")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want, err := Read(strings.NewReader(b.String()), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 101 || fmt.Sprint(pairs(got)) != fmt.Sprint(pairs(want)) {
+		t.Errorf("Load: %d entries, want 101 as Read's", len(got))
+	}
+	if cap(got) > 2*len(got) {
+		t.Errorf("Load keeps room for %d entries, for %d", cap(got), len(got))
+	}
+}
