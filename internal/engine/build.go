@@ -115,15 +115,15 @@ func (e *Engine) fillIndex(ix *index, nameHash, nearHash []uint64) {
 	ix.sink = sink
 }
 
-// inserter inserts the keys homed in one region of an index, which ends before slot hi. Keys are inserted in
-// small batches whose first slots are touched first, so that their cache misses overlap
-// instead of coming one after another.
+// inserter inserts the keys homed in one region of an index, which ends before slot hi.
+// Keys are inserted in small batches whose first slots are touched first, so that their
+// cache misses overlap instead of coming one after another.
 type inserter struct {
 	ix       *index
 	hi       uint64
 	wrap     bool  // probe past hi to the start of the table; else keep the key aside
 	overflow []key // keys whose probe ran past hi
-	hs       [32]uint64
+	hs       [touchBatch]uint64
 	sink     uint32
 }
 

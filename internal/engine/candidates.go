@@ -40,9 +40,9 @@ func input(in *Inputs, at uint32) (address.Domain, Class, int64) {
 	return in.Known[i].Domain, Known, in.Known[i].Count
 }
 
-// batch is how many hashes are made, and their slots touched, before they are added to
-// an idTable, so that the cache misses of a batch overlap.
-const batch = 32
+// touchBatch is how many hashes are made, and their slots touched, before they are
+// added to a table, so that the cache misses of a batch overlap.
+const touchBatch = 32
 
 // candidates sets e.cands and e.groups from in: each name once, with every class it is
 // given in and the sum of its counts; the candidates ordered by label part, one group for
@@ -57,9 +57,9 @@ func (e *Engine) candidates(in *Inputs) (nameHash, nearHash []uint64, err error)
 	names := make([]distinct, 0, total)
 	nameHash = make([]uint64, 0, total) // of names[i] until the candidates are made
 	byName := newIDTable(total)
-	var hs [batch]uint64
-	for lo := 0; lo < total; lo += batch {
-		hi := min(total, lo+batch)
+	var hs [touchBatch]uint64
+	for lo := 0; lo < total; lo += touchBatch {
+		hi := min(total, lo+touchBatch)
 		for at := lo; at < hi; at++ {
 			hs[at-lo] = hashKey(kindName, inputDomain(in, uint32(at)).ASCII)
 		}
@@ -92,9 +92,9 @@ func (e *Engine) candidates(in *Inputs) (nameHash, nearHash []uint64, err error)
 	e.groups = make([]group, 0, len(names))
 	nearHash = make([]uint64, 0, len(names))
 	byPre := newIDTable(len(names))
-	var pres [batch]string
-	for lo := 0; lo < len(names); lo += batch {
-		hi := min(len(names), lo+batch)
+	var pres [touchBatch]string
+	for lo := 0; lo < len(names); lo += touchBatch {
+		hi := min(len(names), lo+touchBatch)
 		for i := lo; i < hi; i++ {
 			pres[i-lo] = lowerPre(inputDomain(in, names[i].at))
 			hs[i-lo] = hashKey(kindNear, pres[i-lo])
