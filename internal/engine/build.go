@@ -3,21 +3,29 @@ package engine
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rcptguard/rcptguard/internal/confusables"
 )
 
-// Building the index on all CPUs. The keys are made in rounds: in each round every worker
-// hashes its share of the next candidates and groups into one buffer per region of the
-// table (a region is a range of slots, one per worker), then every worker inserts the
-// keys homed in its own region, taking the buffers in the order of the keys. So no two
-// workers write the same slot, and equal keys end up side by side in the same order as a
-// sequential build would leave them: lookups return the same ids in the same order. A key
-// whose probe runs past the end of its region is kept aside and inserted at the end.
+// Building the index on all CPUs. The keys are made in rounds: in each round the workers
+// hash the next candidates and groups, a chunk at a time, into one buffer per region of
+// the table (a region is a range of slots), then insert them, a region at a time, taking
+// the buffers in the order of the keys. So no two workers write the same slot, and equal
+// keys end up side by side in the same order as a sequential build would leave them:
+// lookups return the same ids in the same order. A key whose probe runs past the end of
+// its region is kept aside and inserted at the end. There are several chunks and regions
+// for each worker, taken in turn by whichever worker is free, so that a worker the system
+// runs late holds the others up less.
 
-// roundItems is how many names or groups one worker hashes in a round: enough to keep the
-// workers busy between two waits, few enough that the buffers stay small (about 3 MB).
-const roundItems = 1 << 14
+// chunkItems is how many names or groups a chunk has, and chunksPerWorker how many
+// chunks a round has for each worker and how many regions the table has for each:
+// enough to keep the workers busy between two waits, few enough that the buffers stay
+// small (about 3 MB for each worker).
+const (
+	chunkItems      = 1 << 12
+	chunksPerWorker = 4
+)
 
 // key is one key of the index with its id.
 type key struct {
@@ -55,53 +63,59 @@ func groupKeys(bufs [][]key, pre string, nearHash uint64, g uint32, region func(
 // candidate i's), then each group's label part (nearHash[g]), deletions and skeleton.
 func (e *Engine) fillIndex(ix *index, nameHash, nearHash []uint64) {
 	workers := min(runtime.GOMAXPROCS(0), 8)
+	parts := chunksPerWorker * workers // chunks in a round, and regions
 	if len(ix.slots) < 1<<16 {
-		workers = 1
+		workers, parts = 1, 1
 	}
-	// Slot j is in region j*workers/len(slots); region r starts at the first slot in it.
+	// Slot j is in region j*parts/len(slots); region r starts at the first slot in it.
 	bits := 64 - ix.shift
-	region := func(h uint64) int { return int((h >> ix.shift) * uint64(workers) >> bits) }
-	start := func(r int) uint64 { return (uint64(r)<<bits + uint64(workers) - 1) / uint64(workers) }
-	ins := make([]inserter, workers)
+	region := func(h uint64) int { return int((h >> ix.shift) * uint64(parts) >> bits) }
+	start := func(r int) uint64 { return (uint64(r)<<bits + uint64(parts) - 1) / uint64(parts) }
+	ins := make([]inserter, parts)
 	for r := range ins {
-		ins[r] = inserter{ix: ix, hi: start(r + 1), wrap: workers == 1}
+		ins[r] = inserter{ix: ix, hi: start(r + 1), wrap: parts == 1}
 	}
-	bufs := make([][][]key, workers) // bufs[worker][region]
-	for w := range bufs {
-		bufs[w] = make([][]key, workers)
+	bufs := make([][][]key, parts) // bufs[chunk][region]
+	for c := range bufs {
+		bufs[c] = make([][]key, parts)
+	}
+	// each runs f(0), ..., f(parts-1) on the workers, and returns when all are done.
+	each := func(f func(int)) {
+		var next atomic.Int32
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < parts; i = int(next.Add(1)) - 1 {
+					f(i)
+				}
+			})
+		}
+		wg.Wait()
 	}
 
 	items := len(e.cands) + len(e.groups)
-	var wg sync.WaitGroup
-	for first := 0; first < items; first += workers * roundItems {
-		for w := range workers {
-			lo := min(items, first+w*roundItems)
-			hi := min(items, lo+roundItems)
-			wg.Go(func() {
-				b := bufs[w]
-				for r := range b {
-					b[r] = b[r][:0]
+	for first := 0; first < items; first += parts * chunkItems {
+		each(func(c int) {
+			b := bufs[c]
+			for r := range b {
+				b[r] = b[r][:0]
+			}
+			lo := min(items, first+c*chunkItems)
+			for i := lo; i < min(items, lo+chunkItems); i++ {
+				if i < len(e.cands) {
+					h := nameHash[i]
+					b[region(h)] = append(b[region(h)], key{h, uint32(i)})
+					continue
 				}
-				for i := lo; i < hi; i++ {
-					if i < len(e.cands) {
-						h := nameHash[i]
-						b[region(h)] = append(b[region(h)], key{h, uint32(i)})
-						continue
-					}
-					g := i - len(e.cands)
-					groupKeys(b, e.groups[g].pre, nearHash[g], uint32(g), region)
-				}
-			})
-		}
-		wg.Wait()
-		for r := range ins {
-			wg.Go(func() {
-				for w := range bufs {
-					ins[r].insert(bufs[w][r])
-				}
-			})
-		}
-		wg.Wait()
+				g := i - len(e.cands)
+				groupKeys(b, e.groups[g].pre, nearHash[g], uint32(g), region)
+			}
+		})
+		each(func(r int) {
+			for c := range bufs {
+				ins[r].insert(bufs[c][r])
+			}
+		})
 	}
 	var sink uint32
 	for r := range ins {

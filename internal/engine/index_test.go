@@ -9,24 +9,26 @@ import (
 	"github.com/rcptguard/rcptguard/internal/confusables"
 )
 
-// TestIndexHoldsEveryKeyInOrder builds engines big enough for the parallel build, with
-// one, three and eight regions, and checks the index against a plain map of the same
-// keys: a lookup returns every id that has the key, in the order of a sequential build
-// (the candidates' names in order, then each group's keys in group order).
+// TestIndexHoldsEveryKeyInOrder builds engines small enough for a sequential build and
+// big enough for a parallel one, with one, three and eight workers, and checks the index
+// against a plain map of the same keys: a lookup returns every id that has the key, in the
+// order of a sequential build (the candidates' names in order, then each group's keys in
+// group order).
 func TestIndexHoldsEveryKeyInOrder(t *testing.T) {
 	known := syntheticKnown(t, 20000)
 	for _, k := range known[:3000] { // groups of several candidates
 		known = append(known, KnownDomain{Domain: domain(t, k.Domain.Pre()+".net"), Count: 1})
 	}
-	for _, procs := range []int{1, 3, 8} {
+	for _, run := range []struct{ known, procs int }{{2000, 2}, {len(known), 1}, {len(known), 3}, {len(known), 8}} {
+		procs := run.procs
 		prev := runtime.GOMAXPROCS(procs)
-		e, err := New(Inputs{Known: known})
+		e, err := New(Inputs{Known: known[:run.known]})
 		runtime.GOMAXPROCS(prev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(e.ix.slots) < 1<<16 {
-			t.Fatalf("%d slots: too few for a parallel build", len(e.ix.slots))
+		if parallel := len(e.ix.slots) >= 1<<16; parallel != (run.known > 2000) {
+			t.Fatalf("%d slots for %d domains: parallel %v", len(e.ix.slots), run.known, parallel)
 		}
 		want := map[uint64][]uint32{}
 		has := map[key]bool{}
