@@ -58,10 +58,11 @@ func Load(path string) ([]Entry, error) {
 		return nil, err
 	}
 	defer f.Close()
-	// Counting the lines first (the file is read twice, the second time from the page
-	// cache) lets the list be made once at its size: with a million domains, growing it
-	// would copy it again and again.
-	lines, err := countLines(f)
+	// Counting the entry lines first (the file is read twice, the second time from the
+	// page cache) lets the list be made once at its size: with a million domains, growing
+	// it would copy it again and again. Blank and comment lines are not counted; a domain
+	// listed many times is, once for each line.
+	lines, err := countEntryLines(f)
 	if err != nil {
 		return nil, &Error{File: path, Line: 1, Msg: "read: " + err.Error(), Err: err}
 	}
@@ -71,20 +72,34 @@ func Load(path string) ([]Entry, error) {
 	return read(f, path, lines)
 }
 
-// countLines is the number of lines of r, a last one without a line end included.
-func countLines(r io.Reader) (int, error) {
+// countEntryLines is the number of lines of r that are neither blank nor a comment.
+func countEntryLines(r io.Reader) (int, error) {
 	buf := make([]byte, 64<<10)
-	n, last := 0, byte('\n')
+	n, start := 0, true // start: nothing but spaces seen in the line yet
 	for {
 		k, err := r.Read(buf)
-		if k > 0 {
-			n += bytes.Count(buf[:k], []byte{'\n'})
-			last = buf[k-1]
+		for b := buf[:k]; len(b) > 0; {
+			c := b[0]
+			switch {
+			case c == '\n':
+				start = true
+			case !start:
+				// The line is counted or not already: on to its end.
+				if i := bytes.IndexByte(b, '\n'); i > 0 {
+					b = b[i:]
+					continue
+				}
+				b = b[len(b)-1:] // the last byte, not a line end
+			case c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f':
+			default:
+				start = false
+				if c != '#' {
+					n++
+				}
+			}
+			b = b[1:]
 		}
 		if err == io.EOF {
-			if last != '\n' {
-				n++
-			}
 			return n, nil
 		}
 		if err != nil {

@@ -226,10 +226,16 @@ func TestReadManyDomains(t *testing.T) {
 	}
 }
 
-func TestCountLines(t *testing.T) {
-	for in, want := range map[string]int{"": 0, "a": 1, "a\n": 1, "a\nb": 2, "\n\n": 2, "a\r\nb\r\n": 2} {
-		if got, err := countLines(iotest.OneByteReader(strings.NewReader(in))); err != nil || got != want {
-			t.Errorf("countLines(%q) = %d, %v; want %d", in, got, err, want)
+func TestCountEntryLines(t *testing.T) {
+	for in, want := range map[string]int{
+		"": 0, "a": 1, "a\n": 1, "a\nb": 2, "\n\n": 0, "a\r\nb\r\n": 2, "# c\n  \t\r\n  # c\na # c\n": 1,
+		"a b c\n\n  d\n#\n": 2,
+	} {
+		if got, err := countEntryLines(iotest.OneByteReader(strings.NewReader(in))); err != nil || got != want {
+			t.Errorf("countEntryLines(%q) one byte at a time = %d, %v; want %d", in, got, err, want)
+		}
+		if got, err := countEntryLines(strings.NewReader(in)); err != nil || got != want {
+			t.Errorf("countEntryLines(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 }
@@ -259,5 +265,8 @@ func TestLoadManyLines(t *testing.T) {
 	}
 	if cap(got) > 2*len(got) {
 		t.Errorf("Load keeps room for %d entries, for %d", cap(got), len(got))
+	}
+	if n, err := countEntryLines(strings.NewReader(b.String())); err != nil || n != 10001 {
+		t.Errorf("countEntryLines = %d, %v; want 10001 (the comments and blank lines are not counted)", n, err)
 	}
 }
