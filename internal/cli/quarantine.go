@@ -41,7 +41,7 @@ Exit status: 0 done, 1 unknown message or already handled, 2 usage or configurat
 `
 
 // quarantineCmds are the subcommands of `rcptguard quarantine`.
-var quarantineCmds = map[string]func(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int{
+var quarantineCmds = map[string]qcmdFunc{
 	"list":    quarantineList,
 	"show":    quarantineShow,
 	"release": quarantineRelease,
@@ -65,27 +65,47 @@ type qcmd struct {
 }
 
 func runQuarantine(args []string, env Env) int {
+	return runStoreCommand(args, env, storeGroup{name: "quarantine", usage: quarantineUsage, cmds: quarantineCmds,
+		config: "the YAML config `FILE` (for data_dir)"})
+}
+
+// qcmdFunc is one subcommand of a group that works on the quarantine's database.
+type qcmdFunc = func(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int
+
+// storeGroup is a command whose subcommands work on the quarantine's database
+// (quarantine, trust): their usage, and the flags they share.
+type storeGroup struct {
+	name, usage string
+	cmds        map[string]qcmdFunc
+	config      string // the help of --config
+	// arg names the one argument in usage errors; "" for the quarantine's message ID.
+	group, arg string
+}
+
+// runStoreCommand picks the subcommand of g that args name and runs it with the flags
+// every such subcommand takes: --config (-c) and --db.
+func runStoreCommand(args []string, env Env, g storeGroup) int {
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, quarantineUsage)
+		fmt.Fprint(env.Stderr, g.usage)
 		return ExitUsage
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
-		fmt.Fprint(env.Stdout, quarantineUsage)
+		fmt.Fprint(env.Stdout, g.usage)
 		return ExitOK
 	}
-	cmd, ok := quarantineCmds[args[0]]
+	cmd, ok := g.cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "rcptguard: unknown quarantine command %q\n\n%s", args[0], quarantineUsage)
+		fmt.Fprintf(env.Stderr, "rcptguard: unknown %s command %q\n\n%s", g.name, args[0], g.usage)
 		return ExitUsage
 	}
-	q := &qcmd{env: env, name: args[0]}
-	fs := flag.NewFlagSet("quarantine "+args[0], flag.ContinueOnError)
-	fs.StringVar(&q.cfgFile, "config", "", "the YAML config `FILE` (for data_dir)")
+	q := &qcmd{env: env, name: args[0], group: g.group, arg: g.arg}
+	fs := flag.NewFlagSet(g.name+" "+args[0], flag.ContinueOnError)
+	fs.StringVar(&q.cfgFile, "config", "", g.config)
 	fs.StringVar(&q.cfgFile, "c", "", "short for --config")
 	fs.StringVar(&q.dbPath, "db", "", "the quarantine database `PATH` (default data_dir/quarantine.db)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), quarantineUsage, "\nFlags of quarantine "+args[0]+":\n")
+		fmt.Fprint(fs.Output(), g.usage, "\nFlags of "+g.name+" "+args[0]+":\n")
 		fs.PrintDefaults()
 	}
 	return cmd(context.Background(), q, fs, args[1:])

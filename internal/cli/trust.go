@@ -36,7 +36,7 @@ trusted, not trusted), 2 usage or configuration error.
 `
 
 // trustCmds are the subcommands of `rcptguard trust`.
-var trustCmds = map[string]func(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int{
+var trustCmds = map[string]qcmdFunc{
 	"add":       trustAdd,
 	"remove":    trustRemove,
 	"list":      trustList,
@@ -44,30 +44,8 @@ var trustCmds = map[string]func(ctx context.Context, q *qcmd, fs *flag.FlagSet, 
 }
 
 func runTrust(args []string, env Env) int {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, trustUsage)
-		return ExitUsage
-	}
-	switch args[0] {
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(env.Stdout, trustUsage)
-		return ExitOK
-	}
-	cmd, ok := trustCmds[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "rcptguard: unknown trust command %q\n\n%s", args[0], trustUsage)
-		return ExitUsage
-	}
-	q := &qcmd{env: env, name: args[0], group: "trust", arg: "domain"}
-	fs := flag.NewFlagSet("trust "+args[0], flag.ContinueOnError)
-	fs.StringVar(&q.cfgFile, "config", "", "the YAML config `FILE` (for data_dir and the detection settings)")
-	fs.StringVar(&q.cfgFile, "c", "", "short for --config")
-	fs.StringVar(&q.dbPath, "db", "", "the quarantine database `PATH` (default data_dir/quarantine.db)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), trustUsage, "\nFlags of trust "+args[0]+":\n")
-		fs.PrintDefaults()
-	}
-	return cmd(context.Background(), q, fs, args[1:])
+	return runStoreCommand(args, env, storeGroup{name: "trust", usage: trustUsage, cmds: trustCmds,
+		config: "the YAML config `FILE` (for data_dir and the detection settings)", group: "trust", arg: "domain"})
 }
 
 // trustService opens the store and builds the trust workflow with the configuration's
