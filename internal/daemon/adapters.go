@@ -45,7 +45,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Spool:           sp,
 		Guard:           &d.Guard,
 		MaxMessageBytes: cfg.Quarantine.MaxMessageBytes,
-		Logger:          d.Logger.With("adapter", "milter"),
+		Logger:          d.Logger,
 		Observe: func(ev milter.Event) {
 			for _, dec := range ev.Decisions {
 				d.Metrics.Observe("milter", dec, ev.Duration/time.Duration(max(1, len(ev.Decisions))))
@@ -58,7 +58,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 	p := &policyd.Server{
 		Guard:  &d.Guard,
 		Filter: PolicyFilter(cfg),
-		Logger: d.Logger.With("adapter", "policy"),
+		Logger: d.Logger,
 		Observe: func(ev policyd.Event) {
 			if ev.Filtered {
 				d.filtered.put(ev.QueueID, ev.SASLUser, ev.ClientAddr, time.Now())
@@ -93,7 +93,7 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 		Guard:           &d.Guard,
 		Upstream:        rc.Upstream,
 		Hostname:        rc.Hostname,
-		Logger:          d.Logger.With("adapter", "relay"),
+		Logger:          d.Logger,
 		MaxMessageBytes: rc.MaxMessageBytes,
 		MaxRecipients:   rc.MaxRecipients,
 		AllowedNetworks: rc.AllowedNetworks,

@@ -159,7 +159,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
 		in := &relay.Server{
 			Guard: &d.Guard, Intake: true, Holder: intakeHolder{next: d.held, memo: &d.filtered}, Upstream: cfg.ReinjectAddr(),
-			Hostname: d.held.Hostname, Logger: d.Logger.With("adapter", "intake"),
+			Hostname: d.held.Hostname, Logger: d.Logger,
 			MaxMessageBytes: cfg.Quarantine.MaxMessageBytes, MaxRecipients: 1000, Spool: d.spool,
 			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 			Observe: func(ev relay.Event) {

@@ -66,7 +66,7 @@ func (ss *session) authenticate(identity, username, password string) error {
 	client, user := ratelimit.ClientKey(ss.cc.addr), ratelimit.UserKey(username)
 	now := s.now()
 	if wait, ok := s.authLimit.Begin(client, user, now); !ok {
-		s.logger().Warn("relay: AUTH refused: too many failures", "adapter", "relay",
+		s.logger().Warn("relay: AUTH refused: too many failures",
 			"client", addrString(ss.cc.addr), "user", logUser(username), "retry_after", wait.Round(time.Second).String())
 		s.authFailed(AuthLimited)
 		return ss.authFailure(replyAuthLimited)
@@ -76,7 +76,7 @@ func (ss *session) authenticate(identity, username, password string) error {
 		ss.authUser = username
 		return nil
 	}
-	s.logger().Warn("relay: AUTH failed", "adapter", "relay",
+	s.logger().Warn("relay: AUTH failed",
 		"client", addrString(ss.cc.addr), "user", logUser(username))
 	s.authFailed(AuthBadCredentials)
 	return ss.authFailure(smtp.ErrAuthFailed)

@@ -77,7 +77,7 @@ func (ss *session) dataBDAT(r io.Reader) error {
 // spoolFailed ends the transaction after the message could not be stored while it was
 // received (a full disk): the client keeps the mail.
 func (ss *session) spoolFailed(err error) error {
-	ss.srv.logger().Warn("relay: cannot spool a message; answered 451", "adapter", "relay", "err", err)
+	ss.srv.logger().Warn("relay: cannot spool a message; answered 451", "err", err)
 	ss.endTxn(OutcomeTempFail, replySpoolFailed)
 	return replySpoolFailed
 }

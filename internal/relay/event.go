@@ -138,7 +138,6 @@ func (s *Server) emit(ev Event) {
 		}
 	}
 	attrs := []slog.Attr{
-		slog.String("adapter", "relay"),
 		slog.String("id", ev.ID),
 		slog.String("client", addrString(ev.Client)),
 		slog.String("sender", ev.Sender),

@@ -42,7 +42,7 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 		return ss.clientFailure(err), OutcomeHeld
 	}
 	if sw.err != nil {
-		ss.srv.logger().Warn("relay: cannot spool a message to hold; answered 451", "adapter", "relay", "id", t.id, "err", sw.err)
+		ss.srv.logger().Warn("relay: cannot spool a message to hold; answered 451", "id", t.id, "err", sw.err)
 		return ss.drainThen(in, replySpoolFailed), OutcomeTempFail
 	}
 	if in.n > limit {
@@ -54,7 +54,7 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	// The Holder needs the content in full: a spooled one is read back, a few at a time.
 	raw, release, err := ss.srv.Spool.ReadBack(ctx, buf)
 	if err != nil {
-		ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "adapter", "relay", "id", t.id, "err", err)
+		ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "id", t.id, "err", err)
 		return replyHoldFailed, OutcomeTempFail
 	}
 	defer release()
@@ -89,7 +89,7 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	case errors.Is(err, quarantine.ErrConfirmed):
 		return ss.forwardRaw(raw, t), OutcomeRelayed
 	}
-	ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "adapter", "relay", "id", t.id, "err", err)
+	ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "id", t.id, "err", err)
 	return replyHoldFailed, OutcomeTempFail
 }
 

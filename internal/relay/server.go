@@ -137,6 +137,7 @@ type Server struct {
 
 	initOnce  sync.Once
 	initErr   error
+	log       atomic.Pointer[slog.Logger] // Logger labelled with the adapter's name, once
 	srv       *smtp.Server
 	dummyHash []byte
 	authLimit *ratelimit.Limiter
@@ -157,6 +158,11 @@ func (s *Server) init() error {
 }
 
 func (s *Server) setup() error {
+	name := "relay"
+	if s.Intake {
+		name = "intake"
+	}
+	s.log.Store(s.logger().With("adapter", name))
 	if s.Guard == nil {
 		return errors.New("relay: Guard is not set")
 	}
@@ -220,6 +226,9 @@ func orDefault[T comparable](v, def T) T {
 }
 
 func (s *Server) logger() *slog.Logger {
+	if l := s.log.Load(); l != nil {
+		return l
+	}
 	if s.Logger != nil {
 		return s.Logger
 	}
@@ -429,8 +438,7 @@ type errorLog struct{ s *Server }
 func (e errorLog) Printf(format string, v ...any) {
 	if strings.HasPrefix(format, "panic serving") { // go-smtp recovered a panic
 		if bdatAfterClose(v) {
-			e.s.logger().Debug("go-smtp: a BDAT chunk's goroutine started after its connection closed (a go-smtp race; nothing was lost)",
-				"adapter", "relay")
+			e.s.logger().Debug("go-smtp: a BDAT chunk's goroutine started after its connection closed (a go-smtp race; nothing was lost)")
 			return
 		}
 		e.s.logger().Error("panic while serving a connection; closed it, the daemon goes on", "panic", fmt.Sprintf(format, v...))
@@ -439,7 +447,7 @@ func (e errorLog) Printf(format string, v ...any) {
 		}
 		return
 	}
-	e.s.logger().Warn(fmt.Sprintf(format, v...), "adapter", "relay")
+	e.s.logger().Warn(fmt.Sprintf(format, v...))
 }
 
 // bdatAfterClose recognises the panic of a go-smtp race (v0.25.1 and v0.26.0): the
@@ -457,5 +465,5 @@ func bdatAfterClose(v []any) bool {
 }
 
 func (e errorLog) Println(v ...any) {
-	e.s.logger().Warn(fmt.Sprint(v...), "adapter", "relay")
+	e.s.logger().Warn(fmt.Sprint(v...))
 }

@@ -92,7 +92,7 @@ func (ss *session) upstreamMail(from string, opts *smtp.MailOptions) *smtp.SMTPE
 		if !reused {
 			up, err := ss.srv.dialUpstream()
 			if err != nil {
-				ss.srv.logger().Warn("relay: upstream unavailable", "adapter", "relay", "upstream", ss.srv.Upstream, "err", err)
+				ss.srv.logger().Warn("relay: upstream unavailable", "upstream", ss.srv.Upstream, "err", err)
 				return upstreamError(err)
 			}
 			ss.up = up
