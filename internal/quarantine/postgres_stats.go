@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// pgFlaggedRecipient is flaggedRecipient for PostgreSQL, where intended is a text[].
+// pgFlaggedRecipient is Recipient.Suspect in PostgreSQL's SQL, where intended is a text[].
 var pgFlaggedRecipient = `(cardinality(r.intended) > 0 OR ` + pgASCIILower(`r.verdict`) +
-	` NOT IN ('', 'allow', 'pass', 'invalid'))`
+	` IN ` + sqlList(suspectVerdicts) + `)`
 
 // pgStatsSQL are Stats' queries for PostgreSQL. Keys tie in byte order, as in SQLite. The
 // domain is what follows the last '@'.

@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -197,7 +198,7 @@ const (
 // Recipient is one envelope recipient with the decision and findings for it.
 type Recipient struct {
 	Address    string
-	Verdict    string   // the engine's verdict, e.g. "hold", "pass"
+	Verdict    string   // the guard's verdict as guard.Verdict.String gives it: "allow", "warn", "hold", ...
 	Intended   []string // the likely intended domains
 	Techniques []string // the lookalike techniques found
 	Reason     string
@@ -206,14 +207,34 @@ type Recipient struct {
 	Situation string
 }
 
+// The two questions asked of a stored recipient, each defined once here (the statistics'
+// SQL is built from the same lists):
+//
+//   - Flagged: is it why the message was held? Its verdict stops mail (stopVerdicts).
+//   - Suspect: did the guard find anything about it? A likely intended domain, or a
+//     verdict of a lookalike (suspectVerdicts: warn too, but not invalid, which is no
+//     lookalike).
+var (
+	stopVerdicts    = []string{"hold", "reject", "invalid"}
+	suspectVerdicts = []string{"warn", "hold", "reject"}
+)
+
 // Flagged reports whether the recipient is why the message was held: its verdict is
 // hold, reject or invalid (the verdicts that stop mail), not allow or warn.
 func (r Recipient) Flagged() bool {
-	switch strings.ToLower(r.Verdict) {
-	case "hold", "reject", "invalid":
-		return true
-	}
-	return false
+	return slices.Contains(stopVerdicts, strings.ToLower(r.Verdict))
+}
+
+// Suspect reports whether the guard found anything about the recipient: a likely intended
+// domain, or a verdict of warn, hold or reject. The administrator's pages and the
+// statistics count these.
+func (r Recipient) Suspect() bool {
+	return len(r.Intended) > 0 || slices.Contains(suspectVerdicts, strings.ToLower(r.Verdict))
+}
+
+// sqlList is vs as an SQL list of string literals: ('warn', 'hold').
+func sqlList(vs []string) string {
+	return "('" + strings.Join(vs, "', '") + "')"
 }
 
 // Event is one entry of the audit log: a message moved from one state to another.

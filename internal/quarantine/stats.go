@@ -41,10 +41,8 @@ const TopDomainsLimit = 10
 
 const statsDay = 24 * time.Hour
 
-// flaggedRecipient is the SQL condition for a recipient the guard did not simply let
-// through: a verdict other than allow (guard.Verdict.String) or pass, or a likely intended
-// domain. "invalid" (not an address at all) is not a lookalike and does not count.
-const flaggedRecipient = `(r.intended <> '[]' OR lower(r.verdict) NOT IN ('', 'allow', 'pass', 'invalid'))`
+// flaggedRecipient is Recipient.Suspect in SQLite's SQL.
+var flaggedRecipient = `(r.intended <> '[]' OR lower(r.verdict) IN ` + sqlList(suspectVerdicts) + `)`
 
 // sqliteStatsSQL are Stats' queries for SQLite. The domain is what follows the last '@':
 // rtrim drops every trailing character that is not an '@'.

@@ -68,7 +68,7 @@ func sample() Message {
 		Recipients: []Recipient{
 			{Address: "bob@examp1e.com", Verdict: "hold", Intended: []string{"example.com"},
 				Techniques: []string{"homoglyph", "digit"}, Reason: "looks like example.com"},
-			{Address: "carol@example.net", Verdict: "pass"},
+			{Address: "carol@example.net", Verdict: "allow"},
 		},
 		ExpiresAt: t0.Add(7 * 24 * time.Hour),
 	}
@@ -543,5 +543,26 @@ func TestNewID(t *testing.T) {
 			t.Fatalf("NewID = %q: not URL-safe, repeated, or beginning with - or _", id)
 		}
 		seen[id] = true
+	}
+}
+
+// TestFlaggedAndSuspectAreDefinedOnce: Flagged is a verdict that stops mail; Suspect is
+// anything the guard found (warn too, or an intended domain), never invalid alone.
+func TestFlaggedAndSuspectAreDefinedOnce(t *testing.T) {
+	for _, c := range []struct {
+		r                Recipient
+		flagged, suspect bool
+	}{
+		{Recipient{Verdict: "allow"}, false, false},
+		{Recipient{Verdict: "warn"}, false, true},
+		{Recipient{Verdict: "HOLD"}, true, true},
+		{Recipient{Verdict: "reject"}, true, true},
+		{Recipient{Verdict: "invalid"}, true, false},
+		{Recipient{Verdict: "allow", Intended: []string{"army.mil"}}, false, true},
+		{Recipient{Verdict: ""}, false, false},
+	} {
+		if c.r.Flagged() != c.flagged || c.r.Suspect() != c.suspect {
+			t.Errorf("%+v: Flagged %v Suspect %v, want %v %v", c.r, c.r.Flagged(), c.r.Suspect(), c.flagged, c.suspect)
+		}
 	}
 }

@@ -49,21 +49,10 @@ type option struct {
 	Selected     bool
 }
 
-// adminFlagged is whether the guard did not simply let the recipient through: it has a
-// likely intended domain, or a verdict other than allow (guard.Verdict.String), pass or
-// invalid. It matches the SQL of quarantine's Stats.
-func adminFlagged(r quarantine.Recipient) bool {
-	switch strings.ToLower(r.Verdict) {
-	case "", "allow", "pass", "invalid":
-		return len(r.Intended) > 0
-	}
-	return true
-}
-
 func flaggedViews(m quarantine.Message) []flagView {
 	var out []flagView
 	for _, rc := range m.Recipients {
-		if adminFlagged(rc) {
+		if rc.Suspect() {
 			out = append(out, flagView{rc.Address, strings.Join(rc.Intended, ", ")})
 		}
 	}
@@ -259,7 +248,7 @@ func (a *Admin) message(w http.ResponseWriter, r *http.Request) {
 	for _, rc := range m.Recipients {
 		recips = append(recips, recipientRow{Address: rc.Address, Verdict: rc.Verdict, Reason: rc.Reason,
 			Intended: strings.Join(rc.Intended, ", "), Techniques: strings.Join(rc.Techniques, ", "),
-			Situation: rc.Situation, Flagged: adminFlagged(rc)})
+			Situation: rc.Situation, Flagged: rc.Suspect()})
 		if i := strings.LastIndexByte(rc.Address, '@'); a.Trust != nil && rc.Flagged() && i >= 0 {
 			recips[len(recips)-1].TrustLink = trustLink(rc.Address[i+1:])
 		}

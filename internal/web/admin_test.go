@@ -591,7 +591,7 @@ func TestAdminMessagePageEscapesHeaders(t *testing.T) {
 	wantAdmin(t, r, 200,
 		"X-Evil: &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "Orders &lt;b&gt;now&lt;/b&gt;",
 		"From: alice@example.org", "alice@example.org", "192.0.2.10", "4XyZ1", "milter",
-		"bob@arrny.mil", "hold", "army.mil", "rn-m", "looks like army.mil", "carol@example.net", "pass",
+		"bob@arrny.mil", "hold", "army.mil", "rn-m", "looks like army.mil", "carol@example.net", "allow",
 		"orders.pdf", "2026-03-01 09:30 UTC", "2026-03-08 09:30 UTC",
 		`action="/admin/m/`+id+`/act"`, `value="release"`, `value="correct"`, `value="discard"`)
 	if strings.Contains(r.body, "<script") || strings.Contains(r.body, "<b>now") {

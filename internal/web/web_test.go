@@ -89,7 +89,7 @@ func sampleMessage(subject string) quarantine.Message {
 		Recipients: []quarantine.Recipient{
 			{Address: "bob@arrny.mil", Verdict: "hold", Intended: []string{"army.mil"},
 				Techniques: []string{"rn-m"}, Reason: "looks like army.mil"},
-			{Address: "carol@example.net", Verdict: "pass"},
+			{Address: "carol@example.net", Verdict: "allow"},
 		},
 	}
 }
