@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,7 @@ type Daemon struct {
 
 	mu        sync.Mutex
 	cfg       config.Config
+	started   *config.Config // the configuration serve started with (restartOnly); nil before
 	listeners []listener
 	errc      chan error
 	history   history.Store // nil when there is no data folder
@@ -102,7 +104,15 @@ func (d *Daemon) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return d.use(ctx, cfg)
+	if err := d.use(ctx, cfg); err != nil {
+		return err
+	}
+	if d.started != nil {
+		if keys := restartOnly(*d.started, cfg); len(keys) > 0 {
+			d.Logger.Warn("these settings changed but take effect only after a restart; the running ones stay", "settings", strings.Join(keys, ", "))
+		}
+	}
+	return nil
 }
 
 func (d *Daemon) readConfig() (config.Config, error) {
@@ -208,6 +218,7 @@ func (d *Daemon) Start() error {
 		d.closeHistory()
 		return err
 	}
+	d.started = &cfg
 	if d.history != nil {
 		d.learn = d.startLearning(d.history)
 	}

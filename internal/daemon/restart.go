@@ -1,0 +1,67 @@
+package daemon
+
+import (
+	"reflect"
+	"strings"
+	"unicode"
+
+	"github.com/rcptguard/rcptguard/internal/config"
+)
+
+// A reload swaps the guard: what the engine is built from (own_domains, protect, allow,
+// block, known_file, providers), the policy, and the senders' rule (learning.sender_min and
+// the history's bounds). Everything else is read when serve starts: listeners, the relay,
+// data_dir, the quarantine, notices, the administrators, limits, learning.propose_after.
+// restartOnly names those settings that differ between the configuration serve started
+// with and a new one, so that a reload can say which of its changes wait for a restart.
+func restartOnly(started, next config.Config) []string {
+	var out []string
+	sections := []struct {
+		name string
+		a, b any
+	}{
+		{"listen", started.Listen, next.Listen},
+		{"relay", started.Relay, next.Relay},
+		{"quarantine", started.Quarantine, next.Quarantine},
+		{"notice", started.Notice, next.Notice},
+		{"admin", started.Admin, next.Admin},
+		{"limits", started.Limits, next.Limits},
+	}
+	for _, s := range sections {
+		out = append(out, changedFields(s.name, s.a, s.b)...)
+	}
+	if started.DataDir != next.DataDir {
+		out = append(out, "data_dir")
+	}
+	if started.Learning.ProposeAfter != next.Learning.ProposeAfter {
+		out = append(out, "learning.propose_after")
+	}
+	return out
+}
+
+// changedFields names the fields of two values of one struct type that differ, as
+// section.snake_name (the configuration file's keys).
+func changedFields(section string, a, b any) []string {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	var out []string
+	for i := range va.NumField() {
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			out = append(out, section+"."+snake(va.Type().Field(i).Name))
+		}
+	}
+	return out
+}
+
+// snake turns a Go field name into the key's form: BaseURL -> base_url, TLSCert ->
+// tls_cert, MaxConnectionsPerClient -> max_connections_per_client.
+func snake(name string) string {
+	var b strings.Builder
+	rs := []rune(name)
+	for i, r := range rs {
+		if unicode.IsUpper(r) && i > 0 && (unicode.IsLower(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
