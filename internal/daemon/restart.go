@@ -10,8 +10,9 @@ import (
 
 // A reload swaps the guard: what the engine is built from (own_domains, protect, allow,
 // block, known_file, providers), the policy, and the senders' rule (learning.sender_min and
-// the history's bounds). Everything else is read when serve starts: listeners, the relay,
-// data_dir, the quarantine, notices, the administrators, limits, learning.propose_after.
+// the history's bounds); the administrators' pages read admin.users anew. Everything else
+// is read when serve starts: listeners, the relay, data_dir, the quarantine, notices, the
+// rest of admin, limits, learning.propose_after.
 // restartOnly names those settings that differ between the configuration serve started
 // with and a new one, so that a reload can say which of its changes wait for a restart.
 func restartOnly(started, next config.Config) []string {
@@ -28,7 +29,11 @@ func restartOnly(started, next config.Config) []string {
 		{"limits", started.Limits, next.Limits},
 	}
 	for _, s := range sections {
-		out = append(out, changedFields(s.name, s.a, s.b)...)
+		for _, k := range changedFields(s.name, s.a, s.b) {
+			if k != "admin.users" { // read anew on every sign-in and request
+				out = append(out, k)
+			}
+		}
 	}
 	if started.DataDir != next.DataDir {
 		out = append(out, "data_dir")

@@ -21,8 +21,9 @@ func TestRestartOnlyNamesTheKeys(t *testing.T) {
 	b.Listen.Policy = "127.0.0.1:1"
 	b.Relay.TLSCert = "x.pem"
 	b.Learning.ProposeAfter = 9
-	b.Policy.Known = b.Policy.Namespace // applied by a reload: not named
-	b.Learning.SenderMin = 9            // applied by a reload: not named
+	b.Policy.Known = b.Policy.Namespace            // applied by a reload: not named
+	b.Learning.SenderMin = 9                       // applied by a reload: not named
+	b.Admin.Users = map[string]string{"root": "x"} // read anew: not named
 	got := restartOnly(a, b)
 	want := []string{"listen.policy", "relay.tls_cert", "notice.base_url", "limits.max_connections_per_client", "learning.propose_after"}
 	if !slices.Equal(got, want) {
