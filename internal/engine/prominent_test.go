@@ -73,6 +73,8 @@ func TestOrdinaryCorrespondentsNeighboursAreNotHeld(t *testing.T) {
 		"enst.fr":      "weak",   // omission, ensat.fr is ordinary
 		"csum.edu":     "weak",   // omission
 		"gsu.edu":      "none",   // a slip of a three-letter acronym
+		"ensot.fr":     "none",   // a vowel swapped: weak, and ensat.fr is ordinary
+		"fabrikom.com": "weak",   // a vowel swapped next to a prominent name: a warning
 		"nsu.edu.pk":   "none",   // a label slip under another real suffix
 		"cѕusm.edu":    "strong", // a Cyrillic ѕ: deliberate
 		"fabrikm.com":  "strong", // prominent: 5,000 messages

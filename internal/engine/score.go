@@ -41,10 +41,11 @@ func (c *check) score(cd *candidate, ed edit, target string, factor float64) (fl
 		if cd.count < c.e.prominent && ed.tech != Homoglyph {
 			// An ordinary correspondent (see prominence): its neighbours are often other
 			// real parties. A slip of a name of up to three characters (an acronym among
-			// many) or a label slip under another real suffix (nsu.edu.pk next to
-			// mnsu.edu) is no evidence; anything else is worth a warning at most. A
+			// many), a weak slip (a vowel swapped, a letter added: what also separates
+			// unrelated names) or a label slip under another real suffix (nsu.edu.pk next
+			// to mnsu.edu) is no evidence; anything else is worth a warning at most. A
 			// homoglyph is deliberate, whoever it imitates.
-			if str != strong && n <= 3 || ed.sfxTo != "" && c.r.Domain.Listed {
+			if str != strong && n <= 3 || str == weak || ed.sfxTo != "" && c.r.Domain.Listed {
 				return 0, sit
 			}
 			score = min(score, StrongScore-0.01)
