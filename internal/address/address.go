@@ -58,11 +58,16 @@ func Parse(s string) (Address, error) {
 		return Address{Domain: d}, err
 	}
 	local, dom := spec[:at], spec[at+1:]
-	if err := checkLocal(local); err != nil {
-		return Address{}, err
-	}
+	// The domain first: in "@@" or "alice@" what is missing is the domain, whatever the
+	// text before the @.
 	if dom == "" {
 		return Address{}, invalidf("no domain after @ in %q", spec)
+	}
+	if lastAt(local) >= 0 {
+		return Address{}, invalidf("more than one @ in %q (an @ in the local part must be inside a quoted string)", spec)
+	}
+	if err := checkLocal(local); err != nil {
+		return Address{}, err
 	}
 	if strings.TrimSpace(dom) != dom {
 		return Address{}, invalidf("space around the domain in %q", spec)

@@ -117,7 +117,12 @@ func TestParseAddressErrorsNameTheProblem(t *testing.T) {
 		{"\"a\x01\"@x.com", []string{"control character"}},
 		{"a\x01b@x.com", []string{`'\x01'`, "local part"}},
 		{"a b@x.com", []string{"' '", "local part"}},
-		{"a@b@c.com", []string{"'@'", "local part"}},
+		{"a@b@c.com", []string{`more than one @ in "a@b@c.com"`, "quoted string"}},
+		{"@@x.com", []string{`more than one @ in "@@x.com"`}},
+		{"@@", []string{`no domain after @ in "@@"`}},
+		{"<@@>", []string{`no domain after @ in "@@"`}},
+		{"a@b@", []string{`no domain after @ in "a@b@"`}},
+		{"@", []string{`no domain after @ in "@"`}},
 		{"alice@army.mil,bob@x.com", []string{"local part"}},
 		{"<alice>", []string{"no @"}},
 		{"Alice <alice@army.mil> Bob", []string{"unexpected text", "bob"}},
@@ -177,7 +182,7 @@ func FuzzParse(f *testing.F) {
 		"<@a,@b:u@h.example>", "army.ml", `"a@b"@x.com`, `"Smith <x@y.com>" <alice@army.ml>`,
 		"Alice (c <d>) <alice@army.mil> (e)", "alice@", "@army.mil", "<alice@army.mil", "alice@army.mil>",
 		"a..b@x.com", strings.Repeat("a", 65) + "@x.com", `"a\"@b"@x.com`, "<>", "alice@[1.2.3.4]",
-		"jöran@bücher.de", "alice@ａｒｍｙ。ｍｉｌ", `"a\`, "alice@army.mil (Alice)",
+		"jöran@bücher.de", "alice@ａｒｍｙ。ｍｉｌ", `"a\`, "alice@army.mil (Alice)", "@@", "a@b@c.com",
 	} {
 		f.Add(s)
 	}

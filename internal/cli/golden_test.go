@@ -39,6 +39,7 @@ var goldenInputs = []string{
 	"wikipedia.org",             // allow
 	"army..mil",                 // invalid: empty label
 	"alice@",                    // invalid: no domain
+	"@@",                        // invalid: no domain (not "'@' in the local part")
 }
 
 // golden compares got with testdata/golden/name, or rewrites it under -update.
@@ -147,6 +148,7 @@ func TestGoldenJSON(t *testing.T) {
 		{`"Bob Smith" <bob@navy.ml>`, "hold", "navy.mil", "suffix-typo", "navy.ml", "navy.ml"},
 		{"army..mil", "invalid", "", "", "", ""},
 		{"alice@", "invalid", "", "", "", ""},
+		{"@@", "invalid", "", "", "", ""},
 	} {
 		r := byInput[c.input]
 		if r.Verdict != c.verdict || r.Domain != c.domain || r.Display != c.display {
