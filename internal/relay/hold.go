@@ -23,6 +23,14 @@ const HoldTimeout = 30 * time.Second
 var replyHoldFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 	Message: "Temporary failure: the message cannot be held now, please try again later"}
 
+// replyHeld is the answer to a message the Holder stored as id: what became of it and
+// what comes next, for the sender and for whoever reads the client's log.
+func replyHeld(id string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
+		Message: "Ok, held as " + asciiText(id) + ": delivered to no one until the recipients are confirmed or corrected;" +
+			" a sender of this organisation gets a notice with a link to do that"}
+}
+
 // hold reads the whole message and hands it to the Holder behind this hop's trace
 // header, exactly as forward would have sent it. It answers 250 only after the Holder
 // stored it; the upstream transaction opened at MAIL and RCPT gets no DATA and is reset
@@ -84,8 +92,7 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	switch {
 	case err == nil:
 		t.heldID = id
-		return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
-			Message: "Ok, held as " + asciiText(id) + ": it waits for a check of the recipients"}, OutcomeHeld
+		return replyHeld(id), OutcomeHeld
 	case errors.Is(err, quarantine.ErrConfirmed):
 		return ss.forwardRaw(raw, t), OutcomeRelayed
 	}

@@ -106,7 +106,7 @@ func TestHolderStoresHeldMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Delivered() || !strings.Contains(res.Data.Text, "held as ") || !strings.Contains(res.Data.Text, "it waits for a check of the recipients") {
+	if !res.Delivered() || !strings.Contains(res.Data.Text, "held as ") || !strings.Contains(res.Data.Text, "delivered to no one until") {
 		t.Fatalf("DATA = %v, want 250 held", res.Data)
 	}
 	if n := len(r.sink.Messages()); n != 0 {
@@ -142,6 +142,32 @@ func TestHolderStoresHeldMessage(t *testing.T) {
 	}
 	if !strings.Contains(trace, " id "+evs[0].ID) || m.QueueID != evs[0].ID {
 		t.Errorf("trace %q, queue id %q: want the transaction id %s", trace, m.QueueID, evs[0].ID)
+	}
+}
+
+// TestHeldMessageReplyLine: the exact reply to a held message, as docs/relay.md shows it:
+// 250, the quarantine ID, what became of the message and what the sender gets.
+func TestHeldMessageReplyLine(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	r := startRelay(t, func(s *Server) { s.Holder = &storeHolder{store: st} })
+	c := dial(t, r.addr)
+	c.expect("250", "EHLO client.test")
+	c.expect("250", "MAIL FROM:<alice@contoso.com>")
+	c.expect("250", "RCPT TO:<bob@army.ml>")
+	c.expect("354", "DATA")
+	got := c.cmd("Subject: reply line\r\n\r\nbody\r\n.")
+	held := storedMessages(t, st)
+	if len(held) != 1 {
+		t.Fatalf("store holds %d messages; reply %q", len(held), got)
+	}
+	want := "250 2.0.0 Ok, held as " + held[0].ID + ": delivered to no one until the recipients are confirmed or corrected;" +
+		" a sender of this organisation gets a notice with a link to do that"
+	if got != want {
+		t.Errorf("reply to a held message:\n got %q\nwant %q", got, want)
+	}
+	if n := len(r.sink.Messages()); n != 0 {
+		t.Errorf("the upstream got %d messages", n)
 	}
 }
 
