@@ -3,17 +3,21 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -299,4 +303,124 @@ func noticeLinks(t *testing.T, raw []byte) []string {
 		}
 	}
 	return out
+}
+
+// TestPostfixTrialRecipe runs the recipe of docs/postfix.md, "A private Postfix to try
+// it", as a new user would: its `sh trial` blocks with bash (in a folder of the test's
+// own instead of /tmp/rcptguard-trial, on free ports), with rcptguard serving the
+// recipe's trial.yaml, then its swaks command, whose answer must be rcptguard's refusal.
+func TestPostfixTrialRecipe(t *testing.T) {
+	testenv.RequirePostfix(t)
+	testenv.RequireTool(t, "swaks")
+	blocks := docBlocks(t, "sh trial", false)
+	yamls := docBlocks(t, "yaml trial.yaml", false)
+	if len(blocks) != 3 || len(yamls) != 1 {
+		t.Fatalf("docs/postfix.md has %d `sh trial` blocks and %d `yaml trial.yaml` blocks, want 3 (set up, swaks, stop) and 1",
+			len(blocks), len(yamls))
+	}
+	cfg := strings.Join(yamls[0], "\n") + "\ndata_dir: data\n" +
+		"listen:\n  policy: 127.0.0.1:0\n  milter: off\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: off\n"
+	d, _ := startDaemon(t, cfg)
+
+	// A folder the postfix user can reach (the test's TempDir is 0700 up the tree).
+	dir, err := os.MkdirTemp("", "rcptguard-trial-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	smtpd := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	script := func(block []string) string {
+		s := strings.Join(block, "\n") + "\n"
+		s = strings.ReplaceAll(s, "/tmp/rcptguard-trial", dir)
+		s = strings.ReplaceAll(s, "127.0.0.1:10040", d.Addr("policy"))
+		return strings.ReplaceAll(s, "127.0.0.1:10028", smtpd)
+	}
+	for _, want := range []string{"/tmp/rcptguard-trial", "127.0.0.1:10040", "127.0.0.1:10028"} {
+		if !strings.Contains(strings.Join(blocks[0], "\n"), want) {
+			t.Fatalf("the recipe's set-up block no longer names %s; the test replaces it", want)
+		}
+	}
+	bash := func(name, s string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "bash", "-e", "-c", "T="+dir+"\n"+s).CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+		return string(out), err
+	}
+	maillog := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "log", "maillog"))
+		return string(b)
+	}
+	t.Cleanup(func() {
+		pid := masterPID(dir)
+		if out, err := bash("stop block", script(blocks[2])); err != nil && pid != 0 {
+			t.Errorf("%v\n%s", err, out)
+		}
+		waitMasterGone(t, pid)
+		os.RemoveAll(dir)
+	})
+	if out, err := bash("set-up block", script(blocks[0])); err != nil {
+		diag, _ := exec.Command("script", "-qec", "postfix -c "+filepath.Join(dir, "etc")+" check", "/dev/null").CombinedOutput()
+		t.Fatalf("%v\n%s\n--- postfix check on a terminal ---\n%s\n--- maillog ---\n%s", err, out, diag, maillog())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		c, err := net.Dial("tcp", smtpd)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the trial Postfix does not listen on %s: %v\n%s", smtpd, err, maillog())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	out, _ := bash("swaks block", script(blocks[1])) // swaks exits non-zero on a refusal
+	// The reply to the end of the data: the first reply line after swaks's " -> ." line.
+	var final string
+	dot := false
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "-> ." {
+			dot = true
+		} else if dot && strings.HasPrefix(l, "<") {
+			final = l
+			break
+		}
+	}
+	if !strings.HasPrefix(final, "<** 550 5.7.1 ") || !strings.Contains(final, "Did you mean army.mil?") {
+		t.Fatalf("swaks's reply to the end of the data is %q, want 550 5.7.1 ... Did you mean army.mil?\n%s\n--- maillog ---\n%s", final, out, maillog())
+	}
+}
+
+// masterPID is the process ID of the Postfix master in the instance under dir, or 0.
+func masterPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "queue", "pid", "master.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// waitMasterGone waits until process pid has exited (0: nothing to wait for).
+func waitMasterGone(t *testing.T, pid int) {
+	t.Helper()
+	if pid == 0 {
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Errorf("the trial Postfix master (pid %d) still runs after postfix stop", pid)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

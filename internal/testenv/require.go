@@ -3,6 +3,7 @@ package testenv
 import (
 	"net"
 	"os"
+	"os/exec"
 	"os/user"
 	"testing"
 )
@@ -60,6 +61,15 @@ func RequirePostfix(t testing.TB) {
 	}
 	if _, err := user.Lookup("postfix"); err != nil {
 		skipOrFatal(t, "testenv: Postfix is not installed (no user postfix); "+installHint)
+	}
+}
+
+// RequireTool skips the test unless the program name is on PATH (swaks, for example), or
+// fails it in CI or with RCPTGUARD_REQUIRE_POSTFIX=1.
+func RequireTool(t testing.TB, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		skipOrFatal(t, "testenv: "+name+" is not installed; "+installHint)
 	}
 }
 
