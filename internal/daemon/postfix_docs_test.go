@@ -424,3 +424,112 @@ func waitMasterGone(t *testing.T, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestPostfixPolicyAndMilterTogether checks docs/postfix.md's section "Policy service and
+// milter together" on a real Postfix: with both main.cf blocks at once, a recipient is
+// decided by both and a message to hold is held once, by the milter; with the
+// recommended lines, SMTP mail is decided by the policy service alone (and held by the
+// intake) and sendmail(1) mail by the milter alone.
+func TestPostfixPolicyAndMilterTogether(t *testing.T) {
+	testenv.RequirePostfix(t)
+	mains := docBlocks(t, "main.cf", true)
+	masters := docBlocks(t, "master.cf", false)
+	recommended := docBlocks(t, "main-cf recommended", true)
+	if len(mains) != 2 || len(masters) != 1 || len(recommended) != 1 {
+		t.Fatalf("docs/postfix.md has %d main.cf, %d master.cf and %d `main-cf recommended` blocks, want 2, 1 and 1",
+			len(mains), len(masters), len(recommended))
+	}
+	for _, tc := range []struct {
+		name   string
+		blocks [][]string
+	}{{"both", mains}, {"recommended", recommended}} {
+		t.Run(tc.name, func(t *testing.T) {
+			reinject := strconv.Itoa(testenv.FreePort(t))
+			cfg := "protect: [army.mil, .mil]\nown_domains: [contoso.com]\ndata_dir: data\n" +
+				"listen:\n  policy: 127.0.0.1:0\n  milter: 127.0.0.1:0\n  http: 127.0.0.1:0\n  web: 127.0.0.1:0\n  intake: 127.0.0.1:0\n" +
+				"quarantine:\n  reinject: 127.0.0.1:" + reinject + "\nnotice:\n  from: rcptguard@contoso.com\n"
+			d, _ := startDaemon(t, cfg)
+			var lines []string
+			for _, block := range tc.blocks {
+				for _, l := range block {
+					l = strings.ReplaceAll(l, "127.0.0.1:10040", d.Addr("policy"))
+					lines = append(lines, strings.ReplaceAll(l, "127.0.0.1:10041", d.Addr("milter")))
+				}
+			}
+			var master []string
+			for _, l := range masters[0] {
+				master = append(master, strings.ReplaceAll(l, "127.0.0.1:10027", "127.0.0.1:"+reinject))
+			}
+			sink := testenv.StartSink(t)
+			pf := testenv.StartPostfix(t, testenv.Options{RelayHost: sink.Addr(), ExtraMain: lines, ExtraMaster: master})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+
+			bad := []byte("From: a@contoso.com\r\nTo: bob@army.ml\r\nSubject: by smtp\r\n\r\nhello\r\n")
+			res, err := testenv.SMTPSend(pf.SMTPAddr(), "a@contoso.com", []string{"bob@army.ml"}, bad)
+			if err != nil || !res.Delivered() {
+				t.Fatalf("army.ml: %+v %v\n%s", res, err, pf.Log())
+			}
+			if _, err := sink.WaitFor(ctx, 1); err != nil { // the notice
+				t.Fatalf("no notice: %v\n%s", err, pf.Log())
+			}
+			if err := pf.WaitQueueEmpty(ctx); err != nil {
+				t.Fatal(err)
+			}
+			held, err := d.quarantine.List(ctx, quarantine.Filter{State: quarantine.Held})
+			if err != nil || len(held) != 1 {
+				t.Fatalf("held %d messages (%v), want 1: %+v\n%s", len(held), err, held, pf.Log())
+			}
+			if n := len(sink.Messages()); n != 1 {
+				t.Errorf("%d messages at the sink, want the one notice", n)
+			}
+			q := held[0].QueueID
+			metrics := getBody(t, "http://"+d.Addr("http")+"/metrics")
+			holds := func(adapter string) bool {
+				return regexp.MustCompile(`(?m)^rcptguard_guard_decisions_total\{adapter="` + adapter + `",[^}]*verdict="hold"[^}]*\} 1$`).MatchString(metrics)
+			}
+			decided := func(adapter string) bool { // any decision of any verdict
+				return regexp.MustCompile(`(?m)^rcptguard_guard_decisions_total\{adapter="` + adapter + `",[^}]*\} [1-9]`).MatchString(metrics)
+			}
+			if tc.name == "both" {
+				// The policy service answered FILTER at the end of the data, then the milter
+				// (which Postfix runs in cleanup, after smtpd's end-of-data check) held the
+				// message and had it discarded: the FILTER never ran, the intake never saw it.
+				if held[0].Adapter != "milter" || q == "" || !strings.Contains(pf.Log(), q+": filter: END-OF-MESSAGE") ||
+					!strings.Contains(pf.Log(), q+": milter-discard") {
+					t.Errorf("held by %q with queue ID %q; want the milter, after the policy service's FILTER\n%s", held[0].Adapter, q, pf.Log())
+				}
+				if !holds("policy") || !holds("milter") {
+					t.Errorf("metrics lack one hold decision by the policy service and one by the milter:\n%s", metrics)
+				}
+				if decided("intake") {
+					t.Errorf("the intake decided about a message the milter had discarded")
+				}
+				return
+			}
+			// Recommended: over SMTP only the policy service decides, the intake holds.
+			if held[0].Adapter == "milter" || !strings.Contains(pf.Log(), q+": filter: END-OF-MESSAGE") || strings.Contains(pf.Log(), "milter-discard") {
+				t.Errorf("held by %q with queue ID %q; want the intake, after the policy service's FILTER\n%s", held[0].Adapter, q, pf.Log())
+			}
+			if !holds("policy") || decided("milter") {
+				t.Errorf("over SMTP: want one hold decision by the policy service and none by the milter:\n%s", metrics)
+			}
+			// sendmail(1): the milter alone.
+			viaSendmail := []byte("From: a@contoso.com\r\nTo: carol@army.ml\r\nSubject: by sendmail\r\n\r\nhello\r\n")
+			if err := pf.Sendmail(t, "a@contoso.com", []string{"carol@army.ml"}, viaSendmail); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sink.WaitFor(ctx, 2); err != nil { // its notice
+				t.Fatalf("no notice for the sendmail(1) message: %v\n%s", err, pf.Log())
+			}
+			held, err = d.quarantine.List(ctx, quarantine.Filter{State: quarantine.Held})
+			if err != nil || len(held) != 2 {
+				t.Fatalf("held %d messages (%v), want 2\n%s", len(held), err, pf.Log())
+			}
+			metrics = getBody(t, "http://"+d.Addr("http")+"/metrics")
+			if !holds("policy") || !holds("milter") {
+				t.Errorf("after sendmail(1): want one hold decision by each:\n%s", metrics)
+			}
+		})
+	}
+}
