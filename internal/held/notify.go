@@ -1,13 +1,9 @@
 package held
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/multipart"
-	"net/textproto"
 	"strings"
 	"time"
 
@@ -113,49 +109,9 @@ func (s *Service) returnToSender(ctx context.Context, m quarantine.Message) erro
 		// Not sent: a store that cannot be read now may be readable later.
 		return fmt.Errorf("%w: read the message: %w", notice.ErrTemporary, err)
 	}
-	msg, err := composeReturn(s.From, to, m, raw, s.now())
+	msg, err := notice.ComposeReturn(s.From, to, m, raw, s.now())
 	if err != nil {
 		return err
 	}
 	return s.Notifier.Send(ctx, "", to, msg)
-}
-
-// composeReturn is the message that returns an expired held message: a text part and
-// the original as message/rfc822.
-func composeReturn(from, to string, m quarantine.Message, raw []byte, now time.Time) ([]byte, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	tp, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"},
-		"Content-Transfer-Encoding": {"8bit"}})
-	if err != nil {
-		return nil, err
-	}
-	var held []string
-	for _, r := range m.Recipients {
-		if r.Flagged() {
-			held = append(held, "  "+r.Address)
-		}
-	}
-	fmt.Fprintf(tp, "Your message was held because of these recipients, and nobody chose what to do\r\n"+
-		"with it before it expired on %s:\r\n\r\n%s\r\n\r\nIt was not sent. It is attached; send it again with the right addresses\r\n"+
-		"if it is still needed.\r\n", m.ExpiresAt.Format("Mon, 2 Jan 2006 15:04 MST"), strings.Join(held, "\r\n"))
-	ap, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"message/rfc822"},
-		"Content-Disposition": {"attachment"}})
-	if err != nil {
-		return nil, err
-	}
-	ap.Write(raw)
-	mw.Close()
-	var out bytes.Buffer
-	subject := mime.QEncoding.Encode("utf-8", "Not sent, expired: "+strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, m.Subject))
-	fmt.Fprintf(&out, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n"+
-		"Auto-Submitted: auto-generated\r\nContent-Type: multipart/mixed; boundary=%q\r\n\r\n",
-		from, to, subject, now.Format(time.RFC1123Z), mw.Boundary())
-	out.Write(body.Bytes())
-	return out.Bytes(), nil
 }
