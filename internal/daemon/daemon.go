@@ -176,8 +176,9 @@ func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inp
 }
 
 // Start loads the configuration and opens the enabled listeners. It returns once they
-// all listen; Wait reports the first listener that fails.
-func (d *Daemon) Start() error {
+// all listen; Wait reports the first listener that fails. When it fails, whatever it had
+// opened is closed again.
+func (d *Daemon) Start() (err error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -197,6 +198,13 @@ func (d *Daemon) Start() error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			d.closeAll()
+			d.closeQuarantine(context.Background())
+			d.closeHistory()
+		}
+	}()
 	if cfg.DataDir != "" {
 		store, err := openHistory(cfg.DataDir)
 		if err != nil {
@@ -208,14 +216,11 @@ func (d *Daemon) Start() error {
 	// The quarantine before the engine: it holds the trusted domains the engine allows.
 	if cfg.DataDir != "" {
 		if err := d.openQuarantine(cfg); err != nil {
-			d.closeHistory()
 			return fmt.Errorf("quarantine: %w", err)
 		}
 		d.trust = d.newTrust(cfg)
 	}
 	if err := d.useInputs(context.Background(), cfg, in); err != nil {
-		d.closeQuarantine(context.Background())
-		d.closeHistory()
 		return err
 	}
 	d.started = &cfg
@@ -233,8 +238,6 @@ func (d *Daemon) Start() error {
 	}
 	adapters, err := d.adapters(cfg)
 	if err != nil {
-		d.closeQuarantine(context.Background())
-		d.closeHistory()
 		return err
 	}
 	servers = append(servers, adapters...)
@@ -246,9 +249,6 @@ func (d *Daemon) Start() error {
 		d.recoverPanics(s.name, s.srv)
 		l, err := net.Listen("tcp", s.addr)
 		if err != nil {
-			d.closeAll()
-			d.closeQuarantine(context.Background())
-			d.closeHistory()
 			return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
 		}
 		l = d.limitListener(s.name, l, cfg.Limits)
@@ -263,9 +263,6 @@ func (d *Daemon) Start() error {
 			d.held.BaseURL = "http://" + a // the port the web pages really got
 		}
 		if err := d.held.Start(); err != nil {
-			d.closeAll()
-			d.closeQuarantine(context.Background())
-			d.closeHistory()
 			return fmt.Errorf("quarantine: %w", err)
 		}
 	}
