@@ -121,6 +121,15 @@ func Compose(n Notice, now time.Time) ([]byte, error) {
 		return nil, err
 	}
 
+	return assemble(from, to, Subject(n.Message.Subject, n.Reminder), now,
+		"multipart/alternative; boundary=\""+mw.Boundary()+"\"", body.Bytes(),
+		"X-Rcptguard-Notice", clean(n.Message.ID)), nil
+}
+
+// assemble writes a composed message: the header fields every message of rcptguard's has
+// (From, To, Date, a new Message-ID, Subject, and those that keep auto-responders quiet),
+// the extra ones given as name, value pairs, the Content-Type, then the body.
+func assemble(from, to, subject string, now time.Time, contentType string, body []byte, extra ...string) []byte {
 	_, fromDomain, _ := strings.Cut(from, "@")
 	var b bytes.Buffer
 	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
@@ -128,15 +137,17 @@ func Compose(n Notice, now time.Time) ([]byte, error) {
 	hdr("To", to)
 	hdr("Date", now.Format(time.RFC1123Z))
 	hdr("Message-ID", "<"+randomID()+"@"+fromDomain+">")
-	hdr("Subject", Subject(n.Message.Subject, n.Reminder))
+	hdr("Subject", subject)
 	hdr("MIME-Version", "1.0")
 	hdr("Auto-Submitted", "auto-generated")
 	hdr("X-Auto-Response-Suppress", "All")
-	hdr("X-Rcptguard-Notice", clean(n.Message.ID))
-	hdr("Content-Type", "multipart/alternative; boundary=\""+mw.Boundary()+"\"")
+	for i := 0; i+1 < len(extra); i += 2 {
+		hdr(extra[i], extra[i+1])
+	}
+	hdr("Content-Type", contentType)
 	b.WriteString("\r\n")
-	b.Write(body.Bytes())
-	return b.Bytes(), nil
+	b.Write(body)
+	return b.Bytes()
 }
 
 // Subject is the notice's Subject field value: short, plain, saying what to do, quoting

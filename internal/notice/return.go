@@ -43,19 +43,6 @@ func ComposeReturn(from, to string, m quarantine.Message, raw []byte, now time.T
 	if err := mw.Close(); err != nil {
 		return nil, err
 	}
-	_, fromDomain, _ := strings.Cut(from, "@")
-	var out bytes.Buffer
-	hdr := func(k, v string) { out.WriteString(k + ": " + v + "\r\n") }
-	hdr("From", from)
-	hdr("To", to)
-	hdr("Date", now.Format(time.RFC1123Z))
-	hdr("Message-ID", "<"+randomID()+"@"+fromDomain+">")
-	hdr("Subject", mime.QEncoding.Encode("utf-8", "Not sent, expired: "+clean(m.Subject)))
-	hdr("MIME-Version", "1.0")
-	hdr("Auto-Submitted", "auto-generated")
-	hdr("X-Auto-Response-Suppress", "All")
-	hdr("Content-Type", fmt.Sprintf("multipart/mixed; boundary=%q", mw.Boundary()))
-	out.WriteString("\r\n")
-	out.Write(body.Bytes())
-	return out.Bytes(), nil
+	subject := mime.QEncoding.Encode("utf-8", "Not sent, expired: "+clean(m.Subject))
+	return assemble(from, to, subject, now, fmt.Sprintf("multipart/mixed; boundary=%q", mw.Boundary()), body.Bytes()), nil
 }
