@@ -68,9 +68,9 @@ func (q *qcmd) trustService() (*trust.Service, int, bool) {
 	return &trust.Service{Store: ts, Decide: g.Decide, ProposeAfter: q.cfg.Learning.ProposeAfter}, 0, false
 }
 
-func trustAdd(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int {
-	note := fs.String("note", "", "why the domain is legitimate (recorded in the trust audit log)")
-	force := fs.Bool("force", false, "trust it even if it looks like a protected domain or is blocked")
+// withTrust parses a trust subcommand's flags and its one domain argument, opens the
+// trust workflow and runs f with it, closing the store afterwards.
+func (q *qcmd) withTrust(fs *flag.FlagSet, args []string, f func(svc *trust.Service, domain string) int) int {
 	pos, code, stop := q.parse(fs, args, 1)
 	if stop {
 		return code
@@ -80,8 +80,18 @@ func trustAdd(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int
 		return code
 	}
 	defer q.close()
+	return f(svc, pos[0])
+}
+
+func trustAdd(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int {
+	note := fs.String("note", "", "why the domain is legitimate (recorded in the trust audit log)")
+	force := fs.Bool("force", false, "trust it even if it looks like a protected domain or is blocked")
+	return q.withTrust(fs, args, func(svc *trust.Service, domain string) int { return q.trustAdd(ctx, svc, domain, *note, *force) })
+}
+
+func (q *qcmd) trustAdd(ctx context.Context, svc *trust.Service, domain, note string, force bool) int {
 	who := actor()
-	a, err := svc.Add(ctx, pos[0], who, "cli", *note, *force)
+	a, err := svc.Add(ctx, domain, who, "cli", note, force)
 	var re *trust.RefusedError
 	switch {
 	case errors.As(err, &re):
@@ -108,27 +118,22 @@ func trustAdd(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int
 
 func trustRemove(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int {
 	note := fs.String("note", "", "why the trust is withdrawn (recorded in the trust audit log)")
-	pos, code, stop := q.parse(fs, args, 1)
-	if stop {
-		return code
-	}
-	svc, code, stop := q.trustService()
-	if stop {
-		return code
-	}
-	defer q.close()
+	return q.withTrust(fs, args, func(svc *trust.Service, domain string) int { return q.trustRemove(ctx, svc, domain, *note) })
+}
+
+func (q *qcmd) trustRemove(ctx context.Context, svc *trust.Service, domain, note string) int {
 	who := actor()
-	err := svc.Remove(ctx, pos[0], who, "cli", *note)
+	err := svc.Remove(ctx, domain, who, "cli", note)
 	switch {
 	case errors.Is(err, quarantine.ErrNotTrusted):
-		fmt.Fprintf(q.env.Stderr, "rcptguard: %s is not trusted; nothing was changed\n", printable(pos[0]))
+		fmt.Fprintf(q.env.Stderr, "rcptguard: %s is not trusted; nothing was changed\n", printable(domain))
 		return ExitFlagged
 	case errors.Is(err, trust.ErrBadDomain):
 		return fail(q.env, "trust remove: %s", printable(err.Error()))
 	case err != nil:
 		return fail(q.env, "%v", err)
 	}
-	fmt.Fprintf(q.env.Stdout, "%s: trust withdrawn by %s\n", printable(strings.ToLower(pos[0])), who)
+	fmt.Fprintf(q.env.Stdout, "%s: trust withdrawn by %s\n", printable(strings.ToLower(domain)), who)
 	return ExitOK
 }
 
