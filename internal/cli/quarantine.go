@@ -14,7 +14,6 @@ import (
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
-	"github.com/rcptguard/rcptguard/internal/web"
 )
 
 const quarantineUsage = `Usage:
@@ -222,20 +221,27 @@ func (q *qcmd) failMessage(id string, err error) int {
 
 func quarantineRelease(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int {
 	correct := fs.Bool("correct", false, "send to the suggested domains instead of the flagged ones")
-	return q.decide(ctx, fs, args, func() web.Choice {
+	return q.decide(ctx, fs, args, func() held.Choice {
 		if *correct {
-			return web.Correct
+			return held.Correct
 		}
-		return web.Release
+		return held.Release
 	})
 }
 
 func quarantineDiscard(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []string) int {
-	return q.decide(ctx, fs, args, func() web.Choice { return web.Discard })
+	return q.decide(ctx, fs, args, func() held.Choice { return held.Discard })
+}
+
+// held is the held-message workflow on the command's store, with the configuration's
+// settings, as `rcptguard serve` builds it: the commands decide through the same service as
+// the pages. The running serve does the rest (re-injection, notices), from the store.
+func (q *qcmd) held() *held.Service {
+	return &held.Service{Store: q.store, Settings: held.SettingsFrom(q.cfg)}
 }
 
 // decide carries out the choice (read after the flags are parsed) about the message.
-func (q *qcmd) decide(ctx context.Context, fs *flag.FlagSet, args []string, choice func() web.Choice) int {
+func (q *qcmd) decide(ctx context.Context, fs *flag.FlagSet, args []string, choice func() held.Choice) int {
 	pos, code, stop := q.parse(fs, args, 1)
 	if stop {
 		return code
@@ -245,7 +251,7 @@ func (q *qcmd) decide(ctx context.Context, fs *flag.FlagSet, args []string, choi
 	}
 	defer q.close()
 	id, c, who := pos[0], choice(), actor()
-	if c == web.Correct {
+	if c == held.Correct {
 		// Say why up front rather than with the service's generic error.
 		m, err := q.store.Get(ctx, id)
 		if err != nil {
@@ -256,8 +262,7 @@ func (q *qcmd) decide(ctx context.Context, fs *flag.FlagSet, args []string, choi
 			return ExitFlagged
 		}
 	}
-	svc := &held.Service{Store: q.store}
-	if err := svc.Decide(ctx, id, c, who, "cli"); err != nil {
+	if err := q.held().Decide(ctx, id, c, who, "cli"); err != nil {
 		return q.failMessage(id, err)
 	}
 	m, err := q.store.Get(ctx, id)
@@ -274,7 +279,7 @@ func (q *qcmd) decide(ctx context.Context, fs *flag.FlagSet, args []string, choi
 		fmt.Fprintf(out, " (%s)", printable(note))
 	}
 	fmt.Fprintln(out)
-	if c == web.Discard {
+	if c == held.Discard {
 		fmt.Fprintln(out, "The message will not be sent.")
 		return ExitOK
 	}
@@ -293,8 +298,7 @@ func quarantineRetry(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []stri
 	}
 	defer q.close()
 	id := pos[0]
-	svc := &held.Service{Store: q.store}
-	if err := svc.Retry(ctx, id, actor(), "cli"); err != nil {
+	if err := q.held().Retry(ctx, id, actor(), "cli"); err != nil {
 		if errors.Is(err, quarantine.ErrDeliveryState) {
 			d := "none"
 			if m, err := q.store.Get(ctx, id); err == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // qfixture is a quarantine database in a temporary data_dir, with a config naming it.
@@ -68,9 +69,9 @@ func (f *qfixture) hold(t *testing.T, received time.Time, sender, subject, raw s
 		Subject: subject, ExpiresAt: received.Add(14 * 24 * time.Hour)}
 	for _, r := range rcpts {
 		addr, intended, flagged := strings.Cut(r, ">")
-		rc := quarantine.Recipient{Address: addr, Verdict: "allow"}
+		rc := quarantine.Recipient{Address: addr, Verdict: verdict.Allow}
 		if flagged {
-			rc = quarantine.Recipient{Address: addr, Verdict: "hold", Techniques: []string{"tld-swap"},
+			rc = quarantine.Recipient{Address: addr, Verdict: verdict.Hold, Techniques: []string{"tld-swap"},
 				Reason: "looks like " + intended}
 			if intended != "" {
 				rc.Intended = []string{intended}

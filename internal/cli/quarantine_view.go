@@ -149,7 +149,7 @@ func writeMessage(out *bufio.Writer, m quarantine.Message, events []quarantine.E
 	}
 	fmt.Fprintln(out, "Recipients:")
 	for _, r := range m.Recipients {
-		fmt.Fprintf(out, "  %s  %s", p(r.Address), orDash(p(r.Verdict)))
+		fmt.Fprintf(out, "  %s  %s", p(r.Address), r.Verdict)
 		if len(r.Intended) > 0 {
 			fmt.Fprintf(out, "  intended %s", p(strings.Join(r.Intended, ", ")))
 		}
@@ -265,7 +265,7 @@ func messageJSONOf(m quarantine.Message) messageJSON {
 		ReminderSent: jsonTime(m.ReminderSent),
 	}
 	for _, r := range m.Recipients {
-		v.Recipients = append(v.Recipients, recipientJSON{Address: r.Address, Flagged: r.Flagged(), Verdict: r.Verdict,
+		v.Recipients = append(v.Recipients, recipientJSON{Address: r.Address, Flagged: r.Flagged(), Verdict: r.Verdict.String(),
 			Intended: nonNil(r.Intended), Techniques: nonNil(r.Techniques), Reason: r.Reason, Situation: r.Situation})
 	}
 	return v

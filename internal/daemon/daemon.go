@@ -107,6 +107,9 @@ func (d *Daemon) load(ctx context.Context) error {
 	if err := d.use(ctx, cfg); err != nil {
 		return err
 	}
+	if d.held != nil && d.started != nil {
+		d.held.Apply(d.heldSettings(cfg)) // notices, re-injection, timings: at once
+	}
 	if d.started != nil {
 		if keys := restartOnly(*d.started, cfg); len(keys) > 0 {
 			d.Logger.Warn("these settings changed but take effect only after a restart; the running ones stay", "settings", strings.Join(keys, ", "))
@@ -259,9 +262,7 @@ func (d *Daemon) Start() (err error) {
 		d.policy.Filter = filterFor(a) // the port the intake really got (it may be configured as 0)
 	}
 	if d.held != nil {
-		if a := d.Addr("web"); a != "" && cfg.Notice.BaseURL == "" {
-			d.held.BaseURL = "http://" + a // the port the web pages really got
-		}
+		d.held.Settings = d.heldSettings(cfg)
 		if err := d.held.Start(); err != nil {
 			return fmt.Errorf("quarantine: %w", err)
 		}

@@ -3,12 +3,11 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"io"
 	"regexp"
 	"sync"
 	"time"
 
-	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/held"
 )
 
 // filtered remembers, by Postfix queue ID, what the policy service knew of each message it
@@ -70,23 +69,19 @@ var postfixID = regexp.MustCompile(`\(Postfix\)\s+with\s+\S+\s+id\s+([0-9A-Za-z]
 // intakeHolder holds what the intake takes in, with the user, the client and the queue ID
 // the policy service saw for it.
 type intakeHolder struct {
-	next quarantine.Holder
+	next held.Holder
 	memo *filtered
 }
 
-func (h intakeHolder) Hold(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
-	b, err := io.ReadAll(raw)
-	if err != nil {
-		return "", err
-	}
-	head := b
-	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-		head = b[:i]
+func (h intakeHolder) Hold(ctx context.Context, sub held.Submission) (string, error) {
+	head := sub.Content
+	if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
+		head = head[:i]
 	}
 	if id := postfixID.FindSubmatch(head); id != nil {
 		if info, ok := h.memo.get(string(id[1]), time.Now()); ok {
-			m.QueueID, m.AuthUser, m.ClientAddr = string(id[1]), info.authUser, info.clientAddr
+			sub.QueueID, sub.AuthUser, sub.ClientAddr = string(id[1]), info.authUser, info.clientAddr
 		}
 	}
-	return h.next.Hold(ctx, m, bytes.NewReader(b))
+	return h.next.Hold(ctx, sub)
 }

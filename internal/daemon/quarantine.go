@@ -14,7 +14,6 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/held"
-	"github.com/rcptguard/rcptguard/internal/notice"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/relay"
 	"github.com/rcptguard/rcptguard/internal/session"
@@ -57,22 +56,8 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 		return fmt.Errorf("admin sessions: %w", err)
 	}
 	d.sessions = sessions
-	hostname := cfg.Notice.Hostname
-	if hostname == "" {
-		hostname, _ = os.Hostname()
-	}
-	var own, ask []string
-	for _, e := range cfg.OwnDomains {
-		own = append(own, e.Name)
-	}
-	for _, e := range cfg.Quarantine.AlwaysAsk {
-		ask = append(ask, e.Name)
-	}
 	svc := &held.Service{
-		Store: store, From: cfg.Notice.From, BaseURL: cfg.WebBaseURL(), Signer: signer, Org: cfg.Notice.Org,
-		OwnDomains: own, Reinject: cfg.ReinjectAddr(), Hostname: hostname,
-		ExpireAfter: cfg.Quarantine.ExpireAfter, OnExpiry: held.ExpiryAction(cfg.Quarantine.OnExpiry),
-		PurgeAfter: cfg.Quarantine.PurgeAfter, AlwaysAsk: ask, Logger: d.Logger.With("part", "quarantine"),
+		Store: store, Signer: signer, Settings: held.SettingsFrom(cfg), Logger: d.Logger.With("part", "quarantine"),
 		Shared:     cfg.Quarantine.Postgres != "",
 		Count:      func(event string) { d.Metrics.Quarantine.WithLabelValues(event).Inc() },
 		StoreError: func() { d.Metrics.StoreErrors.WithLabelValues("quarantine").Inc() },
@@ -82,16 +67,13 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 			}
 		},
 	}
-	if s := cfg.NoticeSmarthost(); s != "" {
-		svc.Notifier = &notice.Sender{Addr: s, Hostname: hostname}
-	}
 	d.quarantine, d.held, d.webKey = store, svc, macKey(key, "rcptguard admin session v1")
 	where := "postgres"
 	if sq, ok := store.(*quarantine.SQLite); ok {
 		where = sq.Path()
 	}
-	d.Logger.Info("quarantine", "store", where, "reinject", svc.Reinject, "notices", cfg.NoticeSmarthost(),
-		"validation_url", svc.BaseURL)
+	d.Logger.Info("quarantine", "store", where, "reinject", svc.Settings.Reinject, "notices", cfg.NoticeSmarthost(),
+		"validation_url", svc.Settings.BaseURL)
 	return nil
 }
 
@@ -121,6 +103,17 @@ func macKey(key []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
+// heldSettings are the held-message settings of cfg, with the validation pages' address
+// as the web listener really got it when notice.base_url is not set (it may be configured
+// with port 0).
+func (d *Daemon) heldSettings(cfg config.Config) held.Settings {
+	st := held.SettingsFrom(cfg)
+	if a := d.Addr("web"); a != "" && cfg.Notice.BaseURL == "" {
+		st.BaseURL = "http://" + a
+	}
+	return st
+}
+
 // quarantineServers are the web pages (validation and administrators) and the intake
 // the policy service's FILTER hands held messages to.
 func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
@@ -128,7 +121,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 		return nil
 	}
 	v := &web.Validation{Store: d.quarantine, Signer: d.held.Signer, Decider: d.held, Logger: d.Logger.With("part", "web"),
-		ExpiryReturns: d.held.OnExpiry == held.ExpireReturn}
+		ExpiryReturns: d.held.ExpiryReturns}
 	a := &web.Admin{Store: d.quarantine, Stats: d.quarantine, Decider: d.held, Users: cfg.Admin.Users, Key: d.webKey,
 		SecureCookies: cfg.Admin.SecureCookies, Logger: d.Logger.With("part", "admin"),
 		SessionIdle: cfg.Admin.SessionIdle, SessionMax: cfg.Admin.SessionMax,
@@ -159,7 +152,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
 		in := &relay.Server{
 			Guard: &d.Guard, Intake: true, Holder: intakeHolder{next: d.held, memo: &d.filtered}, Upstream: cfg.ReinjectAddr(),
-			Hostname: d.held.Hostname, Logger: d.Logger,
+			Hostname: d.held.Settings.Hostname, Logger: d.Logger,
 			MaxMessageBytes: cfg.Quarantine.MaxMessageBytes, MaxRecipients: 1000, Spool: d.spool,
 			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 			Observe: func(ev relay.Event) {

@@ -10,9 +10,11 @@ import (
 
 // A reload swaps the guard: what the engine is built from (own_domains, protect, allow,
 // block, known_file, providers), the policy, and the senders' rule (learning.sender_min and
-// the history's bounds); the administrators' pages read admin.users anew. Everything else
-// is read when serve starts: listeners, the relay, data_dir, the quarantine, notices, the
-// rest of admin, limits, learning.propose_after.
+// the history's bounds); it puts the held-message settings in force (held.SettingsFrom:
+// the notices, quarantine.reinject, the expiry, return and purge timings, always_ask); the
+// administrators' pages read admin.users anew. Everything else is read when serve starts:
+// listeners, the relay, data_dir, the quarantine's database and size limit, the link
+// signing key, the rest of admin, limits, learning.propose_after.
 // restartOnly names those settings that differ between the configuration serve started
 // with and a new one, so that a reload can say which of its changes wait for a restart.
 func restartOnly(started, next config.Config) []string {
@@ -30,7 +32,7 @@ func restartOnly(started, next config.Config) []string {
 	}
 	for _, s := range sections {
 		for _, k := range changedFields(s.name, s.a, s.b) {
-			if k != "admin.users" { // read anew on every sign-in and request
+			if !appliedByReload[k] {
 				out = append(out, k)
 			}
 		}
@@ -42,6 +44,16 @@ func restartOnly(started, next config.Config) []string {
 		out = append(out, "learning.propose_after")
 	}
 	return out
+}
+
+// appliedByReload are the settings of the sections above that a reload puts in force.
+var appliedByReload = map[string]bool{
+	"admin.users": true, // read anew on every sign-in and request
+	// held.SettingsFrom reads these; the daemon applies them on every reload.
+	"quarantine.reinject": true, "quarantine.expire_after": true, "quarantine.on_expiry": true,
+	"quarantine.purge_after": true, "quarantine.always_ask": true,
+	"notice.smarthost": true, "notice.from": true, "notice.base_url": true, "notice.org": true,
+	"notice.hostname": true,
 }
 
 // changedFields names the fields of two values of one struct type that differ, as

@@ -55,8 +55,10 @@ func (md MessageDecision) Enforced() Verdict {
 	return md.Verdict
 }
 
-// Flagged returns the recipients whose decision is not Allow.
-func (md MessageDecision) Flagged() []Decision {
+// NotAllowed returns the recipients whose decision is not Allow (warned ones too), whose
+// reasons the message's Reason gives. Whether a recipient is "flagged", the reason a message
+// is held, is verdict.Verdict.Stops.
+func (md MessageDecision) NotAllowed() []Decision {
 	var out []Decision
 	for _, d := range md.Recipients {
 		if d.Verdict != Allow {
@@ -69,7 +71,7 @@ func (md MessageDecision) Flagged() []Decision {
 // Reason is one text for the whole message: the reasons of its flagged recipients.
 func (md MessageDecision) Reason() string {
 	var parts []string
-	for _, d := range md.Flagged() {
+	for _, d := range md.NotAllowed() {
 		parts = append(parts, d.Input+": "+d.Reason)
 	}
 	return strings.Join(parts, " ")

@@ -88,7 +88,7 @@ func TestMonitorModeDecidesButDoesNotEnforce(t *testing.T) {
 		t.Fatalf("an invalid recipient is never let through: %s", inv.Enforced())
 	}
 	md := m.Inspect(Envelope{Recipients: []string{"a@army.mil", "b@army.ml"}})
-	if md.Verdict != Hold || md.Enforced() != Allow || len(md.Flagged()) != 1 {
+	if md.Verdict != Hold || md.Enforced() != Allow || len(md.NotAllowed()) != 1 {
 		t.Fatalf("message: %+v", md)
 	}
 }
@@ -117,7 +117,7 @@ func TestReasonNamesIntendedTechniqueAndEvidence(t *testing.T) {
 func TestInspectTakesTheMostSevereVerdict(t *testing.T) {
 	g := devScenario(t)
 	md := g.Inspect(Envelope{Adapter: "test", Recipients: []string{"a@army.mil", "b@fabrikam.com", "c@army.ml"}})
-	if md.Verdict != Hold || len(md.Recipients) != 3 || len(md.Flagged()) != 1 || md.Flagged()[0].Input != "c@army.ml" {
+	if md.Verdict != Hold || len(md.Recipients) != 3 || len(md.NotAllowed()) != 1 || md.NotAllowed()[0].Input != "c@army.ml" {
 		t.Fatalf("%+v", md)
 	}
 	if !strings.HasPrefix(md.Reason(), "c@army.ml: Did you mean army.mil?") {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
-	"github.com/rcptguard/rcptguard/internal/web"
 )
 
 // cutServer speaks just enough SMTP to take a message and closes the connection when it
@@ -67,10 +66,10 @@ func TestCutAfterEndOfDataIsUnknown(t *testing.T) {
 		want  quarantine.Delivery
 	}{{true, quarantine.DeliveryUnknown}, {false, quarantine.DeliveryPending}} {
 		f := newFixture(t)
-		f.svc.Reinject = cutServer(t, tc.atEnd)
+		f.svc.Settings.Reinject = cutServer(t, tc.atEnd)
 		ctx := context.Background()
 		id := f.hold(t, heldMessage())
-		if err := f.svc.Decide(ctx, id, web.Release, "admin:root", ""); err != nil {
+		if err := f.svc.Decide(ctx, id, Release, "admin:root", ""); err != nil {
 			t.Fatal(err)
 		}
 		f.svc.runOnce(ctx)
@@ -130,11 +129,11 @@ func slowServer(t *testing.T, gotDot chan<- struct{}, release <-chan struct{}) s
 func TestStopLetsTheReinjectionFinish(t *testing.T) {
 	f := newFixture(t)
 	gotDot, release := make(chan struct{}), make(chan struct{})
-	f.svc.Reinject = slowServer(t, gotDot, release)
-	f.svc.Notifier = nil
+	f.svc.Settings.Reinject = slowServer(t, gotDot, release)
+	f.svc.Settings.Notifier = nil
 	ctx := context.Background()
 	id := f.hold(t, heldMessage())
-	if err := f.svc.Decide(ctx, id, web.Release, "admin:root", ""); err != nil {
+	if err := f.svc.Decide(ctx, id, Release, "admin:root", ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.Start(); err != nil {

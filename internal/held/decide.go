@@ -7,17 +7,14 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
-	"github.com/rcptguard/rcptguard/internal/web"
 )
-
-var _ web.Decider = (*Service)(nil)
 
 // Decide carries out a choice about held message id: discard it, or release it as
 // addressed or corrected (the delivery runs in the background). actor is who chose (the
 // sender's address, "admin:NAME", "cli"), remote where from. When the sender released a
 // message as addressed, the flagged domains become confirmed for the sender unless they
 // must always be asked about.
-func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, actor, remote string) error {
+func (s *Service) Decide(ctx context.Context, id string, choice Choice, actor, remote string) error {
 	m, err := s.Store.Get(ctx, id)
 	if err != nil {
 		return err
@@ -26,9 +23,9 @@ func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, acto
 		return conflict(m)
 	}
 	switch choice {
-	case web.Discard:
+	case Discard:
 		err = s.Store.Transition(ctx, id, quarantine.Held, quarantine.Discarded, actor, remote, "discarded")
-	case web.Release:
+	case Release:
 		rcpts := make([]string, 0, len(m.Recipients))
 		for _, r := range m.Recipients {
 			rcpts = append(rcpts, r.Address)
@@ -37,7 +34,7 @@ func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, acto
 		if err == nil && strings.EqualFold(actor, m.Sender) {
 			s.confirm(ctx, m)
 		}
-	case web.Correct:
+	case Correct:
 		rcpts, changes := Corrected(m)
 		if !Correctable(m) || len(rcpts) == 0 {
 			return errNoSuggestion
@@ -54,8 +51,8 @@ func (s *Service) Decide(ctx context.Context, id string, choice web.Choice, acto
 	if err != nil {
 		return err
 	}
-	s.count(map[web.Choice]string{web.Discard: "discarded", web.Release: "released_as_addressed",
-		web.Correct: "released_corrected"}[choice])
+	s.count(map[Choice]string{Discard: "discarded", Release: "released_as_addressed",
+		Correct: "released_corrected"}[choice])
 	s.log().Info("choice recorded", "id", id, "choice", string(choice), "actor", actor, "remote", remote)
 	s.wake()
 	return nil

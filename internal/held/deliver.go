@@ -143,7 +143,8 @@ func failed(step string, err error) error {
 // message is transmitted, before the end of the data: if it fails, the data is never
 // ended and the next hop discards what it got. It returns the service's reply.
 func (s *Service) reinject(ctx context.Context, m quarantine.Message, msg []byte, commit func() error) (string, error) {
-	if s.Reinject == "" {
+	st := s.settings()
+	if st.Reinject == "" {
 		return "", &reinjectError{step: "configuration", temporary: true,
 			err: errors.New("no re-injection address is configured (quarantine.reinject)")}
 	}
@@ -151,9 +152,9 @@ func (s *Service) reinject(ctx context.Context, m quarantine.Message, msg []byte
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.Reinject)
+	conn, err := d.DialContext(ctx, "tcp", st.Reinject)
 	if err != nil {
-		return "", failed("connect to "+s.Reinject, err)
+		return "", failed("connect to "+st.Reinject, err)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -161,7 +162,7 @@ func (s *Service) reinject(ctx context.Context, m quarantine.Message, msg []byte
 	c := smtp.NewClient(conn)
 	defer c.Close()
 	c.CommandTimeout, c.SubmissionTimeout = reinjectTimeout, reinjectTimeout
-	host := s.Hostname
+	host := st.Hostname
 	if host == "" {
 		host = "localhost"
 	}

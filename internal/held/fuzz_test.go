@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // FuzzRewrite feeds the re-injection's header rewriting arbitrary held content and
@@ -23,7 +24,7 @@ func FuzzRewrite(f *testing.F) {
 			return // envelope addresses never hold line breaks
 		}
 		m := quarantine.Message{ID: "ID", State: quarantine.ReleasedAsAddressed,
-			Recipients: []quarantine.Recipient{{Address: rcpt, Verdict: "hold", Intended: []string{intended}}}}
+			Recipients: []quarantine.Recipient{{Address: rcpt, Verdict: verdict.Hold, Intended: []string{intended}}}}
 		if corrected {
 			m.State = quarantine.ReleasedCorrected
 		}

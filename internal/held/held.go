@@ -1,29 +1,32 @@
-// Package held owns what happens to a message after an adapter has held it: it stores it
-// in the quarantine, has the sender notified, carries out the sender's (or an
-// administrator's) choice, re-injects released mail exactly once with retries, sends the
-// reminder before expiry and expires what nobody decided.
+// Package held is the quarantine's only front door: it owns what happens to a message
+// after a door of the mail path has held it. It stores it in the quarantine, has the
+// sender notified, carries out the sender's (or an administrator's) choice, re-injects
+// released mail exactly once with retries, sends the reminder before expiry and expires
+// what nobody decided.
 //
 // It decides nothing about recipients (that is the guard's) and speaks no protocol of the
-// mail path: the adapters hand it a message through Hold (the quarantine.Holder
-// interface), the web pages and the CLI call Decide and Retry (the web.Decider interface),
+// mail path: the doors hand it a Submission through Hold (the Holder interface), the web
+// pages and the CLI carry out a Choice through Decide and Retry (the Decider interface),
 // and Run does the rest in the background, from what the store says, so that a restart
-// loses nothing: every step is recorded in the store before it counts as done.
+// loses nothing: every step is recorded in the store before it counts as done. Nothing
+// else writes held messages to the store.
 package held
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/notice"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/token"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // ExpiryAction is what happens to a held message nobody decided about in time.
@@ -58,29 +61,11 @@ const (
 type Service struct {
 	Store quarantine.Store
 
-	// Notices: Notifier sends them (nil: none are sent); From is their From address;
-	// BaseURL is where the validation pages are served ("http://host:port"); Signer signs
-	// the links; Org names the organisation in them; OwnDomains decide who may receive
-	// them (notice.Recipient).
-	Notifier   *notice.Sender
-	From       string
-	BaseURL    string
-	Signer     *token.Signer
-	Org        string
-	OwnDomains []string
+	// Signer signs the links in the notices.
+	Signer *token.Signer
 
-	// Reinject is host:port of the SMTP service released mail is handed to; Hostname
-	// is the name given in EHLO.
-	Reinject string
-	Hostname string
-
-	ExpireAfter time.Duration // DefaultExpireAfter if zero
-	OnExpiry    ExpiryAction  // ExpireDelete if empty
-	PurgeAfter  time.Duration // DefaultPurgeAfter if zero: final messages are deleted after it
-	// AlwaysAsk lists domains and namespaces (ASCII, lower case, "ml" or "army.ml") for
-	// which a sender's confirmation is never remembered. Lookalikes of protected domains
-	// and namespaces are always asked about anyway.
-	AlwaysAsk []string
+	// Settings are the settings the service starts with; Apply replaces them.
+	Settings Settings
 
 	// Learn, if set, is told of every message re-injected after the sender's choice, for
 	// the history of known correspondents.
@@ -100,6 +85,7 @@ type Service struct {
 	Now    func() time.Time // the clock; time.Now if nil
 	Logger *slog.Logger     // nil discards
 
+	current  atomic.Pointer[Settings] // set by Apply
 	kick     chan struct{}
 	stop     context.CancelFunc
 	stopping chan struct{} // closed once Stop has cancelled the loop
@@ -137,8 +123,8 @@ func (s *Service) log() *slog.Logger {
 }
 
 func (s *Service) expireAfter() time.Duration {
-	if s.ExpireAfter > 0 {
-		return s.ExpireAfter
+	if d := s.settings().ExpireAfter; d > 0 {
+		return d
 	}
 	return DefaultExpireAfter
 }
@@ -168,11 +154,11 @@ func domainOf(addr string) string {
 
 // alwaysAsk reports whether a confirmation of r must not be remembered.
 func (s *Service) alwaysAsk(r quarantine.Recipient) bool {
-	if r.Situation == "protected" || r.Situation == "namespace" || r.Verdict != "hold" {
+	if r.Situation == "protected" || r.Situation == "namespace" || r.Verdict != verdict.Hold {
 		return true
 	}
 	d := domainOf(r.Address)
-	for _, a := range s.AlwaysAsk {
+	for _, a := range s.settings().AlwaysAsk {
 		a = strings.ToLower(strings.Trim(a, "."))
 		if d == a || strings.HasSuffix(d, "."+a) {
 			return true
@@ -181,30 +167,25 @@ func (s *Service) alwaysAsk(r quarantine.Recipient) bool {
 	return false
 }
 
-// Hold implements quarantine.Holder: it stores m with its expiry and notice state, and
-// returns only once it is committed. It returns quarantine.ErrConfirmed, storing nothing,
-// when the sender has already confirmed every flagged recipient's domain.
-func (s *Service) Hold(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
-	content, err := io.ReadAll(raw)
-	if err != nil {
-		return "", fmt.Errorf("held: read message: %w", err)
-	}
+// Hold implements Holder: it stores the submission with its expiry and notice state, and
+// returns only once it is committed. It returns ErrConfirmed, storing nothing, when the
+// sender has already confirmed every flagged recipient's domain.
+func (s *Service) Hold(ctx context.Context, sub Submission) (string, error) {
+	m := sub.message()
 	if ok, err := s.confirmed(ctx, m); err != nil {
 		return "", err
 	} else if ok {
 		s.count("passed_confirmed")
-		return "", quarantine.ErrConfirmed
+		return "", ErrConfirmed
 	}
-	now := s.now()
-	m.ExpiresAt = now.Add(s.expireAfter())
-	if m.DedupeKey == "" {
-		m.DedupeKey = quarantine.DedupeKeyOf(m, content)
-	}
+	st := s.settings()
+	m.ExpiresAt = s.now().Add(s.expireAfter())
 	m.Notice = quarantine.NoticeNone
-	if _, ok := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains); ok && s.Notifier != nil {
+	if _, ok := notice.Recipient(m.Sender, m.AuthUser, st.OwnDomains); ok && st.Notifier != nil {
 		m.Notice = quarantine.NoticePending
 	}
-	id, err := s.Store.Hold(ctx, m, bytes.NewReader(content))
+	raw := io.MultiReader(strings.NewReader(sub.Trace), bytes.NewReader(sub.Content))
+	id, err := s.Store.Hold(ctx, m, raw)
 	if err != nil {
 		s.storeError()
 		return "", err

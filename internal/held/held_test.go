@@ -13,7 +13,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 	"github.com/rcptguard/rcptguard/internal/token"
-	"github.com/rcptguard/rcptguard/internal/web"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 type fixture struct {
@@ -39,10 +39,10 @@ func newFixture(t *testing.T) *fixture {
 	signer.Now = clk.Now
 	f := &fixture{store: st, clk: clk, notices: testenv.StartSink(t), out: testenv.StartSink(t)}
 	f.svc = &Service{
-		Store: st, Notifier: &notice.Sender{Addr: f.notices.Addr(), Timeout: 10 * time.Second},
-		From: "rcptguard@example.org", BaseURL: "http://127.0.0.1:8026", Signer: signer,
-		Org: "Example", OwnDomains: []string{"example.org"}, Reinject: f.out.Addr(), Hostname: "rg.test",
-		Now: clk.Now,
+		Store: st, Signer: signer, Now: clk.Now,
+		Settings: Settings{Notifier: &notice.Sender{Addr: f.notices.Addr(), Timeout: 10 * time.Second},
+			From: "rcptguard@example.org", BaseURL: "http://127.0.0.1:8026",
+			Org: "Example", OwnDomains: []string{"example.org"}, Reinject: f.out.Addr(), Hostname: "rg.test"},
 	}
 	return f
 }
@@ -54,16 +54,22 @@ func heldMessage() quarantine.Message {
 	return quarantine.Message{
 		Adapter: "relay", Sender: "alice@example.org", ClientAddr: "192.0.2.1", Subject: "Travel plans",
 		Recipients: []quarantine.Recipient{
-			{Address: "bob@army.ml", Verdict: "hold", Intended: []string{"army.mil"}, Techniques: []string{"omission"},
+			{Address: "bob@army.ml", Verdict: verdict.Hold, Intended: []string{"army.mil"}, Techniques: []string{"omission"},
 				Reason: "army.ml looks like army.mil", Situation: "namespace"},
-			{Address: "carol@example.net", Verdict: "allow"},
+			{Address: "carol@example.net", Verdict: verdict.Allow},
 		},
 	}
 }
 
+// sub is the submission of m with raw as its content, as a door makes it.
+func sub(m quarantine.Message, raw string) Submission {
+	return Submission{Adapter: m.Adapter, Sender: m.Sender, AuthUser: m.AuthUser, ClientAddr: m.ClientAddr,
+		QueueID: m.QueueID, Recipients: m.Recipients, Subject: m.Subject, Content: []byte(raw)}
+}
+
 func (f *fixture) hold(t *testing.T, m quarantine.Message) string {
 	t.Helper()
-	id, err := f.svc.Hold(context.Background(), m, strings.NewReader(raw))
+	id, err := f.svc.Hold(context.Background(), sub(m, raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,10 +109,10 @@ func TestHoldNotifyCorrectDeliver(t *testing.T) {
 		t.Fatal("something was re-injected before any choice")
 	}
 
-	if err := f.svc.Decide(ctx, id, web.Correct, "alice@example.org", "192.0.2.7"); err != nil {
+	if err := f.svc.Decide(ctx, id, Correct, "alice@example.org", "192.0.2.7"); err != nil {
 		t.Fatal(err)
 	}
-	err = f.svc.Decide(ctx, id, web.Correct, "alice@example.org", "192.0.2.7")
+	err = f.svc.Decide(ctx, id, Correct, "alice@example.org", "192.0.2.7")
 	if !errors.Is(err, quarantine.ErrConflict) {
 		t.Fatalf("second choice: %v, want a conflict", err)
 	}
@@ -143,7 +149,7 @@ func TestReinjectionRetries(t *testing.T) {
 	ctx := context.Background()
 	f.out.SetFail(451, "4.3.0 try again later")
 	id := f.hold(t, heldMessage())
-	if err := f.svc.Decide(ctx, id, web.Release, "admin:root", "192.0.2.9"); err != nil {
+	if err := f.svc.Decide(ctx, id, Release, "admin:root", "192.0.2.9"); err != nil {
 		t.Fatal(err)
 	}
 	f.svc.runOnce(ctx)
@@ -168,7 +174,7 @@ func TestReinjectionRetries(t *testing.T) {
 
 	f.out.SetFail(550, "5.7.1 no")
 	id2 := f.hold(t, quarantine.Message{Adapter: "milter", Sender: "alice@example.org", Recipients: heldMessage().Recipients[:1]})
-	f.svc.Decide(ctx, id2, web.Release, "admin:root", "")
+	f.svc.Decide(ctx, id2, Release, "admin:root", "")
 	f.svc.runOnce(ctx)
 	m, _ = f.store.Get(ctx, id2)
 	if m.Delivery != quarantine.DeliveryFailed || !strings.Contains(m.LastError, "550") {
@@ -195,27 +201,27 @@ func TestConfirmedDomainsPass(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	m := heldMessage()
-	m.Recipients[0] = quarantine.Recipient{Address: "dana@gmial.com", Verdict: "hold", Intended: []string{"gmail.com"}, Situation: "provider"}
+	m.Recipients[0] = quarantine.Recipient{Address: "dana@gmial.com", Verdict: verdict.Hold, Intended: []string{"gmail.com"}, Situation: "provider"}
 	id := f.hold(t, m)
-	if err := f.svc.Decide(ctx, id, web.Release, "alice@example.org", "192.0.2.7"); err != nil {
+	if err := f.svc.Decide(ctx, id, Release, "alice@example.org", "192.0.2.7"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Hold(ctx, m, strings.NewReader(raw+"again")); !errors.Is(err, quarantine.ErrConfirmed) {
+	if _, err := f.svc.Hold(ctx, sub(m, raw+"again")); !errors.Is(err, ErrConfirmed) {
 		t.Fatalf("hold after confirmation: %v, want ErrConfirmed", err)
 	}
 	other := m
 	other.Sender = "mallory@example.org"
-	if _, err := f.svc.Hold(ctx, other, strings.NewReader(raw)); err != nil {
+	if _, err := f.svc.Hold(ctx, sub(other, raw)); err != nil {
 		t.Fatalf("another sender's mail passed: %v", err)
 	}
-	f.svc.AlwaysAsk = []string{"com"}
-	if _, err := f.svc.Hold(ctx, m, strings.NewReader(raw+"3")); err != nil {
+	f.svc.Settings.AlwaysAsk = []string{"com"}
+	if _, err := f.svc.Hold(ctx, sub(m, raw+"3")); err != nil {
 		t.Fatalf("an always-ask domain passed: %v", err)
 	}
 	// The .ml case: released as addressed, still asked next time.
 	id = f.hold(t, heldMessage())
-	f.svc.Decide(ctx, id, web.Release, "alice@example.org", "")
-	if _, err := f.svc.Hold(ctx, heldMessage(), strings.NewReader(raw+"4")); err != nil {
+	f.svc.Decide(ctx, id, Release, "alice@example.org", "")
+	if _, err := f.svc.Hold(ctx, sub(heldMessage(), raw+"4")); err != nil {
 		t.Fatalf("army.ml passed after a confirmation: %v", err)
 	}
 }
@@ -224,7 +230,7 @@ func TestConfirmedDomainsPass(t *testing.T) {
 // message back to its sender.
 func TestReminderAndExpiry(t *testing.T) {
 	f := newFixture(t)
-	f.svc.OnExpiry = ExpireReturn
+	f.svc.Settings.OnExpiry = ExpireReturn
 	ctx := context.Background()
 	id := f.hold(t, heldMessage())
 	f.svc.runOnce(ctx) // the notice
@@ -270,7 +276,7 @@ func TestNoNoticeToOutsiders(t *testing.T) {
 
 func TestRewriteBoundaries(t *testing.T) {
 	m := quarantine.Message{ID: "X", State: quarantine.ReleasedCorrected, Recipients: []quarantine.Recipient{
-		{Address: "Bob@Army.ML", Verdict: "hold", Intended: []string{"army.mil"}}}}
+		{Address: "Bob@Army.ML", Verdict: verdict.Hold, Intended: []string{"army.mil"}}}}
 	in := "To: \"Bob\" <bob@army.ml>,\r\n bob@army.ml.\r\nCC: (bob@army.ml) ab.bob@army.ml\r\nFrom: bob@army.ml\r\n\r\nTo: bob@army.ml\r\n"
 	out := string(Rewrite([]byte(in), m))
 	want := "X-Rcptguard-Released: X; released with corrected recipients\r\n" +
@@ -284,7 +290,7 @@ func TestRewriteBoundaries(t *testing.T) {
 // out a flagged recipient that has no suggestion, rather than sending to it.
 func TestCorrectedNeverSendsToAFlaggedDomain(t *testing.T) {
 	m := heldMessage()
-	m.Recipients = append(m.Recipients, quarantine.Recipient{Address: "eve@blocked.ml", Verdict: "reject"})
+	m.Recipients = append(m.Recipients, quarantine.Recipient{Address: "eve@blocked.ml", Verdict: verdict.Reject})
 	rcpts, changes := Corrected(m)
 	if strings.Join(rcpts, ",") != "bob@army.mil,carol@example.net" {
 		t.Fatalf("recipients %q", rcpts)
@@ -328,7 +334,7 @@ func TestNoticeRetried(t *testing.T) {
 	f.notices.SetFail(550, "5.1.1 no such user")
 	other := heldMessage()
 	other.Subject = "another"
-	id2, err := f.svc.Hold(ctx, other, strings.NewReader(raw+"2"))
+	id2, err := f.svc.Hold(ctx, sub(other, raw+"2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +353,7 @@ func TestSharedStoreLeavesFreshClaims(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	id := f.hold(t, heldMessage())
-	f.svc.Decide(ctx, id, web.Release, "admin:root", "")
+	f.svc.Decide(ctx, id, Release, "admin:root", "")
 	if _, ok, _ := f.store.NextDelivery(ctx, f.clk.Now()); !ok { // another node is sending it
 		t.Fatal("nothing to claim")
 	}

@@ -16,12 +16,12 @@ import (
 // the message.
 func (s *Service) link(m quarantine.Message) string {
 	tok := s.Signer.Sign(token.Claims{MessageID: m.ID, Sender: m.Sender, Action: token.View, Expires: m.ExpiresAt})
-	return strings.TrimRight(s.BaseURL, "/") + "/v/" + tok
+	return strings.TrimRight(s.settings().BaseURL, "/") + "/v/" + tok
 }
 
 // sendNotices sends the first notices that are due, each at most once (sendOnce).
 func (s *Service) sendNotices(ctx context.Context) {
-	if s.Notifier == nil {
+	if s.settings().Notifier == nil {
 		return
 	}
 	l, err := s.Store.PendingNotices(ctx, s.now(), 50)
@@ -47,16 +47,17 @@ func (s *Service) beforeExpiry(m quarantine.Message) func(int) bool {
 // notify composes and sends the notice (or reminder) about m. Notices come from the null
 // sender, so that they never bounce into a loop.
 func (s *Service) notify(ctx context.Context, m quarantine.Message, reminder bool) error {
-	to, ok := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains)
+	st := s.settings()
+	to, ok := notice.Recipient(m.Sender, m.AuthUser, st.OwnDomains)
 	if !ok {
 		return errors.New("the sender may not receive notices")
 	}
-	msg, err := notice.Compose(notice.Notice{To: to, From: s.From, Message: m, Link: s.link(m),
-		Reminder: reminder, Org: s.Org, Returned: s.OnExpiry == ExpireReturn}, s.now())
+	msg, err := notice.Compose(notice.Notice{To: to, From: st.From, Message: m, Link: s.link(m),
+		Reminder: reminder, Org: st.Org, Returned: st.OnExpiry == ExpireReturn}, s.now())
 	if err != nil {
 		return err
 	}
-	return s.Notifier.Send(ctx, "", to, msg)
+	return st.Notifier.Send(ctx, "", to, msg)
 }
 
 // reminderDue reports whether the reminder about m (held, expiring within
@@ -70,7 +71,7 @@ func reminderDue(m quarantine.Message, now time.Time) bool {
 
 // remind sends the last notice before expiry, at most once.
 func (s *Service) remind(ctx context.Context, m quarantine.Message) {
-	if s.Notifier == nil {
+	if s.settings().Notifier == nil {
 		return
 	}
 	s.sendOnce(ctx, m, quarantine.NoticeReminder, s.beforeExpiry(m),
@@ -80,7 +81,7 @@ func (s *Service) remind(ctx context.Context, m quarantine.Message) {
 // sendReturns returns the expired messages whose return is due to their senders,
 // attached to a short explanation, each at most once.
 func (s *Service) sendReturns(ctx context.Context) {
-	if s.Notifier == nil {
+	if s.settings().Notifier == nil {
 		return
 	}
 	l, err := s.Store.PendingReturns(ctx, s.now(), 50)
@@ -100,7 +101,8 @@ func (s *Service) sendReturns(ctx context.Context) {
 // returnToSender sends expired message m back to its sender, attached to a short
 // explanation.
 func (s *Service) returnToSender(ctx context.Context, m quarantine.Message) error {
-	to, ok := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains)
+	st := s.settings()
+	to, ok := notice.Recipient(m.Sender, m.AuthUser, st.OwnDomains)
 	if !ok {
 		return errors.New("the sender may not receive notices")
 	}
@@ -109,9 +111,9 @@ func (s *Service) returnToSender(ctx context.Context, m quarantine.Message) erro
 		// Not sent: a store that cannot be read now may be readable later.
 		return fmt.Errorf("%w: read the message: %w", notice.ErrTemporary, err)
 	}
-	msg, err := notice.ComposeReturn(s.From, to, m, raw, s.now())
+	msg, err := notice.ComposeReturn(st.From, to, m, raw, s.now())
 	if err != nil {
 		return err
 	}
-	return s.Notifier.Send(ctx, "", to, msg)
+	return st.Notifier.Send(ctx, "", to, msg)
 }

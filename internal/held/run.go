@@ -154,8 +154,9 @@ func (s *Service) runOnce(ctx context.Context) {
 }
 
 func (s *Service) purgeAfter() time.Duration {
-	if s.PurgeAfter > 0 {
-		return s.PurgeAfter
+	st := s.settings()
+	if st.PurgeAfter > 0 {
+		return st.PurgeAfter
 	}
 	return DefaultPurgeAfter
 }
@@ -194,13 +195,14 @@ func (s *Service) expire(ctx context.Context) {
 }
 
 func (s *Service) expireOne(ctx context.Context, m quarantine.Message) {
-	action := s.OnExpiry
+	st := s.settings()
+	action := st.OnExpiry
 	if action == "" {
 		action = ExpireDelete
 	}
 	note := "expired after " + s.expireAfter().String() + " without a decision; " + string(action)
-	_, may := notice.Recipient(m.Sender, m.AuthUser, s.OwnDomains)
-	ret := action == ExpireReturn && may && s.Notifier != nil
+	_, may := notice.Recipient(m.Sender, m.AuthUser, st.OwnDomains)
+	ret := action == ExpireReturn && may && st.Notifier != nil
 	// The return is made due with the expiry, in one transaction, and sent by
 	// sendReturns: at most once, retried after a temporary failure.
 	err := s.Store.Expire(ctx, m.ID, note, ret)

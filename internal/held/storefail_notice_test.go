@@ -119,7 +119,7 @@ func TestReturnOnceWhileStoreUnwritable(t *testing.T) {
 	for _, mode := range failModes {
 		t.Run(mode.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.svc.OnExpiry = ExpireReturn
+			f.svc.Settings.OnExpiry = ExpireReturn
 			fs := newFailStore(f.store)
 			f.svc.Store = fs
 			ctx := context.Background()
@@ -186,8 +186,8 @@ func TestNoticeClaimedThenStoppedIsNotResent(t *testing.T) {
 	fs.failWrites(false)
 	f.clk.Advance(time.Minute)
 	events := map[string]int{}
-	next := &Service{Store: f.store, Notifier: f.svc.Notifier, From: f.svc.From, BaseURL: f.svc.BaseURL,
-		Signer: f.svc.Signer, OwnDomains: f.svc.OwnDomains, Now: f.clk.Now, Count: func(e string) { events[e]++ }}
+	next := &Service{Store: f.store, Settings: f.svc.Settings, Signer: f.svc.Signer, Now: f.clk.Now,
+		Count: func(e string) { events[e]++ }}
 	if err := next.recover(recoveryCutoff(next, f.clk.Now())); err != nil {
 		t.Fatal(err)
 	}

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
 	gomilter "github.com/d--j/go-milter"
-
-	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/held"
 )
 
 // BenchmarkMilter measures the milter alone over loopback, with the library's MTA-side
@@ -114,9 +112,9 @@ func benchMessage(sess *gomilter.ClientSession, rcpts []string, want gomilter.Ac
 // cost of collecting the content of a message to hold, and of skipping the body of the
 // others.
 func BenchmarkMilterWithHolder(b *testing.B) {
-	h := holderFunc(func(_ context.Context, _ quarantine.Message, raw io.Reader) (string, error) {
-		_, err := io.Copy(io.Discard, raw)
-		return "id", err
+	h := holderFunc(func(_ context.Context, sub held.Submission) (string, error) {
+		_ = sub.Content
+		return "id", nil
 	})
 	addr := start(b, &Server{Guard: current(testGuard(b, holdPolicy())), Holder: h})
 	for _, bc := range []struct {

@@ -17,7 +17,7 @@
 //   - Hold: accepted at RCPT. With a Holder (Server.Holder), the adapter collects the
 //     message's content and, at end of message, hands it to the Holder (rcptguard's
 //     quarantine) and tells the MTA to discard it: the client gets "250", and rcptguard
-//     owns the message. When the Holder answers quarantine.ErrConfirmed the message is
+//     owns the message. When the Holder answers held.ErrConfirmed the message is
 //     accepted as allowed; when it fails, or the message is larger than
 //     Server.MaxMessageBytes, the MTA gets a temporary error. Without a Holder the whole
 //     message is refused at end of message with "550 5.7.1 <reason> Please check the

@@ -12,7 +12,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
-	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -145,9 +145,8 @@ func FuzzMilterConnection(f *testing.F) {
 	f.Add(append(frame('D', "R"), frame('R', "\x00")...))
 	f.Add(frame('T'))
 	f.Add([]byte("\x00\x00\x00\x02L\x00"))
-	s := &Server{Guard: current(testGuard(f, holdPolicy())), Holder: holderFunc(func(_ context.Context, _ quarantine.Message, raw io.Reader) (string, error) {
-		_, err := io.Copy(io.Discard, raw)
-		return "id", err
+	s := &Server{Guard: current(testGuard(f, holdPolicy())), Holder: holderFunc(func(context.Context, held.Submission) (string, error) {
+		return "id", nil
 	})}
 	addr := start(f, s)
 	f.Fuzz(func(t *testing.T, in []byte) {

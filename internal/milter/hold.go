@@ -1,21 +1,19 @@
 package milter
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
-	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/held"
 )
 
-// Adapter is the name the adapter gives itself in held messages (quarantine.Message).
+// Adapter is the name the adapter gives itself in held messages (held.Submission).
 const Adapter = "milter"
 
 // collect reports whether msg's content is to be kept for s.Holder: only when there is a
@@ -51,13 +49,13 @@ func (c *session) BodyChunk(chunk []byte, _ gomilter.Modifier) (_ *gomilter.Resp
 
 // hold hands msg to the server's Holder at end of message and returns the answer to the
 // MTA: discard once the quarantine has it, a temporary error when it could not take it.
-// held is false when the Holder answered quarantine.ErrConfirmed: the message is then to
+// kept is false when the Holder answered held.ErrConfirmed: the message is then to
 // be delivered as allowed.
 //
 // The MTA shows a milter no Received field of its own, so the held copy gets one in its
 // place (mta is the MTA's name, macro j): released mail keeps the trace of where it came
 // from.
-func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, mta string, start time.Time) (resp *gomilter.Response, held bool) {
+func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, mta string, start time.Time) (resp *gomilter.Response, kept bool) {
 	if !msg.collect(c.s) {
 		return c.tempFail(*ev, errors.New("hold: no content collected"), start), true
 	}
@@ -73,21 +71,14 @@ func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, mta st
 		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true
 	}
 	defer release()
-	trace := c.received(mta, ev.QueueID, msg.nonSMTP, time.Now())
-	raw := io.MultiReader(strings.NewReader(trace), bytes.NewReader(content))
-	qm := quarantine.Message{
-		Adapter:    Adapter,
-		Sender:     msg.sender,
-		AuthUser:   msg.authUser,
-		ClientAddr: c.clientAddr,
-		QueueID:    ev.QueueID,
-		Recipients: quarantine.RecipientsFrom(md.Recipients),
-		Subject:    msg.content.subjectText(),
-	}
-	qm.DedupeKey = quarantine.DedupeKeyOf(qm, content) // without the trace: its time changes
-	id, err := c.s.Holder.Hold(ctx, qm, raw)
+	id, err := c.s.Holder.Hold(ctx, held.Submission{
+		Adapter: Adapter, Sender: msg.sender, AuthUser: msg.authUser, ClientAddr: c.clientAddr,
+		QueueID: ev.QueueID, Recipients: held.RecipientsFrom(md.Recipients),
+		Trace: c.received(mta, ev.QueueID, msg.nonSMTP, time.Now()), Content: content,
+		Subject: msg.content.subjectText(),
+	})
 	switch {
-	case errors.Is(err, quarantine.ErrConfirmed):
+	case errors.Is(err, held.ErrConfirmed):
 		return nil, false
 	case err != nil:
 		return c.tempFail(*ev, fmt.Errorf("hold: %w", err), start), true

@@ -3,34 +3,28 @@ package milter
 import (
 	"context"
 	"errors"
-	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
-// storeHolder holds messages in a real quarantine, setting the expiry as the daemon's
-// Holder does.
-type storeHolder struct{ *quarantine.SQLite }
-
-func (h storeHolder) Hold(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
-	m.ExpiresAt = time.Now().Add(time.Hour)
-	return h.SQLite.Hold(ctx, m, raw)
-}
+// storeHolder is the daemon's Holder (held.Service, without notices) on a real quarantine.
+func storeHolder(q quarantine.Store) *held.Service { return &held.Service{Store: q} }
 
 // holderFunc is a Holder made of a function.
-type holderFunc func(context.Context, quarantine.Message, io.Reader) (string, error)
+type holderFunc func(context.Context, held.Submission) (string, error)
 
-func (f holderFunc) Hold(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
-	return f(ctx, m, raw)
+func (f holderFunc) Hold(ctx context.Context, sub held.Submission) (string, error) {
+	return f(ctx, sub)
 }
 
 func openStore(t testing.TB) *quarantine.SQLite {
@@ -113,7 +107,7 @@ func TestHoldKeepsTheMessageInTheQuarantine(t *testing.T) {
 			t.Parallel()
 			q := openStore(t)
 			var ev events
-			addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder{q}, Observe: ev.observe})
+			addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder(q), Observe: ev.observe})
 			res := dial(t, addr, smtpClient, tc.opts...).sendBody("alice@contoso.com",
 				[]string{"carol@army.mil", "bob@army.ml"}, tc.header, heldBody, true)
 			if res.eom == nil || res.eom.Type != gomilter.ActionDiscard || len(res.mods) != 0 {
@@ -137,8 +131,8 @@ func TestHoldKeepsTheMessageInTheQuarantine(t *testing.T) {
 				m.QueueID != "4XyZ1234AB" || m.Subject != subject || m.State != quarantine.Held {
 				t.Errorf("message %+v", m)
 			}
-			if len(m.Recipients) != 2 || m.Recipients[0].Address != "carol@army.mil" || m.Recipients[0].Verdict != "allow" ||
-				m.Recipients[1].Address != "bob@army.ml" || m.Recipients[1].Verdict != "hold" ||
+			if len(m.Recipients) != 2 || m.Recipients[0].Address != "carol@army.mil" || m.Recipients[0].Verdict != verdict.Allow ||
+				m.Recipients[1].Address != "bob@army.ml" || m.Recipients[1].Verdict != verdict.Hold ||
 				!strings.Contains(m.Recipients[1].Reason, "Did you mean army.mil?") {
 				t.Errorf("recipients %+v", m.Recipients)
 			}
@@ -153,7 +147,7 @@ func TestHoldKeepsTheMessageInTheQuarantine(t *testing.T) {
 func TestHoldOfMailWithoutSMTP(t *testing.T) {
 	t.Parallel()
 	q := openStore(t)
-	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder{q}})
+	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder(q)})
 	res := dial(t, addr, localSubmission, withoutLeadSpaceAndSkip).send("alice@contoso.com", []string{"bob@army.ml"}, plainHeader, false)
 	if res.eom == nil || res.eom.Type != gomilter.ActionDiscard || len(res.mods) != 0 {
 		t.Fatalf("eom %v, mods %v; want discard instead of the MTA's quarantine", res.eom, res.mods)
@@ -168,7 +162,7 @@ func TestHoldOfMailWithoutSMTP(t *testing.T) {
 func TestMessageWithoutHoldIsAcceptedAndNotKept(t *testing.T) {
 	t.Parallel()
 	q := openStore(t)
-	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder{q}})
+	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder(q)})
 	res := dial(t, addr, smtpClient).send("alice@contoso.com", []string{"bob@army.mil", "carol@armmy.mil"}, plainHeader, true)
 	if res.eom == nil || res.eom.Type != gomilter.ActionAccept || headers(res.mods)[VerdictHeader] != "warn" {
 		t.Fatalf("eom %v, mods %v; want accepted with the warning", res.eom, res.mods)
@@ -203,21 +197,21 @@ func TestHoldFailures(t *testing.T) {
 	failed := errors.New("disk full")
 	for _, tc := range []struct {
 		name    string
-		hold    func(context.Context, quarantine.Message, io.Reader) (string, error)
+		hold    func(context.Context, held.Submission) (string, error)
 		max     int64
 		want    gomilter.ActionType
 		action  Action
 		wantErr error
 	}{
-		{"holder error", func(context.Context, quarantine.Message, io.Reader) (string, error) { return "", failed },
+		{"holder error", func(context.Context, held.Submission) (string, error) { return "", failed },
 			0, gomilter.ActionRejectWithCode, ActionTempFail, failed},
-		{"confirmed", func(context.Context, quarantine.Message, io.Reader) (string, error) {
-			return "", quarantine.ErrConfirmed
+		{"confirmed", func(context.Context, held.Submission) (string, error) {
+			return "", held.ErrConfirmed
 		},
 			0, gomilter.ActionAccept, ActionAccept, nil},
-		{"too large", func(context.Context, quarantine.Message, io.Reader) (string, error) { return "id", nil },
+		{"too large", func(context.Context, held.Submission) (string, error) { return "id", nil },
 			100, gomilter.ActionRejectWithCode, ActionTempFail, quarantine.ErrTooLarge},
-		{"no deadline", func(ctx context.Context, _ quarantine.Message, _ io.Reader) (string, error) {
+		{"no deadline", func(ctx context.Context, _ held.Submission) (string, error) {
 			if _, ok := ctx.Deadline(); !ok {
 				return "", failed
 			}
@@ -228,9 +222,9 @@ func TestHoldFailures(t *testing.T) {
 			t.Parallel()
 			var ev events
 			var calls atomic.Int32
-			h := holderFunc(func(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
+			h := holderFunc(func(ctx context.Context, sub held.Submission) (string, error) {
 				calls.Add(1)
-				return tc.hold(ctx, m, raw)
+				return tc.hold(ctx, sub)
 			})
 			addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: h, MaxMessageBytes: tc.max, Observe: ev.observe})
 			res := dial(t, addr, smtpClient).sendBody("alice@contoso.com", []string{"bob@army.ml"}, plainHeader,
@@ -267,7 +261,7 @@ func largeBody(n int) string {
 func TestHoldKeepsALargeBodyExactly(t *testing.T) {
 	t.Parallel()
 	q := openStore(t)
-	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder{q}})
+	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder(q)})
 	body := largeBody(300 << 10) // several body chunks
 	res := dial(t, addr, smtpClient, withoutLeadSpaceAndSkip).sendBody("alice@contoso.com", []string{"bob@army.ml"}, plainHeader, body, true)
 	if res.eom == nil || res.eom.Type != gomilter.ActionDiscard {
@@ -282,8 +276,8 @@ func TestHoldKeepsALargeBodyExactly(t *testing.T) {
 
 func TestConfirmedHoldIsDeliveredAsAllowed(t *testing.T) {
 	t.Parallel()
-	h := holderFunc(func(context.Context, quarantine.Message, io.Reader) (string, error) {
-		return "", quarantine.ErrConfirmed
+	h := holderFunc(func(context.Context, held.Submission) (string, error) {
+		return "", held.ErrConfirmed
 	})
 	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: h})
 	header := [][2]string{{"From", " alice@contoso.com"}, {VerdictHeader, " forged"}}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // heldMail is a message with folded header fields, white space after the colons that
@@ -33,7 +34,7 @@ func TestPostfixHold(t *testing.T) {
 	sink := testenv.StartSink(t)
 	q := openStore(t)
 	var ev events
-	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder{q}, Observe: ev.observe})
+	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder(q), Observe: ev.observe})
 	pf := testenv.StartPostfix(t, testenv.Options{RelayHost: sink.Addr(), ExtraMain: milterMain(addr)})
 
 	t.Run("SMTP message to hold is discarded by Postfix and kept", func(t *testing.T) {
@@ -53,7 +54,7 @@ func TestPostfixHold(t *testing.T) {
 		checkRaw(t, m.Raw, header, body)
 		if m.Sender != "alice@contoso.com" || m.ClientAddr != "127.0.0.1" ||
 			m.Adapter != "milter" || len(m.Recipients) != 2 || m.Recipients[1].Address != "bob@army.ml" ||
-			m.Recipients[1].Verdict != "hold" || m.Recipients[0].Verdict != "allow" {
+			m.Recipients[1].Verdict != verdict.Hold || m.Recipients[0].Verdict != verdict.Allow {
 			t.Errorf("message %+v", m)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/spool"
 )
@@ -58,7 +59,7 @@ type Server struct {
 	// quarantine: the adapter collects such a message's content, hands it to Holder and
 	// tells the MTA to discard it (see the package documentation). Nil: such messages are
 	// refused (SMTP) or quarantined by the MTA (without SMTP).
-	Holder quarantine.Holder
+	Holder held.Holder
 	// MaxMessageBytes bounds the content collected for Holder; a larger message to hold
 	// gets a temporary error. 0: quarantine.DefaultMaxSize.
 	MaxMessageBytes int64

@@ -2,7 +2,6 @@ package milter
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
-	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/spool"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
@@ -42,9 +41,9 @@ func TestHoldSpoolsALargeBody(t *testing.T) {
 	q := openStore(t)
 	sp := openSpool(t)
 	spooled := false
-	h := holderFunc(func(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
+	h := holderFunc(func(ctx context.Context, sub held.Submission) (string, error) {
 		spooled = spoolCount(t, sp) == 1
-		return storeHolder{q}.Hold(ctx, m, raw)
+		return storeHolder(q).Hold(ctx, sub)
 	})
 	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: h, Spool: sp})
 	body := largeBody(300 << 10)
@@ -70,7 +69,7 @@ func TestHoldSpoolsALargeBody(t *testing.T) {
 func TestSpoolRemovedWhenMTAGoes(t *testing.T) {
 	t.Parallel()
 	sp := openSpool(t)
-	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder{openStore(t)}, Spool: sp})
+	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Holder: storeHolder(openStore(t)), Spool: sp})
 	c := dial(t, addr, smtpClient, withoutLeadSpaceAndSkip)
 	c.macros.Set(gomilter.MacroRcptMailer, "smtp")
 	must := func(_ *gomilter.Action, err error) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 var now = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -25,9 +26,9 @@ func testNotice() Notice {
 			ID: "AAAAAAAAAAAAAAAAAAAAAA", Sender: "alice@army.mil", Subject: "Quarterly report",
 			Received: now.Add(-time.Hour), ExpiresAt: now.Add(72 * time.Hour),
 			Recipients: []quarantine.Recipient{
-				{Address: "bob@army.ml", Verdict: "hold", Intended: []string{"army.mil"}, Techniques: []string{"tld-swap"}, Reason: "army.ml differs from army.mil by one letter"},
-				{Address: "<script>@x.ml", Verdict: "hold", Intended: []string{"x.mil"}, Reason: "x.ml <b>looks</b> like x.mil"},
-				{Address: "carol@army.mil", Verdict: "allow"},
+				{Address: "bob@army.ml", Verdict: verdict.Hold, Intended: []string{"army.mil"}, Techniques: []string{"tld-swap"}, Reason: "army.ml differs from army.mil by one letter"},
+				{Address: "<script>@x.ml", Verdict: verdict.Hold, Intended: []string{"x.mil"}, Reason: "x.ml <b>looks</b> like x.mil"},
+				{Address: "carol@army.mil", Verdict: verdict.Allow},
 			},
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // composedFields are the header fields Compose writes, each once.
@@ -40,8 +41,8 @@ func FuzzCompose(f *testing.F) {
 		n.Message.Subject = subject
 		n.Message.Sender = sender
 		n.Message.Recipients = []quarantine.Recipient{
-			{Address: rcpt, Verdict: "hold", Reason: reason, Intended: []string{intended, "army.mil"}, Techniques: []string{technique}},
-			{Address: rcpt + "x", Verdict: "allow", Reason: reason},
+			{Address: rcpt, Verdict: verdict.Hold, Reason: reason, Intended: []string{intended, "army.mil"}, Techniques: []string{technique}},
+			{Address: rcpt + "x", Verdict: verdict.Allow, Reason: reason},
 		}
 		fixedTo := true
 		if to, ok := Recipient(sender, "", []string{"army.mil"}); ok {

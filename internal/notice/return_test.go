@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // TestComposeReturnCarriesTheOriginal: the message that returns an expired held message
@@ -22,8 +23,8 @@ func TestComposeReturnCarriesTheOriginal(t *testing.T) {
 		Subject:   "plans\r\nBcc: evil@example.net",
 		ExpiresAt: time.Date(2026, 3, 8, 9, 30, 0, 0, time.UTC),
 		Recipients: []quarantine.Recipient{
-			{Address: "bob@army.ml", Verdict: "hold"},
-			{Address: "carol@army.mil", Verdict: "allow"},
+			{Address: "bob@army.ml", Verdict: verdict.Hold},
+			{Address: "carol@army.mil", Verdict: verdict.Allow},
 		},
 	}
 	out, err := ComposeReturn("rcptguard@contoso.com", "alice@contoso.com", m, raw, time.Date(2026, 3, 8, 10, 0, 0, 0, time.UTC))

@@ -3,7 +3,6 @@ package policyd
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -15,9 +14,11 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/relay"
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // intakeTransport is the master.cf service that carries held messages to the intake.
@@ -47,18 +48,12 @@ func quarantineMasterCf(reinjectPort int) []string {
 	}
 }
 
-// intakeHolder holds into a store as the daemon's Holder does, without the notice: it
-// sets the expiry time, which the adapter leaves to the Holder.
-type intakeHolder struct{ store quarantine.Store }
-
-func (h intakeHolder) Hold(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
-	m.ExpiresAt = time.Now().Add(24 * time.Hour)
-	return h.store.Hold(ctx, m, raw)
-}
+// intakeHolder is the daemon's Holder (held.Service, without notices) on a real store.
+func intakeHolder(st quarantine.Store) held.Holder { return &held.Service{Store: st} }
 
 // startIntake serves a relay intake on a loopback port in front of upstream, holding into
 // st, and returns its port.
-func startIntake(t *testing.T, upstream string, h quarantine.Holder, s *Server) int {
+func startIntake(t *testing.T, upstream string, h held.Holder, s *Server) int {
 	t.Helper()
 	r := &relay.Server{
 		Guard:           s.Guard,
@@ -124,7 +119,7 @@ func TestFilterToQuarantineIntakeWithPostfix(t *testing.T) {
 		}
 	})
 	reinject := testenv.FreePort(t)
-	intake := startIntake(t, "127.0.0.1:"+strconv.Itoa(reinject), intakeHolder{st}, s)
+	intake := startIntake(t, "127.0.0.1:"+strconv.Itoa(reinject), intakeHolder(st), s)
 	s.Filter = intakeTransport + ":[127.0.0.1]:" + strconv.Itoa(intake)
 	addr := start(t, s)
 
@@ -157,7 +152,7 @@ func TestFilterToQuarantineIntakeWithPostfix(t *testing.T) {
 		}
 		m := msgs[0]
 		if m.Adapter != "relay" || m.Sender != "alice@contoso.com" || m.Subject != "held via filter" || len(m.Recipients) != 1 ||
-			m.Recipients[0].Address != "x@army.ml" || m.Recipients[0].Verdict != "hold" {
+			m.Recipients[0].Address != "x@army.ml" || m.Recipients[0].Verdict != verdict.Hold {
 			t.Fatalf("held %+v", m)
 		}
 		raw, err := st.Raw(ctx, m.ID)
@@ -194,7 +189,7 @@ func TestFilterToQuarantineIntakeWithPostfix(t *testing.T) {
 		m := msgs[0] // newest first
 		var got []string
 		for _, r := range m.Recipients {
-			got = append(got, r.Address+"="+r.Verdict)
+			got = append(got, r.Address+"="+r.Verdict.String())
 		}
 		if m.Subject != "mixed via filter" || !slices.Equal(got, []string{"amy@army.mil=allow", "bob@army.ml=hold"}) {
 			t.Fatalf("held %+v (%q)", m, got)

@@ -142,7 +142,7 @@ func (s *Server) eom(c *conn, req Request) string {
 	dur := time.Since(start)
 	if lvl := levelFor(md.Verdict); c.log.Enabled(context.Background(), lvl) {
 		var flagged, intended []string
-		for _, d := range md.Flagged() {
+		for _, d := range md.NotAllowed() {
 			flagged = append(flagged, d.Input)
 			intended = append(intended, d.Intended()...)
 		}

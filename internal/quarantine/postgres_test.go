@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // TestPostgresStore runs the Store behaviour against a real PostgreSQL server: each
@@ -260,7 +261,7 @@ func TestPostgresSameAsSQLite(t *testing.T) {
 		m := sample()
 		m.ID = "x"
 		m.Received = time.Date(2026, 3, 1, 9, 30, 0, 999999999, time.FixedZone("CET", 3600))
-		m.Recipients = append(m.Recipients, Recipient{Address: "dave@example.com", Verdict: "warn",
+		m.Recipients = append(m.Recipients, Recipient{Address: "dave@example.com", Verdict: verdict.Warn,
 			Intended: []string{}, Situation: "provider"})
 		m.Notice = NoticePending
 		id := hold(t, s, m, "raw")

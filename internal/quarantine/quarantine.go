@@ -30,9 +30,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // State is where a message is in the quarantine's state machine.
@@ -197,8 +198,9 @@ const (
 
 // Recipient is one envelope recipient with the decision and findings for it.
 type Recipient struct {
-	Address    string
-	Verdict    string   // the guard's verdict as guard.Verdict.String gives it: "allow", "warn", "hold", ...
+	Address string
+	Verdict verdict.Verdict // stored as its name
+
 	Intended   []string // the likely intended domains
 	Techniques []string // the lookalike techniques found
 	Reason     string
@@ -207,30 +209,17 @@ type Recipient struct {
 	Situation string
 }
 
-// The two questions asked of a stored recipient, each defined once here (the statistics'
-// SQL is built from the same lists):
-//
-//   - Flagged: is it why the message was held? Its verdict stops mail (stopVerdicts).
-//   - Suspect: did the guard find anything about it? A likely intended domain, or a
-//     verdict of a lookalike (suspectVerdicts: warn too, but not invalid, which is no
-//     lookalike).
-var (
-	stopVerdicts    = []string{"hold", "reject", "invalid"}
-	suspectVerdicts = []string{"warn", "hold", "reject"}
-)
-
-// Flagged reports whether the recipient is why the message was held: its verdict is
-// hold, reject or invalid (the verdicts that stop mail), not allow or warn.
-func (r Recipient) Flagged() bool {
-	return slices.Contains(stopVerdicts, strings.ToLower(r.Verdict))
-}
+// Flagged reports whether the recipient is why the message was held: its verdict stops
+// mail (verdict.Verdict.Stops: hold, reject or invalid), not allow or warn.
+func (r Recipient) Flagged() bool { return r.Verdict.Stops() }
 
 // Suspect reports whether the guard found anything about the recipient: a likely intended
-// domain, or a verdict of warn, hold or reject. The administrator's pages and the
-// statistics count these.
-func (r Recipient) Suspect() bool {
-	return len(r.Intended) > 0 || slices.Contains(suspectVerdicts, strings.ToLower(r.Verdict))
-}
+// domain, or a verdict of a lookalike (verdict.Verdict.Suspect). The administrator's pages
+// and the statistics count these; the statistics' SQL is built from the same question.
+func (r Recipient) Suspect() bool { return len(r.Intended) > 0 || r.Verdict.Suspect() }
+
+// suspectVerdicts are the names of the verdicts Suspect counts, for SQL.
+var suspectVerdicts = verdict.Names(verdict.Verdict.Suspect)
 
 // sqlList is vs as an SQL list of string literals: ('warn', 'hold').
 func sqlList(vs []string) string {
@@ -292,6 +281,20 @@ func (e *ConflictError) Error() string {
 // Unwrap returns ErrConflict.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
+// Reader is what the pages and the commands read of the quarantine. They write nothing
+// through it: every change to a held message goes through package held.
+type Reader interface {
+	// Get returns the message without its raw content, or ErrNotFound.
+	Get(ctx context.Context, id string) (Message, error)
+	// Raw returns the message's raw content, or ErrNotFound.
+	Raw(ctx context.Context, id string) ([]byte, error)
+	// List returns the messages that match f, newest (Received) first, without raw content.
+	List(ctx context.Context, f Filter) ([]Message, error)
+	// Audit returns the message's audit events, oldest first, or ErrNotFound if it has
+	// none. Events remain after Purge.
+	Audit(ctx context.Context, id string) ([]Event, error)
+}
+
 // Store keeps held messages. Implementations are safe for concurrent use, also by several
 // processes (or nodes) sharing one database.
 type Store interface {
@@ -302,20 +305,12 @@ type Store interface {
 	// event's Actor is m.Adapter and its Remote m.ClientAddr. Any error means the message
 	// is not stored: answer the MTA or client with a temporary failure.
 	Hold(ctx context.Context, m Message, raw io.Reader) (id string, err error)
-	// Get returns the message without its raw content, or ErrNotFound.
-	Get(ctx context.Context, id string) (Message, error)
-	// Raw returns the message's raw content, or ErrNotFound.
-	Raw(ctx context.Context, id string) ([]byte, error)
-	// List returns the messages that match f, newest (Received) first, without raw content.
-	List(ctx context.Context, f Filter) ([]Message, error)
+	Reader
 	// Transition moves message id from state from to state to, if and only if it is in
 	// from, and records the audit event in the same transaction. A transition the state
 	// machine forbids fails with ErrInvalidTransition; a message in another state with a
 	// *ConflictError; an unknown message with ErrNotFound.
 	Transition(ctx context.Context, id string, from, to State, actor, remote, note string) error
-	// Audit returns the message's audit events, oldest first, or ErrNotFound if it has
-	// none. Events remain after Purge.
-	Audit(ctx context.Context, id string) ([]Event, error)
 	// Expiring returns the Held messages whose ExpiresAt is at or before before, soonest
 	// first.
 	Expiring(ctx context.Context, before time.Time) ([]Message, error)

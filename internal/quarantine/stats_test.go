@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 // reportingOpener opens an empty ReportingStore with the options.
@@ -31,16 +32,16 @@ func statsFixture(t *testing.T, open reportingOpener) (s ReportingStore, c *test
 		return m
 	}
 	ids["m0"] = hold(t, s, at(Message{Adapter: "relay", Sender: "old@example.org", ExpiresAt: t0,
-		Recipients: []Recipient{{Address: "z@old.example", Verdict: "hold", Techniques: []string{"old"}}}}), "raw")
+		Recipients: []Recipient{{Address: "z@old.example", Verdict: verdict.Hold, Techniques: []string{"old"}}}}), "raw")
 	c.Set(time.Date(2026, 2, 26, 10, 0, 0, 0, time.UTC))
 	ids["a"] = hold(t, s, at(sample()), "raw")
 	ids["b"] = hold(t, s, at(Message{Adapter: "milter", Sender: "alice@example.org", ExpiresAt: t0.Add(time.Hour),
 		Recipients: []Recipient{
-			{Address: "dave@ARRNY.MIL", Verdict: "hold", Intended: []string{"army.mil"}, Techniques: []string{"rn-m"}},
-			{Address: "erin@arrny.mil", Verdict: "warn", Intended: []string{"army.mil"}, Techniques: []string{"rn-m"}},
-			{Address: "frank@ok.org", Verdict: "allow"},
-			{Address: "not an address", Verdict: "invalid"},
-			{Address: `"x@y"@Evil.Example`, Verdict: "hold", Intended: []string{"example.com"}},
+			{Address: "dave@ARRNY.MIL", Verdict: verdict.Hold, Intended: []string{"army.mil"}, Techniques: []string{"rn-m"}},
+			{Address: "erin@arrny.mil", Verdict: verdict.Warn, Intended: []string{"army.mil"}, Techniques: []string{"rn-m"}},
+			{Address: "frank@ok.org", Verdict: verdict.Allow},
+			{Address: "not an address", Verdict: verdict.Invalid},
+			{Address: `"x@y"@Evil.Example`, Verdict: verdict.Hold, Intended: []string{"example.com"}},
 		}}), "raw")
 	c.Set(time.Date(2026, 2, 28, 23, 59, 0, 0, time.UTC))
 	ids["c"] = hold(t, s, at(sample()), "raw")
@@ -145,10 +146,10 @@ func testStatsTopDomainsLimit(t *testing.T, open reportingOpener) {
 	m.Received = c.Now()
 	m.Recipients = nil
 	for i := range 12 {
-		m.Recipients = append(m.Recipients, Recipient{Address: fmt.Sprintf("u@d%02d.example", i), Verdict: "hold"})
+		m.Recipients = append(m.Recipients, Recipient{Address: fmt.Sprintf("u@d%02d.example", i), Verdict: verdict.Hold})
 	}
-	m.Recipients = append(m.Recipients, Recipient{Address: "v@d07.example", Verdict: "hold"},
-		Recipient{Address: "w@D07.Example", Verdict: "hold"}, Recipient{Address: "x@Ünï.example", Verdict: "hold"})
+	m.Recipients = append(m.Recipients, Recipient{Address: "v@d07.example", Verdict: verdict.Hold},
+		Recipient{Address: "w@D07.Example", Verdict: verdict.Hold}, Recipient{Address: "x@Ünï.example", Verdict: verdict.Hold})
 	hold(t, s, m, "raw")
 	got, err := s.Stats(ctx, c.Now().Add(-time.Hour))
 	if err != nil {

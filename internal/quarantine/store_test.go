@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
@@ -66,9 +67,9 @@ func sample() Message {
 		QueueID:    "4XyZ1",
 		Subject:    "Quarterly figures",
 		Recipients: []Recipient{
-			{Address: "bob@examp1e.com", Verdict: "hold", Intended: []string{"example.com"},
+			{Address: "bob@examp1e.com", Verdict: verdict.Hold, Intended: []string{"example.com"},
 				Techniques: []string{"homoglyph", "digit"}, Reason: "looks like example.com"},
-			{Address: "carol@example.net", Verdict: "allow"},
+			{Address: "carol@example.net", Verdict: verdict.Allow},
 		},
 		ExpiresAt: t0.Add(7 * 24 * time.Hour),
 	}
@@ -410,7 +411,7 @@ func testListFilters(t *testing.T, open opener) {
 	mk := func(sender, subject, rcpt string, at int) string {
 		m := sample()
 		m.Sender, m.Subject = sender, subject
-		m.Recipients = []Recipient{{Address: rcpt, Verdict: "hold"}}
+		m.Recipients = []Recipient{{Address: rcpt, Verdict: verdict.Hold}}
 		m.Received = t0.Add(time.Duration(at) * time.Minute)
 		return hold(t, s, m, "raw")
 	}
@@ -553,13 +554,12 @@ func TestFlaggedAndSuspectAreDefinedOnce(t *testing.T) {
 		r                Recipient
 		flagged, suspect bool
 	}{
-		{Recipient{Verdict: "allow"}, false, false},
-		{Recipient{Verdict: "warn"}, false, true},
-		{Recipient{Verdict: "HOLD"}, true, true},
-		{Recipient{Verdict: "reject"}, true, true},
-		{Recipient{Verdict: "invalid"}, true, false},
-		{Recipient{Verdict: "allow", Intended: []string{"army.mil"}}, false, true},
-		{Recipient{Verdict: ""}, false, false},
+		{Recipient{Verdict: verdict.Allow}, false, false},
+		{Recipient{Verdict: verdict.Warn}, false, true},
+		{Recipient{Verdict: verdict.Hold}, true, true},
+		{Recipient{Verdict: verdict.Reject}, true, true},
+		{Recipient{Verdict: verdict.Invalid}, true, false},
+		{Recipient{Verdict: verdict.Allow, Intended: []string{"army.mil"}}, false, true},
 	} {
 		if c.r.Flagged() != c.flagged || c.r.Suspect() != c.suspect {
 			t.Errorf("%+v: Flagged %v Suspect %v, want %v %v", c.r, c.r.Flagged(), c.r.Suspect(), c.flagged, c.suspect)

@@ -1,19 +1,15 @@
 package relay
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
-	"github.com/rcptguard/rcptguard/internal/quarantine"
-	"github.com/rcptguard/rcptguard/internal/smtptext"
+	"github.com/rcptguard/rcptguard/internal/held"
 )
 
 // HoldTimeout bounds one call of Holder.Hold.
@@ -34,7 +30,7 @@ func replyHeld(id string) *smtp.SMTPError {
 // hold reads the whole message and hands it to the Holder behind this hop's trace
 // header, exactly as forward would have sent it. It answers 250 only after the Holder
 // stored it; the upstream transaction opened at MAIL and RCPT gets no DATA and is reset
-// before the next MAIL. When the Holder answers quarantine.ErrConfirmed, the message is
+// before the next MAIL. When the Holder answers held.ErrConfirmed, the message is
 // forwarded as if allowed.
 func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	if ss.up != nil {
@@ -73,27 +69,18 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 			ds = append(ds, r.d)
 		}
 	}
-	m := quarantine.Message{
-		Adapter:    "relay",
-		Sender:     t.from,
-		AuthUser:   ss.authUser,
-		QueueID:    t.id,
-		Recipients: quarantine.RecipientsFrom(ds),
-		Subject:    subjectOf(raw[trace:]),
-	}
+	sub := held.Submission{Adapter: "relay", Sender: t.from, AuthUser: ss.authUser, QueueID: t.id,
+		Recipients: held.RecipientsFrom(ds), Trace: string(raw[:trace]), Content: raw[trace:]}
 	if ss.cc.addr.IsValid() {
-		m.ClientAddr = ss.cc.addr.String()
+		sub.ClientAddr = ss.cc.addr.String()
 	}
-	// The key leaves out this hop's trace header (its time and transaction ID differ on
-	// every try), so that a client retrying after a lost reply finds the message it held.
-	m.DedupeKey = quarantine.DedupeKeyOf(m, raw[trace:])
-	id, err := ss.srv.Holder.Hold(ctx, m, bytes.NewReader(raw))
+	id, err := ss.srv.Holder.Hold(ctx, sub)
 	cancel()
 	switch {
 	case err == nil:
 		t.heldID = id
 		return replyHeld(id), OutcomeHeld
-	case errors.Is(err, quarantine.ErrConfirmed):
+	case errors.Is(err, held.ErrConfirmed):
 		return ss.forwardRaw(raw, t), OutcomeRelayed
 	}
 	ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "id", t.id, "err", err)
@@ -116,39 +103,3 @@ func (ss *session) forwardRaw(raw []byte, t *txn) *smtp.SMTPError {
 	}
 	return ss.finishUpstream(w, t)
 }
-
-// subjectOf returns the message's Subject, unfolded and with its RFC 2047 encoded words
-// decoded (as they are when they cannot be decoded), or "".
-func subjectOf(msg []byte) string {
-	br := bufio.NewReader(io.LimitReader(bytes.NewReader(msg), maxHeaderScan))
-	var subject []string
-	in := false
-	for {
-		line, err := br.ReadString('\n')
-		trimmed := strings.TrimRight(line, "\r\n")
-		if trimmed == "" {
-			break // end of header, or of the message
-		}
-		switch {
-		case trimmed[0] == ' ' || trimmed[0] == '\t':
-			if in {
-				subject = append(subject, trimmed)
-			}
-		case subject == nil && hasPrefixFold([]byte(trimmed), "subject:"):
-			in = true
-			subject = append(subject, trimmed[len("subject:"):])
-		default:
-			in = false
-		}
-		if err != nil {
-			break
-		}
-	}
-	if subject == nil {
-		return ""
-	}
-	return smtptext.HeaderText(strings.Join(subject, ""), maxSubject)
-}
-
-// maxSubject bounds the decoded subject kept with a held message.
-const maxSubject = 1000

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
@@ -32,24 +32,23 @@ func openStore(t testing.TB) *quarantine.SQLite {
 	return st
 }
 
-// storeHolder holds into a store as the daemon's Holder does, without the notice: it sets
-// the expiry time, which the adapter leaves to the Holder.
+// storeHolder is the daemon's Holder (held.Service, without notices) on a real store,
+// counting its calls.
 type storeHolder struct {
 	store quarantine.Store
 	calls atomic.Int32
 }
 
-func (h *storeHolder) Hold(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
+func (h *storeHolder) Hold(ctx context.Context, sub held.Submission) (string, error) {
 	h.calls.Add(1)
-	m.ExpiresAt = time.Now().Add(24 * time.Hour)
-	return h.store.Hold(ctx, m, raw)
+	return (&held.Service{Store: h.store}).Hold(ctx, sub)
 }
 
 // holderFunc is a Holder that answers as told.
-type holderFunc func(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error)
+type holderFunc func(ctx context.Context, sub held.Submission) (string, error)
 
-func (f holderFunc) Hold(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
-	return f(ctx, m, raw)
+func (f holderFunc) Hold(ctx context.Context, sub held.Submission) (string, error) {
+	return f(ctx, sub)
 }
 
 // storedMessages lists what the store holds, with the raw content of each.
@@ -91,7 +90,7 @@ func splitTrace(t testing.TB, raw, msg []byte) string {
 func recipientVerdicts(m quarantine.Message) []string {
 	var out []string
 	for _, r := range m.Recipients {
-		out = append(out, r.Address+"="+r.Verdict)
+		out = append(out, r.Address+"="+r.Verdict.String())
 	}
 	return out
 }
@@ -215,7 +214,7 @@ func TestHolderErrorFailsTemporarily(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)
 	r := startRelay(t, func(s *Server) {
-		s.Holder = holderFunc(func(context.Context, quarantine.Message, io.Reader) (string, error) {
+		s.Holder = holderFunc(func(context.Context, held.Submission) (string, error) {
 			return "", errors.New("disk full")
 		})
 	})
@@ -239,9 +238,11 @@ func TestHolderErrorFailsTemporarily(t *testing.T) {
 
 func TestHolderStoreFailureFailsTemporarily(t *testing.T) {
 	t.Parallel()
-	// A real store that refuses the message (no expiry time: the Holder's job).
+	// The real Holder on a real store that cannot be written (closed).
 	st := openStore(t)
-	r := startRelay(t, func(s *Server) { s.Holder = st })
+	closed := openStore(t)
+	closed.Close()
+	r := startRelay(t, func(s *Server) { s.Holder = &storeHolder{store: closed} })
 	res, err := testenv.SMTPSend(r.addr, "alice@contoso.com", []string{"x@army.ml"}, message("no expiry"))
 	if err != nil {
 		t.Fatal(err)
@@ -260,12 +261,11 @@ func TestHolderConfirmedForwards(t *testing.T) {
 	var got quarantine.Message
 	var gotRaw []byte
 	r := startRelay(t, func(s *Server) {
-		s.Holder = holderFunc(func(_ context.Context, m quarantine.Message, raw io.Reader) (string, error) {
-			b, err := io.ReadAll(raw)
+		s.Holder = holderFunc(func(_ context.Context, sub held.Submission) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			got, gotRaw = m, b
-			return "", errors.Join(err, quarantine.ErrConfirmed)
+			got, gotRaw = quarantine.Message{Recipients: sub.Recipients}, append([]byte(sub.Trace), sub.Content...)
+			return "", held.ErrConfirmed
 		})
 	})
 	rcpts := []string{"amy@army.mil", "x@army.ml", "carol@example.org"}
@@ -378,23 +378,6 @@ func TestIntakeNeedsHolder(t *testing.T) {
 	defer ln.Close()
 	if err := s.Serve(ln); err == nil || !strings.Contains(err.Error(), "Holder") {
 		t.Fatalf("Serve = %v, want an error about the Holder", err)
-	}
-}
-
-func TestSubjectOf(t *testing.T) {
-	tests := []struct{ msg, want string }{
-		{"Subject: plain\r\n\r\nbody", "plain"},
-		{"From: a\r\nsubject:  folded\r\n  line\r\nTo: b\r\n\r\n", "folded  line"},
-		{"Subject: =?iso-8859-1?q?caf=E9?=\n\nSubject: body", "café"},
-		{"Subject: =?x-unknown?q?abc?=\r\n\r\n", "=?x-unknown?q?abc?="},
-		{"From: a\r\n\r\nSubject: in body\r\n", ""},
-		{"", ""},
-		{"Subject: no end", "no end"},
-	}
-	for _, tc := range tests {
-		if got := subjectOf([]byte(tc.msg)); got != tc.want {
-			t.Errorf("subjectOf(%q) = %q, want %q", tc.msg, got, tc.want)
-		}
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
-	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
 	"github.com/rcptguard/rcptguard/internal/spool"
 )
@@ -112,11 +112,11 @@ type Server struct {
 	// recipient is read in full (at most MaxMessageBytes), handed to Holder.Hold behind
 	// the trace header this hop would add when forwarding it, and answered 250 only after
 	// Hold returned; it never reaches the upstream. When Hold returns
-	// quarantine.ErrConfirmed the message is forwarded as if allowed; any other error is
+	// held.ErrConfirmed the message is forwarded as if allowed; any other error is
 	// answered 451 4.3.0 and the client keeps the mail. With a Holder, held recipients
 	// are also given to the upstream at RCPT, so the upstream's refusals reach the client
 	// there. Nil: a message with a held recipient is refused at the end of DATA.
-	Holder quarantine.Holder
+	Holder held.Holder
 
 	// Intake makes the server the quarantine intake behind Postfix (the policy service's
 	// FILTER, a content_filter): it receives mail that Postfix has already accepted, so

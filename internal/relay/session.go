@@ -136,7 +136,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		}
 	}
 	// With a Holder every recipient goes to the upstream, held ones too: the upstream's
-	// refusal is the client's answer at RCPT, and a message held with quarantine.
+	// refusal is the client's answer at RCPT, and a message held with held.
 	// ErrConfirmed can be forwarded on the transaction already open.
 	if err := ss.upstreamRcpt(to); err != nil {
 		r.code, r.upstream = err.Code, true

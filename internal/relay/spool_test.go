@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/spool"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
@@ -133,9 +132,9 @@ func TestHoldSpooledMessage(t *testing.T) {
 	r := startRelay(t, func(s *Server) {
 		s.Spool = sp
 		h := &storeHolder{store: st}
-		s.Holder = holderFunc(func(ctx context.Context, m quarantine.Message, raw io.Reader) (string, error) {
+		s.Holder = holderFunc(func(ctx context.Context, sub held.Submission) (string, error) {
 			sawFile = len(spoolFiles(t, sp)) == 1
-			return h.Hold(ctx, m, raw)
+			return h.Hold(ctx, sub)
 		})
 	})
 	body := "Subject: held big\r\n\r\n" + chunk(500_000) + "\r\n"

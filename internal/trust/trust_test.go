@@ -14,7 +14,6 @@ import (
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/trust"
-	"github.com/rcptguard/rcptguard/internal/web"
 )
 
 var ctx = context.Background()
@@ -125,19 +124,15 @@ func TestAddAndRemove(t *testing.T) {
 func release(t *testing.T, svc *held.Service, g *guard.Guard, sender, rcpt string) {
 	t.Helper()
 	d := g.Check(rcpt)
-	r := quarantine.Recipient{Address: rcpt, Verdict: d.Verdict.String(), Intended: d.Intended(), Reason: d.Reason}
-	if len(d.Findings) > 0 {
-		r.Situation = d.Findings[0].Situation.String()
-	}
-	id, err := svc.Hold(ctx, quarantine.Message{Adapter: "relay", Sender: sender, Recipients: []quarantine.Recipient{r}},
-		strings.NewReader("Subject: x\r\n\r\nbody\r\n"))
-	if errors.Is(err, quarantine.ErrConfirmed) {
+	id, err := svc.Hold(ctx, held.Submission{Adapter: "relay", Sender: sender,
+		Recipients: held.RecipientsFrom([]guard.Decision{d}), Content: []byte("Subject: x\r\n\r\nbody\r\n")})
+	if errors.Is(err, held.ErrConfirmed) {
 		return // the sender confirmed it before: the message passed without asking
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Decide(ctx, id, web.Release, sender, "192.0.2.9"); err != nil {
+	if err := svc.Decide(ctx, id, held.Release, sender, "192.0.2.9"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
 	"github.com/rcptguard/rcptguard/internal/session"
@@ -72,11 +73,12 @@ type StatsSource interface {
 
 // Admin serves the administrators' pages. Set its fields, then call Handler.
 type Admin struct {
-	Store quarantine.Store
+	// Store is read for the pages; nothing is written to it here.
+	Store quarantine.Reader
 	// Stats feeds the statistics and audit pages; nil shows them as unavailable.
 	Stats StatsSource
 	// Decider carries out the administrators' choices; nil shows no action forms.
-	Decider Decider
+	Decider held.Decider
 	// Trust is the organisation-wide trust of domains; nil shows the page as unavailable.
 	Trust Truster
 	// Users maps user names to bcrypt hashes of their passwords.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 )
 
@@ -246,7 +247,7 @@ func (a *Admin) message(w http.ResponseWriter, r *http.Request) {
 	data["Delivery"] = nonEmpty(delivery)
 	var recips []recipientRow
 	for _, rc := range m.Recipients {
-		recips = append(recips, recipientRow{Address: rc.Address, Verdict: rc.Verdict, Reason: rc.Reason,
+		recips = append(recips, recipientRow{Address: rc.Address, Verdict: rc.Verdict.String(), Reason: rc.Reason,
 			Intended: strings.Join(rc.Intended, ", "), Techniques: strings.Join(rc.Techniques, ", "),
 			Situation: rc.Situation, Flagged: rc.Suspect()})
 		if i := strings.LastIndexByte(rc.Address, '@'); a.Trust != nil && rc.Flagged() && i >= 0 {
@@ -270,12 +271,12 @@ func (a *Admin) message(w http.ResponseWriter, r *http.Request) {
 	if a.Decider != nil {
 		var acts []actionView
 		if m.State == quarantine.Held {
-			acts = append(acts, actionView{string(Release), "Release as addressed", "", "Send it to the recipients exactly as addressed."})
-			if d := suggestedDomain(m); d != "" {
-				acts = append(acts, actionView{string(Correct), "Release to " + d + " instead", "primary",
+			acts = append(acts, actionView{string(held.Release), "Release as addressed", "", "Send it to the recipients exactly as addressed."})
+			if d := held.Suggested(m); d != "" {
+				acts = append(acts, actionView{string(held.Correct), "Release to " + d + " instead", "primary",
 					"Send it with the flagged recipients' domains changed to " + d + "."})
 			}
-			acts = append(acts, actionView{string(Discard), "Discard", "danger", "Do not send it."})
+			acts = append(acts, actionView{string(held.Discard), "Discard", "danger", "Do not send it."})
 		}
 		if m.Delivery == quarantine.DeliveryFailed || m.Delivery == quarantine.DeliveryUnknown {
 			hint := "Hand it to the mail server again."
@@ -324,9 +325,9 @@ func (a *Admin) act(w http.ResponseWriter, r *http.Request) {
 	actor, remote := "admin:"+user, clientIP(r)
 	choice := r.PostFormValue("choice")
 	var err error
-	switch Choice(choice) {
-	case Release, Correct, Discard:
-		err = a.Decider.Decide(r.Context(), id, Choice(choice), actor, remote)
+	switch held.Choice(choice) {
+	case held.Release, held.Correct, held.Discard:
+		err = a.Decider.Decide(r.Context(), id, held.Choice(choice), actor, remote)
 	case "retry":
 		err = a.Decider.Retry(r.Context(), id, actor, remote)
 	default:

@@ -16,10 +16,12 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
 	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 const (
@@ -44,23 +46,19 @@ type decideCall struct {
 	id, choice, actor, remote string
 }
 
-// storeDecider records its calls and carries out decisions as state transitions in
-// the real store, as the daemon's Decider does (without the re-injection).
+// storeDecider records its calls and carries out decisions with the real Decider
+// (held.Service, not started: nothing is re-injected).
 type storeDecider struct {
 	store quarantine.Store
 	mu    sync.Mutex
 	calls []decideCall
 }
 
-func (d *storeDecider) Decide(ctx context.Context, id string, c Choice, actor, remote string) error {
+func (d *storeDecider) Decide(ctx context.Context, id string, c held.Choice, actor, remote string) error {
 	d.mu.Lock()
 	d.calls = append(d.calls, decideCall{id, string(c), actor, remote})
 	d.mu.Unlock()
-	to := c.State()
-	if to == quarantine.None {
-		return fmt.Errorf("unknown choice %q", c)
-	}
-	return d.store.Transition(ctx, id, quarantine.Held, to, actor, remote, "admin page")
+	return (&held.Service{Store: d.store}).Decide(ctx, id, c, actor, remote)
 }
 
 func (d *storeDecider) Retry(_ context.Context, id, actor, remote string) error {
@@ -475,7 +473,7 @@ func TestAdminRetryFailedDelivery(t *testing.T) {
 
 type conflictDecider struct{}
 
-func (conflictDecider) Decide(context.Context, string, Choice, string, string) error {
+func (conflictDecider) Decide(context.Context, string, held.Choice, string, string) error {
 	return &quarantine.ConflictError{Expected: quarantine.Held, Current: quarantine.Discarded}
 }
 
@@ -514,7 +512,7 @@ func TestAdminQueueFilterAndSearch(t *testing.T) {
 	f.clk.Advance(time.Minute)
 	m := sampleMessage("Holiday plans")
 	m.Sender = "dave@example.org"
-	m.Recipients = append(m.Recipients, quarantine.Recipient{Address: "erin@allowed.example", Verdict: "allow"})
+	m.Recipients = append(m.Recipients, quarantine.Recipient{Address: "erin@allowed.example", Verdict: verdict.Allow})
 	holiday := f.hold(t, m, rawMessage)
 	f.clk.Advance(time.Minute)
 	gone := f.hold(t, sampleMessage("Discarded draft"), rawMessage)
@@ -649,7 +647,7 @@ func TestAdminAuditPage(t *testing.T) {
 	f.req(t, "POST", "/admin/m/"+f.id+"/act", url.Values{"choice": {"discard"}, "csrf": {csrfOf(t, page.body)}}, c, "192.0.2.44")
 	r := f.get(t, "/admin/audit", c)
 	wantAdmin(t, r, 200, "Audit log", `href="/admin/m/`+f.id+`"`, "discarded", "admin:root", "192.0.2.44",
-		"admin page", "2026-03-01 09:31 UTC", "milter")
+		"2026-03-01 09:31 UTC", "milter")
 	if i, j := strings.Index(r.body, "admin:root"), strings.Index(r.body, "milter"); i < 0 || j < i {
 		t.Error("audit log not newest first")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
@@ -60,7 +61,7 @@ func TestBrowser(t *testing.T) {
 	if s := f.state(t); s != quarantine.ReleasedCorrected {
 		t.Errorf("state %v, want released-corrected", s)
 	}
-	if calls := f.releaser.Calls(); len(calls) != 1 || calls[0] != (call{f.id, Correct}) {
+	if calls := f.releaser.Calls(); len(calls) != 1 || calls[0] != (call{f.id, held.Correct}) {
 		t.Errorf("releaser calls %+v", calls)
 	}
 }

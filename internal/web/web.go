@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/token"
 )
@@ -43,48 +44,23 @@ func mustRead(name string) string {
 	return string(b)
 }
 
-// Choice is what the sender chose on the validation page.
-type Choice string
-
-// The three choices; their values are the form's "choice" field.
-const (
-	// Release: send the message to the recipients as addressed.
-	Release Choice = "release"
-	// Correct: send it with the flagged recipients' domains replaced by the suggested one.
-	Correct Choice = "correct"
-	// Discard: do not send it.
-	Discard Choice = "discard"
-)
-
-// State is the quarantine state the choice moves a held message to, or
-// quarantine.None for an unknown choice.
-func (c Choice) State() quarantine.State {
-	switch c {
-	case Release:
-		return quarantine.ReleasedAsAddressed
-	case Correct:
-		return quarantine.ReleasedCorrected
-	case Discard:
-		return quarantine.Discarded
-	}
-	return quarantine.None
-}
-
 // Validation serves the validation pages. Set its fields, then call Handler.
 type Validation struct {
-	Store  quarantine.Store
+	// Store is read for the pages; nothing is written to it here.
+	Store  quarantine.Reader
 	Signer *token.Signer
-	// Decider carries out the choice (records it and has the message re-injected); nil
-	// records the choice in Store only.
-	Decider Decider
+	// Decider carries out the choice (records it and has the message re-injected);
+	// required: the page has no other way to change a held message.
+	Decider held.Decider
 	// Now is the clock for display and message expiry; nil means time.Now. Token
 	// expiry uses Signer.Now.
 	Now func() time.Time
 	// Logger; nil discards.
 	Logger *slog.Logger
-	// ExpiryReturns says that a message nobody decided about goes back to its sender at
-	// expiry (quarantine.on_expiry: return) rather than being deleted.
-	ExpiryReturns bool
+	// ExpiryReturns, if set, says whether a message nobody decided about goes back to its
+	// sender at expiry (quarantine.on_expiry: return) rather than being deleted; it is
+	// asked on every page, so that a reload counts at once.
+	ExpiryReturns func() bool
 
 	once    sync.Once
 	csrfKey []byte
@@ -92,6 +68,9 @@ type Validation struct {
 
 // Handler returns the handler for the routes GET and POST /v/{token}.
 func (v *Validation) Handler() http.Handler {
+	if v.Decider == nil {
+		panic("web: Validation needs a Decider")
+	}
 	v.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v/{token}", v.view)
@@ -137,14 +116,14 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // csrfToken returns a new CSRF token for a form posting choice for viewTok.
-func (v *Validation) csrfToken(viewTok string, choice Choice) string {
+func (v *Validation) csrfToken(viewTok string, choice held.Choice) string {
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	n := base64.RawURLEncoding.EncodeToString(nonce[:])
 	return n + "." + base64.RawURLEncoding.EncodeToString(v.csrfMAC(viewTok, choice, n))
 }
 
-func (v *Validation) csrfMAC(viewTok string, choice Choice, nonce string) []byte {
+func (v *Validation) csrfMAC(viewTok string, choice held.Choice, nonce string) []byte {
 	m := hmac.New(sha256.New, v.csrfKey)
 	m.Write([]byte(viewTok))
 	m.Write([]byte{0})
@@ -154,7 +133,7 @@ func (v *Validation) csrfMAC(viewTok string, choice Choice, nonce string) []byte
 	return m.Sum(nil)
 }
 
-func (v *Validation) csrfValid(viewTok string, choice Choice, tok string) bool {
+func (v *Validation) csrfValid(viewTok string, choice held.Choice, tok string) bool {
 	n, mac, ok := strings.Cut(tok, ".")
 	if !ok || len(n) != 22 {
 		return false
@@ -219,19 +198,9 @@ type recipientView struct {
 }
 
 type choiceView struct {
-	Value        Choice
+	Value        held.Choice
 	Label, Class string
 	CSRF         string
-}
-
-// suggestedDomain is the first Intended domain of the flagged recipients.
-func suggestedDomain(m quarantine.Message) string {
-	for _, r := range m.Recipients {
-		if r.Flagged() && len(r.Intended) > 0 {
-			return r.Intended[0]
-		}
-	}
-	return ""
 }
 
 const dateLayout = "Mon, 2 Jan 2006 15:04 MST"
@@ -261,11 +230,11 @@ func (v *Validation) view(w http.ResponseWriter, r *http.Request) {
 		}
 		recips = append(recips, rv)
 	}
-	choices := []choiceView{{Value: Release, Label: "Send as addressed", Class: ""}}
-	if d := suggestedDomain(m); d != "" {
-		choices = append(choices, choiceView{Value: Correct, Label: "Send to " + d + " instead", Class: "primary"})
+	choices := []choiceView{{Value: held.Release, Label: "Send as addressed", Class: ""}}
+	if d := held.Suggested(m); d != "" {
+		choices = append(choices, choiceView{Value: held.Correct, Label: "Send to " + d + " instead", Class: "primary"})
 	}
-	choices = append(choices, choiceView{Value: Discard, Label: "Discard the message", Class: "danger"})
+	choices = append(choices, choiceView{Value: held.Discard, Label: "Discard the message", Class: "danger"})
 	for i := range choices {
 		choices[i].CSRF = v.csrfToken(tok, choices[i].Value)
 	}
@@ -275,7 +244,7 @@ func (v *Validation) view(w http.ResponseWriter, r *http.Request) {
 		"M":           m,
 		"Date":        m.Received.UTC().Format(dateLayout),
 		"Expires":     m.ExpiresAt.UTC().Format(dateLayout),
-		"Returned":    v.ExpiryReturns,
+		"Returned":    v.ExpiryReturns != nil && v.ExpiryReturns(),
 		"Recipients":  recips,
 		"Flagged":     nflagged,
 		"Attachments": v.attachments(r.Context(), m.ID),
@@ -301,7 +270,7 @@ func (v *Validation) choose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	choice := Choice(r.PostFormValue("choice"))
+	choice := held.Choice(r.PostFormValue("choice"))
 	if !v.csrfValid(tok, choice, r.PostFormValue("csrf")) {
 		v.problem(w, r, http.StatusForbidden, "This request was refused",
 			"The form was incomplete or did not come from the validation page. Nothing was changed.",
@@ -313,26 +282,16 @@ func (v *Validation) choose(w http.ResponseWriter, r *http.Request) {
 		v.problem(w, r, http.StatusBadRequest, "This choice is not available", "Nothing was changed.", "")
 		return
 	}
-	note := "validation page"
-	if choice == Correct {
-		d := suggestedDomain(m)
-		if d == "" {
-			v.problem(w, r, http.StatusBadRequest, "This choice is not available",
-				"There is no suggested domain for this message. Nothing was changed.", "")
-			return
-		}
-		note = "validation page: corrected to " + d
+	if choice == held.Correct && held.Suggested(m) == "" {
+		v.problem(w, r, http.StatusBadRequest, "This choice is not available",
+			"There is no suggested domain for this message. Nothing was changed.", "")
+		return
 	}
 	if m.State == quarantine.Held && !v.now().Before(m.ExpiresAt) {
 		v.messageExpired(w, r)
 		return
 	}
-	var err error
-	if v.Decider != nil {
-		err = v.Decider.Decide(context.WithoutCancel(r.Context()), m.ID, choice, m.Sender, clientIP(r))
-	} else {
-		err = v.Store.Transition(r.Context(), m.ID, quarantine.Held, to, m.Sender, clientIP(r), note)
-	}
+	err := v.Decider.Decide(context.WithoutCancel(r.Context()), m.ID, choice, m.Sender, clientIP(r))
 	switch {
 	case errors.Is(err, quarantine.ErrConflict):
 		if cur, gerr := v.Store.Get(r.Context(), m.ID); gerr == nil {
@@ -361,8 +320,8 @@ func outcome(s quarantine.State, m quarantine.Message) (title, text string) {
 	case quarantine.ReleasedAsAddressed:
 		return "Sent as addressed", "The message is being sent to the recipients exactly as you addressed it."
 	case quarantine.ReleasedCorrected:
-		return "Sent to " + suggestedDomain(m) + " instead",
-			"The message is being sent with the suspicious addresses changed to " + suggestedDomain(m) + "."
+		return "Sent to " + held.Suggested(m) + " instead",
+			"The message is being sent with the suspicious addresses changed to " + held.Suggested(m) + "."
 	case quarantine.Discarded:
 		return "Discarded", "The message was discarded and will not be sent."
 	case quarantine.Expired:

@@ -13,30 +13,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 	"github.com/rcptguard/rcptguard/internal/token"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 type call struct {
 	id     string
-	choice Choice
+	choice held.Choice
 }
 
-// fakeReleaser is a Decider that records the choice in the store, as the real one does,
-// and the calls, but re-injects nothing.
+// fakeReleaser is the real Decider (held.Service, not started: it records the choice in
+// the store and re-injects nothing), recording the calls.
 type fakeReleaser struct {
 	mu    sync.Mutex
 	store quarantine.Store
 	calls []call
 }
 
-func (f *fakeReleaser) Decide(ctx context.Context, id string, c Choice, actor, remote string) error {
-	note := "validation page"
-	if c == Correct {
-		note = "corrected to army.mil"
-	}
-	if err := f.store.Transition(ctx, id, quarantine.Held, c.State(), actor, remote, note); err != nil {
+func (f *fakeReleaser) Decide(ctx context.Context, id string, c held.Choice, actor, remote string) error {
+	if err := (&held.Service{Store: f.store}).Decide(ctx, id, c, actor, remote); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -87,9 +85,9 @@ func sampleMessage(subject string) quarantine.Message {
 		ClientAddr: "192.0.2.10",
 		Subject:    subject,
 		Recipients: []quarantine.Recipient{
-			{Address: "bob@arrny.mil", Verdict: "hold", Intended: []string{"army.mil"},
+			{Address: "bob@arrny.mil", Verdict: verdict.Hold, Intended: []string{"army.mil"},
 				Techniques: []string{"rn-m"}, Reason: "looks like army.mil"},
-			{Address: "carol@example.net", Verdict: "allow"},
+			{Address: "carol@example.net", Verdict: verdict.Allow},
 		},
 	}
 }
@@ -151,15 +149,15 @@ func (f *fixture) get(t *testing.T, tok string) resp { return f.do(t, "GET", "/v
 var csrfRE = regexp.MustCompile(`name="choice" value="(\w+)">\s*<input type="hidden" name="csrf" value="([^"]+)">`)
 
 // forms GETs the page and returns the CSRF token of each choice's form.
-func (f *fixture) forms(t *testing.T) map[Choice]string {
+func (f *fixture) forms(t *testing.T) map[held.Choice]string {
 	t.Helper()
 	r := f.get(t, f.viewTok)
 	if r.code != 200 {
 		t.Fatalf("GET: %d\n%s", r.code, r.body)
 	}
-	out := map[Choice]string{}
+	out := map[held.Choice]string{}
 	for _, m := range csrfRE.FindAllStringSubmatch(r.body, -1) {
-		out[Choice(m[1])] = m[2]
+		out[held.Choice(m[1])] = m[2]
 	}
 	if len(out) != 3 {
 		t.Fatalf("want 3 forms, got %v\n%s", out, r.body)
@@ -167,7 +165,7 @@ func (f *fixture) forms(t *testing.T) map[Choice]string {
 	return out
 }
 
-func (f *fixture) post(t *testing.T, choice Choice, csrf string) resp {
+func (f *fixture) post(t *testing.T, choice held.Choice, csrf string) resp {
 	return f.do(t, "POST", "/v/"+f.viewTok, url.Values{"choice": {string(choice)}, "csrf": {csrf}})
 }
 
@@ -208,7 +206,7 @@ func TestSummary(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	f := newFixture(t, "Orders")
-	for _, r := range []resp{f.get(t, f.viewTok), f.get(t, "garbage"), f.post(t, Release, "")} {
+	for _, r := range []resp{f.get(t, f.viewTok), f.get(t, "garbage"), f.post(t, held.Release, "")} {
 		h := r.hdr
 		csp := h.Get("Content-Security-Policy")
 		for _, s := range []string{"default-src 'none'", "style-src 'sha256-", "form-action 'self'", "frame-ancestors 'none'"} {
@@ -266,17 +264,17 @@ func TestPostWithoutValidCSRF(t *testing.T) {
 	for name, r := range map[string]resp{
 		"none":         f.do(t, "POST", "/v/"+f.viewTok, url.Values{"choice": {"correct"}}),
 		"empty body":   f.do(t, "POST", "/v/"+f.viewTok, nil),
-		"garbage":      f.post(t, Correct, "abc.def"),
-		"other choice": f.post(t, Correct, csrf[Discard]),
-		"other page":   f.post(t, Correct, other[Correct]),
-		"tampered":     f.post(t, Correct, csrf[Correct][:len(csrf[Correct])-2]+"AA"),
-		"bad choice":   f.post(t, "explode", csrf[Correct]),
+		"garbage":      f.post(t, held.Correct, "abc.def"),
+		"other choice": f.post(t, held.Correct, csrf[held.Discard]),
+		"other page":   f.post(t, held.Correct, other[held.Correct]),
+		"tampered":     f.post(t, held.Correct, csrf[held.Correct][:len(csrf[held.Correct])-2]+"AA"),
+		"bad choice":   f.post(t, "explode", csrf[held.Correct]),
 	} {
 		if r.code != http.StatusForbidden || !strings.Contains(r.body, "Nothing was changed") {
 			t.Errorf("%s: status %d, want 403\n%s", name, r.code, r.body)
 		}
 	}
-	req := httptest.NewRequest("POST", "/v/"+f.viewTok, strings.NewReader(url.Values{"choice": {"correct"}, "csrf": {csrf[Correct]}}.Encode()))
+	req := httptest.NewRequest("POST", "/v/"+f.viewTok, strings.NewReader(url.Values{"choice": {"correct"}, "csrf": {csrf[held.Correct]}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	rec := httptest.NewRecorder()
@@ -295,12 +293,12 @@ func TestPostWithoutValidCSRF(t *testing.T) {
 func TestPostCorrectThenAgain(t *testing.T) {
 	f := newFixture(t, "Orders")
 	csrf := f.forms(t)
-	want(t, f.post(t, Correct, csrf[Correct]), 200, "Sent to army.mil instead", "changed to army.mil")
+	want(t, f.post(t, held.Correct, csrf[held.Correct]), 200, "Sent to army.mil instead", "changed to army.mil")
 	if s := f.state(t); s != quarantine.ReleasedCorrected {
 		t.Fatalf("state %v", s)
 	}
 	calls := f.releaser.Calls()
-	if len(calls) != 1 || calls[0] != (call{f.id, Correct}) {
+	if len(calls) != 1 || calls[0] != (call{f.id, held.Correct}) {
 		t.Fatalf("releaser calls %+v", calls)
 	}
 	evs, _ := f.store.Audit(context.Background(), f.id)
@@ -311,9 +309,9 @@ func TestPostCorrectThenAgain(t *testing.T) {
 	}
 
 	// The same form again, and another choice: already handled, nothing happens.
-	want(t, f.post(t, Correct, csrf[Correct]), http.StatusConflict, "Already handled",
+	want(t, f.post(t, held.Correct, csrf[held.Correct]), http.StatusConflict, "Already handled",
 		"already handled on Sun, 1 Mar 2026 09:30 UTC: sent to army.mil instead")
-	want(t, f.post(t, Discard, csrf[Discard]), http.StatusConflict, "Already handled")
+	want(t, f.post(t, held.Discard, csrf[held.Discard]), http.StatusConflict, "Already handled")
 	want(t, f.get(t, f.viewTok), http.StatusOK, "Already handled", "sent to army.mil instead")
 	if s := f.state(t); s != quarantine.ReleasedCorrected {
 		t.Fatalf("state %v", s)
@@ -323,10 +321,12 @@ func TestPostCorrectThenAgain(t *testing.T) {
 	}
 }
 
-func TestPostReleaseAndDiscardWithoutReleaser(t *testing.T) {
-	for _, c := range []Choice{Release, Discard} {
+// TestPostReleaseAndDiscardThroughTheService: the page changes a held message only through
+// the held service, the one that the daemon gives it.
+func TestPostReleaseAndDiscardThroughTheService(t *testing.T) {
+	for _, c := range []held.Choice{held.Release, held.Discard} {
 		f := newFixture(t, "Orders")
-		f.h = (&Validation{Store: f.store, Signer: f.signer, Now: f.clk.Now}).Handler() // Releaser nil: record only
+		f.h = (&Validation{Store: f.store, Signer: f.signer, Now: f.clk.Now, Decider: &held.Service{Store: f.store}}).Handler()
 		csrf := f.forms(t)
 		want(t, f.post(t, c, csrf[c]), 200)
 		if s := f.state(t); s != c.State() {
@@ -375,7 +375,7 @@ func TestExpired(t *testing.T) {
 	csrf := f.forms(t)
 	f.clk.Advance(3*24*time.Hour + time.Second) // past the view token's expiry
 	want(t, f.get(t, f.viewTok), http.StatusGone, "This link has expired")
-	want(t, f.post(t, Correct, csrf[Correct]), http.StatusGone, "This link has expired")
+	want(t, f.post(t, held.Correct, csrf[held.Correct]), http.StatusGone, "This link has expired")
 
 	// A fresh token, but the message itself has expired.
 	f.clk.Advance(5 * 24 * time.Hour)
@@ -399,7 +399,7 @@ func TestConcurrentPosts(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			req := httptest.NewRequest("POST", "/v/"+f.viewTok,
-				strings.NewReader(url.Values{"choice": {"correct"}, "csrf": {csrf[Correct]}}.Encode()))
+				strings.NewReader(url.Values{"choice": {"correct"}, "csrf": {csrf[held.Correct]}}.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			rec := httptest.NewRecorder()
 			f.h.ServeHTTP(rec, req)
@@ -433,7 +433,7 @@ func TestEscaping(t *testing.T) {
 		t.Fatalf("unescaped subject\n%s", r.body)
 	}
 	csrf := f.forms(t)
-	r = f.post(t, Discard, csrf[Discard])
+	r = f.post(t, held.Discard, csrf[held.Discard])
 	want(t, r, 200, "Discarded", "&lt;script&gt;")
 	if strings.Contains(r.body, "<script") {
 		t.Fatalf("unescaped subject\n%s", r.body)
@@ -442,7 +442,7 @@ func TestEscaping(t *testing.T) {
 
 type failingDecider struct{}
 
-func (failingDecider) Decide(context.Context, string, Choice, string, string) error {
+func (failingDecider) Decide(context.Context, string, held.Choice, string, string) error {
 	return errors.New("database is locked")
 }
 
@@ -454,7 +454,7 @@ func TestDeciderError(t *testing.T) {
 	f := newFixture(t, "Orders")
 	f.h = (&Validation{Store: f.store, Signer: f.signer, Decider: failingDecider{}, Now: f.clk.Now}).Handler()
 	csrf := f.forms(t)
-	r := f.post(t, Release, csrf[Release])
+	r := f.post(t, held.Release, csrf[held.Release])
 	if r.code != 500 || strings.Contains(r.body, "database is locked") {
 		t.Fatalf("status %d, body shows the internal error or not an error:\n%s", r.code, r.body)
 	}
@@ -467,6 +467,6 @@ func TestDeciderError(t *testing.T) {
 func TestPageSaysWhatExpiryDoes(t *testing.T) {
 	f := newFixture(t, "Orders")
 	want(t, f.get(t, f.viewTok), 200, "the message is discarded on")
-	f.h = (&Validation{Store: f.store, Signer: f.signer, Now: f.clk.Now, ExpiryReturns: true}).Handler()
+	f.h = (&Validation{Store: f.store, Signer: f.signer, Now: f.clk.Now, Decider: f.releaser, ExpiryReturns: func() bool { return true }}).Handler()
 	want(t, f.get(t, f.viewTok), 200, "the message is returned to you unsent on")
 }

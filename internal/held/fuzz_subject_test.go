@@ -1,4 +1,4 @@
-package relay
+package held
 
 import (
 	"strings"
@@ -56,4 +56,21 @@ func FuzzSubjectOf(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSubjectOf(t *testing.T) {
+	tests := []struct{ msg, want string }{
+		{"Subject: plain\r\n\r\nbody", "plain"},
+		{"From: a\r\nsubject:  folded\r\n  line\r\nTo: b\r\n\r\n", "folded  line"},
+		{"Subject: =?iso-8859-1?q?caf=E9?=\n\nSubject: body", "café"},
+		{"Subject: =?x-unknown?q?abc?=\r\n\r\n", "=?x-unknown?q?abc?="},
+		{"From: a\r\n\r\nSubject: in body\r\n", ""},
+		{"", ""},
+		{"Subject: no end", "no end"},
+	}
+	for _, tc := range tests {
+		if got := subjectOf([]byte(tc.msg)); got != tc.want {
+			t.Errorf("subjectOf(%q) = %q, want %q", tc.msg, got, tc.want)
+		}
+	}
 }
