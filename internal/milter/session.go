@@ -176,7 +176,7 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		}
 		ev.Action = ActionWarn
 	case v == guard.Hold && msg.nonSMTP:
-		if err := m.Quarantine(smtptext.Clip(smtptext.OneLine(md.Reason()), maxText)); err != nil {
+		if err := m.Quarantine(smtptext.ReplyText(md.Reason(), false, maxText)); err != nil {
 			return c.tempFail(ev, fmt.Errorf("quarantine: %w", err), start), nil
 		}
 		ev.Action = ActionQuarantine

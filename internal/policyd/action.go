@@ -2,10 +2,8 @@ package policyd
 
 import (
 	"fmt"
-	"mime"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/smtptext"
@@ -35,7 +33,7 @@ func rcptAction(v guard.Verdict, reason string) string {
 	case guard.Warn:
 		return warnAction(reason)
 	}
-	return replyAction(guard.ReplyFor(v, smtptext.Clip(smtptext.OneLine(reason), maxReason)))
+	return replyAction(guard.ReplyFor(v, smtptext.PolicyText(reason, maxReason)))
 }
 
 // eomAction is the answer at END-OF-MESSAGE for a message's enforced verdict: with a
@@ -50,7 +48,7 @@ func eomAction(v guard.Verdict, reason, filter string) string {
 			return "FILTER " + filter
 		}
 	}
-	return replyAction(guard.ReplyFor(v, smtptext.Clip(smtptext.OneLine(reason), maxReason)))
+	return replyAction(guard.ReplyFor(v, smtptext.PolicyText(reason, maxReason)))
 }
 
 // ValidFilter checks the syntax of a FILTER next hop as access(5) takes it,
@@ -82,33 +80,19 @@ func ValidFilter(s string) error {
 	return nil
 }
 
-// replyAction renders a reply as an access(5) action: "550 5.7.1 text". SMTP replies are
-// ASCII (RFC 5321 section 2.4; the policy request does not say whether the client
-// negotiated SMTPUTF8), and Postfix passes 8-bit text through unchanged, so every other
-// character becomes '?', as Postfix's own printable() does.
+// replyAction renders a reply as an access(5) action: "550 5.7.1 text", the text in
+// smtptext.PolicyText's ASCII shape.
 func replyAction(r guard.Reply) string {
-	text := smtptext.OneLine(r.Text)
-	if !smtptext.IsASCII(text) {
-		text = strings.Map(func(c rune) rune {
-			if c >= utf8.RuneSelf {
-				return '?'
-			}
-			return c
-		}, text)
-	}
-	return strconv.Itoa(r.Code) + " " + r.Enhanced + " " + smtptext.Clip(text, maxText)
+	return strconv.Itoa(r.Code) + " " + r.Enhanced + " " + smtptext.PolicyText(r.Text, maxText)
 }
 
 // warnAction prepends one header with the verdict and the reason (Postfix takes one
 // action per answer, so one header). It does not name the recipient: every recipient
 // sees the header, and the warned one may be a Bcc.
 func warnAction(reason string) string {
-	text := smtptext.OneLine(reason)
-	if smtptext.IsASCII(text) {
-		text = smtptext.Clip(text, maxText-len("warn; "))
-	} else {
-		// RFC 2047 encoded words; Q-encoding can triple the length.
-		text = mime.QEncoding.Encode("utf-8", smtptext.Clip(text, (maxText-len("warn; "))/3-20))
+	max := maxText - len("warn; ")
+	if !smtptext.IsASCII(reason) {
+		max = max/3 - 20 // RFC 2047 Q-encoding can triple the length
 	}
-	return "PREPEND " + WarnHeader + ": warn; " + text
+	return "PREPEND " + WarnHeader + ": warn; " + smtptext.HeaderValue(WarnHeader, reason, max, "")
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
 func TestSQLiteStore(t *testing.T) {
@@ -187,5 +188,22 @@ func TestSQLiteHoldFailsWhenFull(t *testing.T) {
 		(SELECT count(*) FROM recipients)`).Scan(&events, &raws, &rcpts)
 	if events != 1 || raws != 1 || rcpts != 2 {
 		t.Errorf("after the failed Hold: %d events, %d raw, %d recipients; want 1, 1, 2", events, raws, rcpts)
+	}
+}
+
+// TestStoredVerdictThatDoesNotExistIsAnError: a recipient row whose verdict is no verdict
+// (say "pass", which older code accepted) is an error when read, never a recipient that
+// passes as allowed.
+func TestStoredVerdictThatDoesNotExistIsAnError(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "q.db"))
+	id := hold(t, s, sample(), "Subject: x\r\n\r\nbody\r\n")
+	if m, err := s.Get(ctx, id); err != nil || m.Recipients[0].Verdict != verdict.Hold {
+		t.Fatalf("Get = %+v, %v", m.Recipients, err)
+	}
+	if _, err := s.db.Exec(`UPDATE recipients SET verdict = 'pass' WHERE message_id = ? AND idx = 0`, id); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.Get(ctx, id); err == nil || !strings.Contains(err.Error(), `"pass"`) {
+		t.Fatalf("Get of a stored verdict pass = %+v, %v; want an error naming it", m.Recipients, err)
 	}
 }

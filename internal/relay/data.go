@@ -120,7 +120,7 @@ func (ss *session) refuseHeld(in *input, t *txn) *smtp.SMTPError {
 	var lines []string
 	for _, r := range t.rcpts {
 		if r.d.Enforced() == guard.Hold {
-			lines = append(lines, "<"+r.d.Input+">: "+asciiText(r.d.Reason))
+			lines = append(lines, "<"+r.d.Input+">: "+replyText(r.d.Reason, t.utf8))
 		}
 	}
 	rep := guard.ReplyFor(guard.Hold, strings.Join(lines, "\n"))
@@ -161,7 +161,7 @@ func (ss *session) finishUpstream(w *smtp.DataCommand, t *txn) *smtp.SMTPError {
 	// Not an error: go-smtp sends the code and text of an SMTPError as they are, so the
 	// client sees the upstream's queue id.
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
-		Message: "Ok, relayed as " + t.id + "; upstream: " + asciiText(resp.StatusText)}
+		Message: "Ok, relayed as " + t.id + "; upstream: " + replyText(resp.StatusText, false)}
 }
 
 // drainThen reads the rest of the message and answers reply, unless reading fails.

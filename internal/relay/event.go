@@ -63,6 +63,7 @@ type RecipientEvent struct {
 type txn struct {
 	id        string
 	from      string
+	utf8      bool // the client said SMTPUTF8: replies may be UTF-8 (RFC 6531)
 	rcpts     []*rcptRecord
 	held      bool // a recipient is held: the message is held or refused at the end of DATA
 	heldID    string

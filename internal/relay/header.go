@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"mime"
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/net/idna"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/smtptext"
@@ -55,7 +52,8 @@ func (ss *session) traceHeaders(t *txn, now time.Time) string {
 	if len(reasons) > 0 {
 		// Reasons name domains, not addresses: a Bcc recipient's address stays hidden.
 		b.WriteString("X-Rcptguard-Verdict: warn\r\n")
-		b.WriteString(foldHeader("X-Rcptguard-Reason", strings.Join(reasons, " ")))
+		b.WriteString("X-Rcptguard-Reason: " + smtptext.HeaderValue("X-Rcptguard-Reason", strings.Join(reasons, " "),
+			maxReasonHeader, "\r\n ") + "\r\n")
 	}
 	return b.String()
 }
@@ -76,55 +74,15 @@ func heloName(h string) string {
 	return h
 }
 
-// foldHeader writes name: value, MIME-encoded when not ASCII, folded at spaces to lines
-// of at most 78 characters where the words allow.
-func foldHeader(name, value string) string {
-	if !smtptext.IsASCII(value) {
-		value = mime.QEncoding.Encode("utf-8", value)
-	}
-	var b strings.Builder
-	b.WriteString(name + ":")
-	col := len(name) + 1
-	for _, w := range strings.Fields(value) {
-		if col+1+len(w) > 78 && col > len(name)+1 {
-			b.WriteString("\r\n")
-			col = 0
-		}
-		b.WriteString(" " + w)
-		col += 1 + len(w)
-	}
-	b.WriteString("\r\n")
-	return b.String()
-}
+// replyText is text for a reply to the client: smtptext.ReplyText's ASCII shape, unless
+// the client said SMTPUTF8 for the transaction.
+func replyText(s string, utf8 bool) string { return smtptext.ReplyText(s, utf8, maxReplyText) }
 
-// asciiText makes text fit an SMTP reply line: words with non-ASCII letters (domains in
-// display form) in their ASCII form, anything else not printable ASCII replaced, at most
-// 400 bytes.
-func asciiText(s string) string {
-	if !smtptext.IsASCII(s) {
-		words := strings.Split(s, " ")
-		for i, w := range words {
-			if smtptext.IsASCII(w) {
-				continue
-			}
-			core := strings.TrimRight(w, ".,;:?!)\"'")
-			if a, err := idna.Lookup.ToASCII(core); err == nil {
-				words[i] = a + w[len(core):]
-			}
-		}
-		s = strings.Join(words, " ")
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if c < ' ' && c != '\n' || c >= 0x7f {
-			b[i] = '?'
-		}
-	}
-	if len(b) > 400 {
-		b = append(b[:397], "..."...)
-	}
-	return string(b)
-}
+// maxReplyText bounds one line of a reply's text.
+const maxReplyText = 400
+
+// maxReasonHeader bounds the reasons in the X-Rcptguard-Reason field before encoding.
+const maxReasonHeader = 2000
 
 // copyMessage copies the message from src to dst without the sender's X-Rcptguard-*
 // header fields, and returns the read error, if any (dst remembers its own).

@@ -23,7 +23,7 @@ var replyHoldFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode
 // what comes next, for the sender and for whoever reads the client's log.
 func replyHeld(id string) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
-		Message: "Ok, held as " + asciiText(id) + ": delivered to no one until the recipients are confirmed or corrected;" +
+		Message: "Ok, held as " + replyText(id, false) + ": delivered to no one until the recipients are confirmed or corrected;" +
 			" a sender of this organisation gets a notice with a link to do that"}
 }
 

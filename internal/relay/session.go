@@ -92,7 +92,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		opts = &smtp.MailOptions{}
 	}
 	ss.messages++
-	t := &txn{id: ss.cc.id + "." + strconv.Itoa(ss.messages), from: from}
+	t := &txn{id: ss.cc.id + "." + strconv.Itoa(ss.messages), from: from, utf8: opts.UTF8}
 	if err := ss.upstreamMail(from, opts); err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	v := r.d.Enforced()
 	hold := s.holds(v)
 	if !s.Intake && (v == guard.Reject || v == guard.Invalid) {
-		rep := guard.ReplyFor(v, asciiText(r.d.Reason))
+		rep := guard.ReplyFor(v, replyText(r.d.Reason, t.utf8))
 		r.code = rep.Code
 		return smtpReply(rep)
 	}

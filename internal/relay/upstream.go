@@ -155,7 +155,7 @@ func relayedError(err error) *smtp.SMTPError {
 	if !errors.As(err, &se) || se.Code < 400 || se.Code > 599 || se.Code == 421 {
 		return nil
 	}
-	return &smtp.SMTPError{Code: se.Code, EnhancedCode: se.EnhancedCode, Message: "Upstream: " + asciiText(se.Message)}
+	return &smtp.SMTPError{Code: se.Code, EnhancedCode: se.EnhancedCode, Message: "Upstream: " + replyText(se.Message, false)}
 }
 
 // upstreamError is the client's answer when the upstream failed other than by a reply:
@@ -163,7 +163,7 @@ func relayedError(err error) *smtp.SMTPError {
 func upstreamError(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Upstream: " + asciiText(se.Message)}
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Upstream: " + replyText(se.Message, false)}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
