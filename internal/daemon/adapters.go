@@ -49,11 +49,9 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Observe: func(ev milter.Event) {
 			for _, dec := range ev.Decisions {
 				d.Metrics.Observe("milter", dec, ev.Duration/time.Duration(max(1, len(ev.Decisions))))
-				if ev.Stage == milter.StageEOM && (ev.Action == milter.ActionAccept || ev.Action == milter.ActionWarn) {
-					d.learnFrom(ev.Sender, dec.Input, dec.Verdict, dec.Familiar != nil)
-				}
 			}
 		},
+		Finished: d.finished,
 	}
 	p := &policyd.Server{
 		Guard:  &d.Guard,
@@ -109,13 +107,9 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 					tech = re.Techniques[0]
 				}
 				d.Metrics.Count("relay", re.Verdict, tech, re.Monitor, 0)
-				if ev.Outcome == relay.OutcomeRelayed {
-					// An allowed recipient with a technique was let through by the
-					// sender's own history (or a policy that allows lookalikes).
-					d.learnFrom(ev.Sender, re.Address, re.Verdict, len(re.Techniques) > 0)
-				}
 			}
 		},
+		Finished: d.finished,
 	}
 	if r.Hostname == "" {
 		r.Hostname, _ = os.Hostname()

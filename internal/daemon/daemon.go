@@ -57,13 +57,15 @@ type Daemon struct {
 	Registry *prometheus.Registry
 	Metrics  *metrics.Metrics
 
-	mu        sync.Mutex
-	cfg       config.Config
-	started   *config.Config // the configuration serve started with (restartOnly); nil before
-	listeners []listener
-	errc      chan error
-	history   history.Store // nil when there is no data folder
-	learn     *learning
+	mu      sync.Mutex
+	cfg     config.Config
+	started *config.Config // the configuration serve started with (restartOnly); nil before
+	// postfixSeen are the queue IDs of the messages the history learned from (finished).
+	postfixSeen queueIDs
+	listeners   []listener
+	errc        chan error
+	history     history.Store // nil when there is no data folder
+	learn       *learning
 
 	// The quarantine, when there is a data folder.
 	quarantine quarantine.ReportingStore

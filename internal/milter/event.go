@@ -37,6 +37,8 @@ type Event struct {
 	Stage      Stage
 	QueueID    string   // the MTA's queue id, when it has one yet
 	Sender     string   // MAIL FROM
+	AuthUser   string   // at end of message: the SASL user, if the client authenticated
+	ClientAddr string   // at end of message: the client's address, as the MTA gave it
 	Recipients []string // the recipient refused at RCPT, or the message's accepted ones
 	NonSMTP    bool     // submitted without SMTP (see the package documentation)
 	// Verdict is the guard's, before monitor mode; Monitor says it was only recorded.
@@ -97,6 +99,26 @@ func (s *Server) record(ev Event) {
 	if s.Observe != nil {
 		s.Observe(ev)
 	}
+	if ev.Stage == StageEOM && s.Finished != nil {
+		s.Finished(ev.transaction())
+	}
+}
+
+// transaction is the check state of the message that ev, at its end, decided.
+func (ev Event) transaction() guard.Transaction {
+	tx := guard.Transaction{Adapter: Adapter, QueueID: ev.QueueID, Sender: ev.Sender, AuthUser: ev.AuthUser,
+		ClientAddr: ev.ClientAddr, Recipients: ev.Decisions, HeldID: ev.HeldID}
+	switch ev.Action {
+	case ActionAccept, ActionWarn:
+		tx.Outcome = guard.Delivered
+	case ActionHold, ActionQuarantine:
+		tx.Outcome = guard.Held
+	case ActionTempFail:
+		tx.Outcome = guard.TempFailed
+	default:
+		tx.Outcome = guard.Refused
+	}
+	return tx
 }
 
 func appendNew(list []string, s string) []string {

@@ -50,6 +50,9 @@ type Server struct {
 	// Observe, when set, is called after every decision, from the connections'
 	// goroutines. It must be quick and safe for concurrent use.
 	Observe func(Event)
+	// Finished, when set, is called once per message decided at its end with its check
+	// state (the daemon's history learns from it); same rules as Observe.
+	Finished func(guard.Transaction)
 	// Panicked, when set, is called after a panic in a callback was recovered: it is
 	// logged with its stack, the message gets a temporary error or the connection is
 	// closed (the MTA then applies milter_default_action), and the server goes on.

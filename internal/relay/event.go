@@ -120,6 +120,38 @@ func (ss *session) endTxn(o Outcome, reply *smtp.SMTPError) {
 		}
 	}
 	ss.srv.emit(ev)
+	if ss.srv.Finished != nil {
+		ss.srv.Finished(ss.transaction(t, ev.Outcome))
+	}
+}
+
+// transaction is the check state of t, which ended with o.
+func (ss *session) transaction(t *txn, o Outcome) guard.Transaction {
+	tx := guard.Transaction{Adapter: "relay", QueueID: t.id, Sender: t.from, AuthUser: ss.authUser, HeldID: t.heldID}
+	if ss.srv.Intake {
+		tx.Adapter = "intake"
+	}
+	if ss.cc.addr.IsValid() {
+		tx.ClientAddr = ss.cc.addr.String()
+	}
+	for _, r := range t.rcpts {
+		if r.code/100 == 2 {
+			tx.Recipients = append(tx.Recipients, r.d)
+		}
+	}
+	switch o {
+	case OutcomeRelayed:
+		tx.Outcome = guard.Delivered
+	case OutcomeHeld:
+		tx.Outcome = guard.Held
+	case OutcomeTempFail:
+		tx.Outcome = guard.TempFailed
+	case OutcomeAbandoned:
+		tx.Outcome = guard.Abandoned
+	default:
+		tx.Outcome = guard.Refused
+	}
+	return tx
 }
 
 func fmtEnhanced(ec smtp.EnhancedCode) string {

@@ -131,6 +131,9 @@ type Server struct {
 	// Observe, if set, is called once per transaction that reached a decision, with what
 	// was logged. It must not block.
 	Observe func(Event)
+	// Finished, if set, is called with the same transactions' check state (the daemon's
+	// history learns from it).
+	Finished func(guard.Transaction)
 	// Panicked, when set, is called after a panic while serving a connection was
 	// recovered (go-smtp answers 421 and closes that connection, logging the stack).
 	Panicked func()
