@@ -106,19 +106,15 @@ func (s *Server) record(ev Event) {
 
 // transaction is the check state of the message that ev, at its end, decided.
 func (ev Event) transaction() guard.Transaction {
-	tx := guard.Transaction{Adapter: Adapter, QueueID: ev.QueueID, Sender: ev.Sender, AuthUser: ev.AuthUser,
-		ClientAddr: ev.ClientAddr, Recipients: ev.Decisions, HeldID: ev.HeldID}
-	switch ev.Action {
-	case ActionAccept, ActionWarn:
-		tx.Outcome = guard.Delivered
-	case ActionHold, ActionQuarantine:
-		tx.Outcome = guard.Held
-	case ActionTempFail:
-		tx.Outcome = guard.TempFailed
-	default:
-		tx.Outcome = guard.Refused
-	}
-	return tx
+	return guard.Transaction{Adapter: Adapter, QueueID: ev.QueueID, Sender: ev.Sender, AuthUser: ev.AuthUser,
+		ClientAddr: ev.ClientAddr, Recipients: ev.Decisions, HeldID: ev.HeldID, Outcome: outcomes[ev.Action]}
+}
+
+// outcomes are what each end-of-message action means for the message.
+var outcomes = map[Action]guard.Outcome{
+	ActionAccept: guard.Delivered, ActionWarn: guard.Delivered,
+	ActionHold: guard.Held, ActionQuarantine: guard.Held,
+	ActionReject: guard.Refused, ActionTempFail: guard.TempFailed,
 }
 
 func appendNew(list []string, s string) []string {

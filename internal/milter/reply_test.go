@@ -25,3 +25,16 @@ func TestClipKeepsCharacters(t *testing.T) {
 		t.Errorf("clip = %q", got)
 	}
 }
+
+// TestEveryActionHasAnOutcome: the check state the daemon learns from says what became of
+// every message, whatever the action.
+func TestEveryActionHasAnOutcome(t *testing.T) {
+	for _, a := range []Action{ActionAccept, ActionWarn, ActionQuarantine, ActionHold, ActionReject, ActionTempFail} {
+		if (Event{Stage: StageEOM, Action: a}).transaction().Outcome == 0 {
+			t.Errorf("action %s has no outcome", a)
+		}
+	}
+	if o := (Event{Action: ActionWarn}).transaction().Outcome; o != guard.Delivered {
+		t.Errorf("a warned message is %s, want delivered", o)
+	}
+}

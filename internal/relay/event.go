@@ -127,7 +127,8 @@ func (ss *session) endTxn(o Outcome, reply *smtp.SMTPError) {
 
 // transaction is the check state of t, which ended with o.
 func (ss *session) transaction(t *txn, o Outcome) guard.Transaction {
-	tx := guard.Transaction{Adapter: "relay", QueueID: t.id, Sender: t.from, AuthUser: ss.authUser, HeldID: t.heldID}
+	tx := guard.Transaction{Adapter: "relay", QueueID: t.id, Sender: t.from, AuthUser: ss.authUser, HeldID: t.heldID,
+		Outcome: outcomes[o]}
 	if ss.srv.Intake {
 		tx.Adapter = "intake"
 	}
@@ -139,19 +140,14 @@ func (ss *session) transaction(t *txn, o Outcome) guard.Transaction {
 			tx.Recipients = append(tx.Recipients, r.d)
 		}
 	}
-	switch o {
-	case OutcomeRelayed:
-		tx.Outcome = guard.Delivered
-	case OutcomeHeld:
-		tx.Outcome = guard.Held
-	case OutcomeTempFail:
-		tx.Outcome = guard.TempFailed
-	case OutcomeAbandoned:
-		tx.Outcome = guard.Abandoned
-	default:
-		tx.Outcome = guard.Refused
-	}
 	return tx
+}
+
+// outcomes are what each way a transaction ends means for the message.
+var outcomes = map[Outcome]guard.Outcome{
+	OutcomeRelayed: guard.Delivered, OutcomeHeld: guard.Held, OutcomeHoldRefused: guard.Refused,
+	OutcomeRefused: guard.Refused, OutcomeTempFail: guard.TempFailed, OutcomeFailed: guard.Refused,
+	OutcomeAbandoned: guard.Abandoned,
 }
 
 func fmtEnhanced(ec smtp.EnhancedCode) string {

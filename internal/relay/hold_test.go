@@ -439,3 +439,16 @@ func TestHolderRetryIsHeldOnce(t *testing.T) {
 		t.Fatalf("store holds %d messages, want 2", n)
 	}
 }
+
+// TestEveryOutcomeIsAnOutcomeOfTheMessage: the check state the daemon learns from says what
+// became of every message, however its transaction ended.
+func TestEveryOutcomeIsAnOutcomeOfTheMessage(t *testing.T) {
+	for _, o := range []Outcome{OutcomeRelayed, OutcomeHeld, OutcomeHoldRefused, OutcomeRefused, OutcomeTempFail, OutcomeFailed, OutcomeAbandoned} {
+		if outcomes[o] == 0 {
+			t.Errorf("%s has no outcome", o)
+		}
+	}
+	if outcomes[OutcomeRelayed] != guard.Delivered || outcomes[OutcomeHeld] != guard.Held {
+		t.Error("relayed must be delivered and held held")
+	}
+}
