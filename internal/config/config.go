@@ -43,7 +43,8 @@ type Config struct {
 	Providers bool
 	// Policy maps each situation to a verdict.
 	Policy Policy
-	// Listen, Relay and DataDir configure `rcptguard serve`.
+	// Listen, Relay and DataDir configure `rcptguard serve`. Where DataDir is by default,
+	// and what a relative one is relative to, is the rule at PackagedDataDir.
 	Listen  Listen
 	Relay   Relay
 	DataDir string
@@ -108,8 +109,11 @@ func Parse(data []byte, path string) (Config, error) {
 	dec := yamlDecoder(data)
 	var raw rawFile
 	err := dec.Decode(&raw)
-	if errors.Is(err, io.EOF) {
-		return c, nil // no document at all: the defaults
+	if errors.Is(err, io.EOF) { // no document at all: the defaults of a config file
+		if path != "" {
+			c.DataDir = PackagedDataDir
+		}
+		return c, nil
 	}
 	var errs []*Error
 	if err != nil {
@@ -128,9 +132,9 @@ func Parse(data []byte, path string) (Config, error) {
 		sortErrors(errs)
 	}
 	if len(errs) == 0 {
-		paths := []*string{&c.KnownFile, &c.Relay.TLSCert, &c.Relay.TLSKey}
-		if present(&raw.DataDir) {
-			paths = append(paths, &c.DataDir)
+		paths := []*string{&c.KnownFile, &c.Relay.TLSCert, &c.Relay.TLSKey, &c.DataDir}
+		if path != "" && !present(&raw.DataDir) {
+			c.DataDir = PackagedDataDir // a config file without data_dir (see PackagedDataDir)
 		}
 		for _, f := range paths {
 			if *f != "" && path != "" && !filepath.IsAbs(*f) {

@@ -33,6 +33,7 @@ func TestEmptyFileIsTheDefaults(t *testing.T) {
 		}
 		want := Default()
 		want.Path = "rg.yaml"
+		want.DataDir = PackagedDataDir // a config file's default (TestDataDirRule)
 		if !reflect.DeepEqual(c, want) {
 			t.Errorf("Parse(%q) = %+v, want the defaults", in, c)
 		}
@@ -80,7 +81,7 @@ learning:
 	want := Default()
 	want.Path = "/etc/rcptguard/rcptguard.yaml"
 	want = Config{
-		Listen: want.Listen, Relay: want.Relay, DataDir: want.DataDir,
+		Listen: want.Listen, Relay: want.Relay, DataDir: PackagedDataDir,
 		Quarantine: want.Quarantine, Notice: want.Notice, Admin: want.Admin, Limits: want.Limits,
 		Learning:   Learning{SenderMin: 3, SenderForgetAfter: 90 * 24 * time.Hour, SenderMaxRows: 50000, ProposeAfter: 2},
 		OwnDomains: []Entry{{"contoso.com", false, 2}},
@@ -192,6 +193,9 @@ func TestExampleConfig(t *testing.T) {
 	}
 	// The example documents the defaults: apart from its lists and file it is Default().
 	d := Default()
+	if c.DataDir != PackagedDataDir {
+		t.Errorf("example data_dir %q; the default with a config file is %q", c.DataDir, PackagedDataDir)
+	}
 	if c.Policy != d.Policy || c.Providers != d.Providers || c.Learning != d.Learning {
 		t.Errorf("example policy %+v, providers %v, learning %+v; want the defaults %+v, %v, %+v",
 			c.Policy, c.Providers, c.Learning, d.Policy, d.Providers, d.Learning)

@@ -44,7 +44,21 @@ const (
 	DefaultMilterAddr = "127.0.0.1:10041"
 	DefaultRelayAddr  = "127.0.0.1:10025"
 	DefaultHTTPAddr   = "127.0.0.1:8025"
-	DefaultDataDir    = "rcptguard-data"
+)
+
+// Where data_dir is. This is the one rule, and docs/install.md states it the same way:
+//
+//   - data_dir set in a config file: that folder; a relative one is relative to the
+//     config file's folder, never to the working directory.
+//   - a config file without data_dir: PackagedDataDir, the folder the Debian package
+//     creates and its systemd unit names (StateDirectory=rcptguard). $STATE_DIRECTORY is
+//     not read: the service and an administrator's shell commands (`rcptguard quarantine
+//     list --config ...`) must find the same folder.
+//   - no config file at all (built-in defaults): DefaultDataDir, ./rcptguard-data in the
+//     working directory, for a trial.
+const (
+	PackagedDataDir = "/var/lib/rcptguard"
+	DefaultDataDir  = "rcptguard-data"
 )
 
 func defaultServe(c *Config) {

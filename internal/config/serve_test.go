@@ -72,3 +72,35 @@ func TestServeKeyErrorsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// TestDataDirRule: the one rule of data_dir (see PackagedDataDir). A relative data_dir is
+// relative to the config file's folder, whatever the working directory; a config file
+// without data_dir means the packaged folder; no config at all means ./rcptguard-data.
+func TestDataDirRule(t *testing.T) {
+	t.Chdir(t.TempDir()) // a relative result would show up as relative to this
+	for _, tt := range []struct {
+		name, yaml, path, want string
+	}{
+		{"relative to the config's folder", "data_dir: data\n", "/etc/rcptguard/rcptguard.yaml", "/etc/rcptguard/data"},
+		{"dot-dot stays under the config's folder's parent", "data_dir: ../state\n", "/srv/rg/etc/rcptguard.yaml", "/srv/rg/state"},
+		{"relative config path", "data_dir: data\n", "conf/rcptguard.yaml", "conf/data"},
+		{"absolute", "data_dir: /srv/rcptguard\n", "/etc/rcptguard/rcptguard.yaml", "/srv/rcptguard"},
+		{"a config file without data_dir", "protect: [army.mil]\n", "/etc/rcptguard/rcptguard.yaml", PackagedDataDir},
+		{"an empty config file", "", "/etc/rcptguard/rcptguard.yaml", PackagedDataDir},
+		{"a comment-only config file", "# nothing\n", "/etc/rcptguard/rcptguard.yaml", PackagedDataDir},
+		{"no file: the built-in defaults", "protect: [army.mil]\n", "", DefaultDataDir},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml), tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DataDir != tt.want {
+				t.Errorf("data_dir = %q, want %q", c.DataDir, tt.want)
+			}
+		})
+	}
+	if d := Default(); d.DataDir != "rcptguard-data" || PackagedDataDir != "/var/lib/rcptguard" {
+		t.Errorf("defaults: no config %q, with a config %q; the docs and the package say rcptguard-data and /var/lib/rcptguard", d.DataDir, PackagedDataDir)
+	}
+}
