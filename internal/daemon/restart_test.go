@@ -46,7 +46,7 @@ func TestReloadSaysWhatWaitsForARestart(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rcptguard.yaml")
 	write := func(protect, http string) {
-		cfg := "protect: [" + protect + "]\nlisten:\n  policy: 127.0.0.1:0\n  milter: off\n  http: " + http + "\n  web: off\n  intake: off\n"
+		cfg := "protect: [" + protect + "]\ndata_dir: data\nlisten:\n  policy: 127.0.0.1:0\n  milter: off\n  http: " + http + "\n  web: off\n  intake: off\n"
 		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
