@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs, only when missing, the Debian packages that rcptguard's tests need:
-# a real Postfix (and its tools), swaks, miltertest, PostgreSQL, and Chromium
-# with a font for screenshots. Idempotent and quick when everything is present.
+# a real Postfix (and its tools), swaks, miltertest, PostgreSQL, Chromium
+# with a font for screenshots, and for the Debian package's test systemd
+# (systemd-analyze verify), adduser (its postinst) and util-linux (setpriv). Idempotent and quick when everything is present.
 # Runs as root (or via sudo when available) on Debian 12; non-interactive.
 set -euo pipefail
 
-PACKAGES=(postfix swaks miltertest postgresql chromium fonts-dejavu-core)
+PACKAGES=(postfix swaks miltertest postgresql chromium fonts-dejavu-core systemd adduser util-linux)
 
 installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]

@@ -20,6 +20,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 CGO_ENABLED=0 go build -o /dev/null ./cmd/rcptguard
+# The Debian package (docs/install.md); packaging/debian's test installs this very file.
+RCPTGUARD_DEB="$PWD/$(bash scripts/package.sh dist/rcptguard-test.deb | tail -n 1)"
+export RCPTGUARD_DEB
 # The browser tests save PNG screenshots of the validation page and the admin pages here.
 export RCPTGUARD_SCREENSHOTS="${RCPTGUARD_SCREENSHOTS:-$PWD/.screenshots}"
 mkdir -p "$RCPTGUARD_SCREENSHOTS"
