@@ -31,6 +31,7 @@ Usage:
                   [--block LIST] [--no-providers] [--json] [INPUT ...]
   rcptguard permute [--json] [--techniques LIST] DOMAIN ...
   rcptguard serve [--config FILE]
+  rcptguard init [--postfix] [--dry-run] [--force] [--postfix-config DIR] [--config PATH]
   rcptguard history import|show [--config FILE] ARG ...
   rcptguard quarantine list|show|release|discard|retry|purge [--config FILE] [--db PATH] ...
   rcptguard trust add|remove|list|proposals [--config FILE] [--db PATH] ...
@@ -56,6 +57,8 @@ func Run(args []string, env Env) int {
 		return runConfig(args[1:], env)
 	case "serve":
 		return runServe(args[1:], env)
+	case "init":
+		return runInit(args[1:], env)
 	case "history":
 		return runHistory(args[1:], env)
 	case "quarantine":

@@ -22,8 +22,9 @@ const historyUsage = `Usage:
       what the history knows about domains; with --sender, what that sender's own
       history knows (the mail that sender sent to each domain)
 
-The history is data_dir/history.db of the config (default ./rcptguard-data). Lookalikes of
-protected or much more frequent domains are never learned, however often they were mailed.
+The history is data_dir/history.db of the config (default /var/lib/rcptguard with a
+config, ./rcptguard-data without; docs/install.md). Lookalikes of protected or much more
+frequent domains are never learned, however often they were mailed.
 An import does not seed the senders' own histories: a log shows mail that went out, not
 mail its sender confirmed.
 `

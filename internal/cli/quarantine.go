@@ -34,7 +34,8 @@ const quarantineUsage = `Usage:
       default quarantine.purge_after); held messages are never purged
 
 Every command takes --config FILE (-c) and --db PATH. The database is
-data_dir/quarantine.db of the config (default ./rcptguard-data); --db overrides it.
+data_dir/quarantine.db of the config (default /var/lib/rcptguard with a config,
+./rcptguard-data without); --db overrides it.
 A running "rcptguard serve" re-injects what is released here within seconds.
 Exit status: 0 done, 1 unknown message or already handled, 2 usage or configuration error.
 `
