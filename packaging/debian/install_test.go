@@ -200,6 +200,13 @@ func dpkg(t *testing.T, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("dpkg %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	// Where systemd runs, the postinst started the service: stop it, so that the one
+	// this test starts is the only one on the data folder.
+	if _, err := os.Stat("/run/systemd/system"); err == nil && args[0] == "-i" {
+		if out, err := exec.Command("systemctl", "stop", "rcptguard.service").CombinedOutput(); err != nil {
+			t.Fatalf("systemctl stop rcptguard: %v\n%s", err, out)
+		}
+	}
 }
 
 // status is the package's dpkg status ("ii ", "rc "), "" when dpkg does not know it.
