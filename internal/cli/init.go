@@ -61,7 +61,11 @@ func runInit(args []string, env Env) int {
 	}
 
 	if *dryRun {
-		fmt.Fprintf(env.Stdout, "# rcptguard init --dry-run: would write %s:\n%s", *path, text)
+		note := ""
+		if _, err := os.Stat(*path); err == nil && !*force {
+			note = " (it exists: writing it needs --force)"
+		}
+		fmt.Fprintf(env.Stdout, "# rcptguard init --dry-run: would write %s%s:\n%s", *path, note, text)
 	} else {
 		if err := writeNewConfig(*path, []byte(text), *force); err != nil {
 			return fail(env, "%v", err)
