@@ -117,6 +117,7 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 	if d.held != nil {
 		r.Holder = d.held
 	}
+	r.AuthAttempts = d.sharedAttempts()
 	if rc.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(rc.TLSCert, rc.TLSKey)
 		if err != nil {

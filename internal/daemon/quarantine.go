@@ -15,6 +15,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/ratelimit"
 	"github.com/rcptguard/rcptguard/internal/relay"
 	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/token"
@@ -96,6 +97,16 @@ func (d *Daemon) whileUsable(h http.Handler) http.Handler {
 	})
 }
 
+// sharedAttempts is where the nodes sharing a PostgreSQL database count the failed
+// sign-ins and AUTH attempts (the session store there), nil on a single node (each limiter
+// counts in memory).
+func (d *Daemon) sharedAttempts() ratelimit.Attempts {
+	if a, ok := d.sessions.(*session.Postgres); ok {
+		return a
+	}
+	return nil
+}
+
 // macKey derives a key for one purpose from the signing key.
 func macKey(key []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, key)
@@ -133,6 +144,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	if d.sessions != nil {
 		a.Sessions = d.sessions
 	}
+	a.Attempts = d.sharedAttempts()
 	if d.trust != nil {
 		a.Trust = d.trust
 	}

@@ -1,7 +1,8 @@
-// Package ratelimit counts failed sign-ins (the relay's SMTP AUTH, and fit for the
-// administrators' pages) per client address and per user name in a sliding window, in
-// bounded memory, so that password guessing is limited across connections and across
-// the addresses of one client.
+// Package ratelimit counts failed sign-ins (the relay's SMTP AUTH and the administrators'
+// pages) per client address and per user name in a sliding window, so that password
+// guessing is limited across connections and across the addresses of one client: in
+// bounded memory on one node, or in the database several nodes share (Share), so that a
+// guesser cannot spread attempts over them.
 package ratelimit
 
 import (
@@ -31,6 +32,10 @@ type Limiter struct {
 	mu     sync.Mutex
 	byIP   map[string][]time.Time
 	byUser map[string][]time.Time
+
+	// scope and shared: see Share.
+	scope  string
+	shared Attempts
 }
 
 // New returns a limiter that allows max failures per client and per user in any window;

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -25,6 +26,14 @@ var replyAuthInTxn = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{
 
 var replyAuthTooMany = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
 	Message: "Too many failed authentication attempts; closing connection"}
+
+// replyAuthUnavailable: the shared count of attempts cannot be reached; the client may try
+// later (RFC 4954 section 6: 454 is temporary).
+var replyAuthUnavailable = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
+	Message: "Temporary authentication failure: please try again later"}
+
+// authCountTimeout bounds counting one AUTH attempt in the shared store.
+const authCountTimeout = 5 * time.Second
 
 // replyAuthLimited: the client or the user reached the AUTH limit (RFC 4954 6: 454 is a
 // temporary authentication failure).
@@ -65,14 +74,26 @@ func (ss *session) authenticate(identity, username, password string) error {
 	s := ss.srv
 	client, user := ratelimit.ClientKey(ss.cc.addr), ratelimit.UserKey(username)
 	now := s.now()
-	if wait, ok := s.authLimit.Begin(client, user, now); !ok {
+	ctx, cancel := context.WithTimeout(context.Background(), authCountTimeout)
+	defer cancel()
+	wait, ok, err := s.authLimit.BeginContext(ctx, client, user, now)
+	if err != nil {
+		// Fail closed: an attempt that cannot be counted is not tried.
+		s.logger().Error("relay: AUTH refused: the count of attempts cannot be reached",
+			"client", addrString(ss.cc.addr), "user", logUser(username), "err", err)
+		s.authFailed(AuthLimited)
+		return ss.authFailure(replyAuthUnavailable)
+	}
+	if !ok {
 		s.logger().Warn("relay: AUTH refused: too many failures",
 			"client", addrString(ss.cc.addr), "user", logUser(username), "retry_after", wait.Round(time.Second).String())
 		s.authFailed(AuthLimited)
 		return ss.authFailure(replyAuthLimited)
 	}
 	if s.checkPassword(username, password) && (identity == "" || identity == username) {
-		s.authLimit.Succeeded(client, user, now)
+		if err := s.authLimit.SucceededContext(ctx, client, user, now); err != nil {
+			s.logger().Warn("relay: a successful AUTH stays counted as an attempt", "err", err)
+		}
 		ss.authUser = username
 		return nil
 	}

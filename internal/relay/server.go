@@ -98,6 +98,9 @@ type Server struct {
 	// DefaultAuthWindow.
 	AuthMaxFailures int
 	AuthWindow      time.Duration
+	// AuthAttempts, if set, is where failed AUTH attempts are counted instead of this
+	// process's memory: the database the nodes share (session.Postgres).
+	AuthAttempts ratelimit.Attempts
 	// AuthFailed, if set, is called once per failed AUTH attempt with the reason:
 	// "bad_credentials" or "limited" (refused by the limit above). It must not block.
 	AuthFailed func(reason string)
@@ -194,6 +197,9 @@ func (s *Server) setup() error {
 	}
 	s.authLimit = ratelimit.New(orDefault(s.AuthMaxFailures, DefaultAuthMaxFailures),
 		orDefault(s.AuthWindow, DefaultAuthWindow), s.knownUser(s.Users))
+	if s.AuthAttempts != nil {
+		s.authLimit.Share("relay-auth", s.AuthAttempts)
+	}
 	if s.Spool == nil {
 		s.Spool = spool.Temp()
 	}

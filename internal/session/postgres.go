@@ -26,6 +26,13 @@ var postgresMigrations = []string{
 	);
 	CREATE INDEX admin_sessions_expires ON admin_sessions (expires);
 	CREATE INDEX admin_sessions_last_used ON admin_sessions (last_used);`,
+	// 2: the attempts to sign in (attempts.go), per client or user key, Unix microseconds.
+	`CREATE TABLE signin_attempts (
+		key text   NOT NULL,
+		at  bigint NOT NULL
+	);
+	CREATE INDEX signin_attempts_key_at ON signin_attempts (key, at);
+	CREATE INDEX signin_attempts_at ON signin_attempts (at);`,
 }
 
 // pgMigrationLock is the advisory lock key the session migrations hold: "rgsess" in

@@ -90,6 +90,10 @@ type Admin struct {
 	// Key is the secret for the CSRF MACs, at least 16 bytes (32 random bytes
 	// recommended); nodes sharing Sessions need the same one.
 	Key []byte
+	// Attempts, if set, is where failed sign-ins are counted instead of this process's
+	// memory: the database the nodes share (session.Postgres), so that a guesser cannot
+	// spread attempts over them.
+	Attempts ratelimit.Attempts
 	// Sessions keeps the sessions; required.
 	Sessions session.Store
 	// SessionIdle ends a session unused for that long, SessionMax any session that
@@ -177,6 +181,9 @@ func (a *Admin) init() {
 			_, ok := a.users()[name]
 			return ok
 		})
+		if a.Attempts != nil {
+			a.limiter.Share("admin", a.Attempts)
+		}
 	})
 }
 

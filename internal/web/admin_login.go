@@ -27,7 +27,16 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	now := a.now()
 	ipKey, userKey := ratelimit.ClientKeyOf(ip), ratelimit.UserKey(user)
-	if wait, ok := a.limiter.Begin(ipKey, userKey, now); !ok {
+	wait, ok, err := a.limiter.BeginContext(r.Context(), ipKey, userKey, now)
+	if err != nil {
+		// Fail closed: an attempt that cannot be counted is not tried.
+		a.storeFailed(r, "count a sign-in attempt", err)
+		a.render(w, r, http.StatusServiceUnavailable, "admin_login.html", map[string]any{
+			"Title": "Sign in", "Error": "Signing in is not possible right now. Try again in a moment.", "Name": user,
+		})
+		return
+	}
+	if !ok {
 		a.Logger.Warn("admin sign-in refused: too many failures", "user", user, "remote", ip)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		mins, plural := int((wait+time.Minute-1)/time.Minute), "s"
@@ -46,7 +55,7 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 	if !known || len(user) > maxUserName {
 		known, hash = false, string(a.dummyHash)
 	}
-	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass))
+	err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass))
 	if err != nil || !known {
 		a.Logger.Warn("admin sign-in failed", "user", user, "remote", ip)
 		a.render(w, r, http.StatusUnauthorized, "admin_login.html", map[string]any{
@@ -54,7 +63,9 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	a.limiter.Succeeded(ipKey, userKey, now)
+	if err := a.limiter.SucceededContext(r.Context(), ipKey, userKey, now); err != nil {
+		a.storeFailed(r, "forgive a sign-in attempt", err) // it stays counted: no harm
+	}
 	tok, s, err := a.sessions.Start(r.Context(), user, hash, ip, r.UserAgent())
 	if err != nil {
 		a.storeFailed(r, "sign in", err)
