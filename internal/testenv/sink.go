@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ type Message struct {
 	From  string   // envelope sender (MAIL FROM), "" for the null sender
 	Rcpts []string // envelope recipients (RCPT TO), in order
 	Data  []byte   // raw message as received, CRLF line ends
+	TLS   bool     // it came over TLS (STARTTLS or implicit)
+	User  string   // the user the client authenticated as, "" without AUTH
 }
 
 // Header returns the first value of the named header field of the message,
@@ -57,17 +60,27 @@ type Sink struct {
 	msgs    []Message
 	changed chan struct{} // closed and replaced whenever msgs grows
 	fail    map[Stage]*smtp.SMTPError
+	users   map[string]string // AUTH users and passwords (SecureSink); nil: no AUTH
 }
 
 // StartSink starts a Sink on a free port of 127.0.0.1 and registers its
 // shutdown with t.Cleanup.
 func StartSink(t testing.TB) *Sink {
 	t.Helper()
+	return startSink(t, SecureSink{})
+}
+
+func startSink(t testing.TB, opts SecureSink) *Sink {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("testenv: sink listen: %v", err)
 	}
+	if opts.Implicit {
+		ln = tls.NewListener(ln, opts.TLS)
+	}
 	s := &Sink{
+		users:   opts.Users,
 		ln:      ln,
 		done:    make(chan struct{}),
 		changed: make(chan struct{}),
@@ -83,6 +96,10 @@ func StartSink(t testing.TB) *Sink {
 	srv.MaxRecipients = 1000
 	srv.EnableSMTPUTF8 = true
 	srv.EnableDSN = true
+	if !opts.Implicit {
+		srv.TLSConfig = opts.TLS
+	}
+	srv.AllowInsecureAuth = opts.PlainAuth
 	// Logging from connection goroutines after the test ended would panic
 	// with t.Logf; the Sink's record is what tests look at.
 	srv.ErrorLog = log.New(io.Discard, "", 0)
@@ -206,6 +223,7 @@ type sinkSession struct {
 	conn  *smtp.Conn
 	from  string
 	rcpts []string
+	user  string // the authenticated user
 }
 
 func (ss *sinkSession) Reset() {
@@ -215,6 +233,9 @@ func (ss *sinkSession) Reset() {
 func (ss *sinkSession) Logout() error { return nil }
 
 func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.sink.users != nil && ss.user == "" {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
 	if err := ss.sink.failure(StageMail); err != nil {
 		return err
 	}
@@ -247,6 +268,8 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		From:  ss.from,
 		Rcpts: append([]string(nil), ss.rcpts...),
 		Data:  data,
+		TLS:   isTLS(ss.conn),
+		User:  ss.user,
 	})
 	return nil
 }
