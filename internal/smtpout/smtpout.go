@@ -18,9 +18,9 @@
 package smtpout
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"context"
 	"errors"
 	"fmt"
 	"net"

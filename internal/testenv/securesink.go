@@ -117,4 +117,3 @@ func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
 		return nil
 	}), nil
 }
-
