@@ -73,7 +73,7 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 	if sq, ok := store.(*quarantine.SQLite); ok {
 		where = sq.Path()
 	}
-	d.Logger.Info("quarantine", "store", where, "reinject", svc.Settings.Reinject, "notices", cfg.NoticeSmarthost(),
+	d.Logger.Info("quarantine", "store", where, "reinject", svc.Settings.Reinject.Address, "notices", cfg.NoticeSmarthost(),
 		"validation_url", svc.Settings.BaseURL)
 	return nil
 }

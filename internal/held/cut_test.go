@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 )
 
 // cutServer speaks just enough SMTP to take a message and closes the connection when it
@@ -66,7 +67,7 @@ func TestCutAfterEndOfDataIsUnknown(t *testing.T) {
 		want  quarantine.Delivery
 	}{{true, quarantine.DeliveryUnknown}, {false, quarantine.DeliveryPending}} {
 		f := newFixture(t)
-		f.svc.Settings.Reinject = cutServer(t, tc.atEnd)
+		f.svc.Settings.Reinject = smtpout.Destination{Address: cutServer(t, tc.atEnd)}
 		ctx := context.Background()
 		id := f.hold(t, heldMessage())
 		if err := f.svc.Decide(ctx, id, Release, "admin:root", ""); err != nil {
@@ -129,7 +130,7 @@ func slowServer(t *testing.T, gotDot chan<- struct{}, release <-chan struct{}) s
 func TestStopLetsTheReinjectionFinish(t *testing.T) {
 	f := newFixture(t)
 	gotDot, release := make(chan struct{}), make(chan struct{})
-	f.svc.Settings.Reinject = slowServer(t, gotDot, release)
+	f.svc.Settings.Reinject = smtpout.Destination{Address: slowServer(t, gotDot, release)}
 	f.svc.Settings.Notifier = nil
 	ctx := context.Background()
 	id := f.hold(t, heldMessage())

@@ -5,14 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/textproto"
 	"strings"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 )
 
 // ReleasedHeader is added to every re-injected message: which held message it was and
@@ -68,8 +65,8 @@ func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
 		}
 		return
 	}
-	var re *reinjectError
-	if errors.As(err, &re) && re.uncertain {
+	class := smtpout.Classify(err)
+	if class == smtpout.Unknown {
 		s.count("reinject_unknown")
 		if rerr := s.Store.DeliveryUnknown(rctx, m.ID, err.Error()); rerr != nil {
 			s.log().Error("record an uncertain re-injection", "id", m.ID, "err", rerr)
@@ -79,7 +76,7 @@ func (s *Service) deliver(ctx context.Context, m quarantine.Message) {
 		return
 	}
 	retryAt := time.Time{}
-	if temporary(err) && m.Attempts < MaxAttempts {
+	if class != smtpout.Permanent && m.Attempts < MaxAttempts {
 		retryAt = s.now().Add(backoff(m.Attempts))
 	}
 	if retryAt.IsZero() {
@@ -103,130 +100,42 @@ func backoff(n int) time.Duration {
 	return min(d, 30*time.Minute)
 }
 
-// reinjectError is a failed re-injection: the step, and whether to try again.
-type reinjectError struct {
-	step      string
-	temporary bool
-	// uncertain: cut off after the end of the data was sent, without a reply: the
-	// message may have been delivered.
-	uncertain bool
-	err       error
-}
-
-func (e *reinjectError) Error() string {
-	return fmt.Sprintf("re-injection to %s failed: %v", e.step, e.err)
-}
-
-func (e *reinjectError) Unwrap() error { return e.err }
-
-func temporary(err error) bool {
-	var re *reinjectError
-	return !errors.As(err, &re) || re.temporary
-}
-
-func failed(step string, err error) error {
-	e := &reinjectError{step: step, err: err, temporary: true}
-	var se *smtp.SMTPError
-	var te *textproto.Error
-	switch {
-	case errors.As(err, &se):
-		e.temporary = se.Code < 500
-	case errors.As(err, &te):
-		e.temporary = te.Code < 500
-	}
-	return e
-}
-
-// reinject sends msg to the re-injection service: MAIL FROM the original sender, RCPT
-// TO each release recipient. Recipients refused for good are left out and named in the
-// reply; if all are refused, the message failed for good. commit is called when the whole
-// message is transmitted, before the end of the data: if it fails, the data is never
-// ended and the next hop discards what it got. It returns the service's reply.
+// reinject sends msg to the re-injection service (Settings.Reinject, with
+// Settings.Hostname in EHLO unless it names its own): MAIL FROM the original sender,
+// RCPT TO each release recipient. Recipients refused for good are left out and named in
+// the reply; if all are refused, the message failed for good; a temporary refusal of any
+// tries the whole message again later. commit is called when the whole message is
+// transmitted, before the end of the data: if it fails, the data is never ended and the
+// next hop discards what it got. It returns the service's reply. Its errors are
+// classified by smtpout.Classify.
 func (s *Service) reinject(ctx context.Context, m quarantine.Message, msg []byte, commit func() error) (string, error) {
 	st := s.settings()
-	if st.Reinject == "" {
-		return "", &reinjectError{step: "configuration", temporary: true,
-			err: errors.New("no re-injection address is configured (quarantine.reinject)")}
+	d := st.Reinject
+	if d.Address == "" {
+		return "", &smtpout.Error{Step: "configuration", Class: smtpout.Temporary,
+			Err: errors.New("no re-injection address is configured (quarantine.reinject)")}
+	}
+	if d.Hostname == "" {
+		d.Hostname = st.Hostname
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = reinjectTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, reinjectTimeout)
 	defer cancel()
-	deadline, _ := ctx.Deadline()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", st.Reinject)
+	res, err := smtpout.Send(ctx, d, smtpout.Message{From: m.Sender, To: m.ReleaseTo, Data: msg, BeforeEnd: commit})
 	if err != nil {
-		return "", failed("connect to "+st.Reinject, err)
+		return "", fmt.Errorf("re-injection to %s failed: %w", d.Address, err)
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	conn.SetDeadline(deadline)
-	c := smtp.NewClient(conn)
-	defer c.Close()
-	c.CommandTimeout, c.SubmissionTimeout = reinjectTimeout, reinjectTimeout
-	host := st.Hostname
-	if host == "" {
-		host = "localhost"
-	}
-	if err := c.Hello(host); err != nil {
-		return "", failed("ehlo", err)
-	}
-	opts := &smtp.MailOptions{Size: int64(len(msg))}
-	if ok, _ := c.Extension("8BITMIME"); ok && !isASCII(msg) {
-		opts.Body = smtp.Body8BitMIME
-	}
-	if ok, _ := c.Extension("SMTPUTF8"); ok && !isASCII([]byte(m.Sender+strings.Join(m.ReleaseTo, ""))) {
-		opts.UTF8 = true
-	}
-	if err := c.Mail(m.Sender, opts); err != nil {
-		return "", failed("mail from", err)
-	}
-	var refused []string
-	accepted := 0
-	for _, r := range m.ReleaseTo {
-		if err := c.Rcpt(r, nil); err != nil {
-			fe := failed("rcpt "+r, err)
-			if temporary(fe) {
-				return "", fe // all or nothing: try the whole message again later
-			}
-			refused = append(refused, r+": "+err.Error())
-			continue
+	reply := res.Reply
+	if len(res.Refused) > 0 {
+		var refused []string
+		for _, r := range res.Refused {
+			refused = append(refused, r.Err.Error())
 		}
-		accepted++
-	}
-	if accepted == 0 {
-		return "", &reinjectError{step: "rcpt", err: errors.New("every recipient refused: " + strings.Join(refused, "; "))}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return "", failed("data", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return "", failed("data", err) // no end of data: the connection closes
-	}
-	if err := commit(); err != nil {
-		return "", &reinjectError{step: "record", temporary: true, err: err}
-	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		fe := failed("end of data", err).(*reinjectError)
-		var se *smtp.SMTPError
-		fe.uncertain = !errors.As(err, &se) // a reply is an answer; anything else is not
-		return "", fe
-	}
-	c.Quit()
-	reply := "250 " + resp.StatusText
-	if len(refused) > 0 {
 		reply += "; refused: " + strings.Join(refused, "; ")
 	}
 	return reply, nil
-}
-
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // Rewrite returns the message to re-inject: raw with the ReleasedHeader on top and, for a

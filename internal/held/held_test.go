@@ -11,6 +11,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/notice"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 	"github.com/rcptguard/rcptguard/internal/token"
 	"github.com/rcptguard/rcptguard/internal/verdict"
@@ -40,9 +41,9 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: st, clk: clk, notices: testenv.StartSink(t), out: testenv.StartSink(t)}
 	f.svc = &Service{
 		Store: st, Signer: signer, Now: clk.Now,
-		Settings: Settings{Notifier: &notice.Sender{Addr: f.notices.Addr(), Timeout: 10 * time.Second},
+		Settings: Settings{Notifier: &notice.Sender{Smarthost: smtpout.Destination{Address: f.notices.Addr()}, Timeout: 10 * time.Second},
 			From: "rcptguard@example.org", BaseURL: "http://127.0.0.1:8026",
-			Org: "Example", OwnDomains: []string{"example.org"}, Reinject: f.out.Addr(), Hostname: "rg.test"},
+			Org: "Example", OwnDomains: []string{"example.org"}, Reinject: smtpout.Destination{Address: f.out.Addr()}, Hostname: "rg.test"},
 	}
 	return f
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/notice"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 )
 
 // Settings are what the configuration says about held mail: the notices, the re-injection
@@ -22,9 +23,9 @@ type Settings struct {
 	Org        string
 	OwnDomains []string
 
-	// Reinject is host:port of the SMTP service released mail is handed to; Hostname
-	// is the name given in EHLO.
-	Reinject string
+	// Reinject is the SMTP service released mail is handed to; Hostname is the name
+	// given in EHLO (to it unless it names its own, and to the notices' smarthost).
+	Reinject smtpout.Destination
 	Hostname string
 
 	ExpireAfter time.Duration // DefaultExpireAfter if zero
@@ -45,7 +46,7 @@ func SettingsFrom(cfg config.Config) Settings {
 	}
 	st := Settings{
 		From: cfg.Notice.From, BaseURL: cfg.WebBaseURL(), Org: cfg.Notice.Org,
-		Reinject: cfg.ReinjectAddr(), Hostname: hostname,
+		Reinject: smtpout.Destination{Address: cfg.ReinjectAddr()}, Hostname: hostname,
 		ExpireAfter: cfg.Quarantine.ExpireAfter, OnExpiry: ExpiryAction(cfg.Quarantine.OnExpiry),
 		PurgeAfter: cfg.Quarantine.PurgeAfter,
 	}
@@ -56,7 +57,7 @@ func SettingsFrom(cfg config.Config) Settings {
 		st.AlwaysAsk = append(st.AlwaysAsk, e.Name)
 	}
 	if s := cfg.NoticeSmarthost(); s != "" {
-		st.Notifier = &notice.Sender{Addr: s, Hostname: hostname}
+		st.Notifier = &notice.Sender{Smarthost: smtpout.Destination{Address: s, Hostname: hostname, TLS: smtpout.TLSOpportunistic}}
 	}
 	return st
 }

@@ -2,21 +2,13 @@ package notice
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"log"
-	"math/big"
 	"net"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -31,7 +23,7 @@ func composed(t *testing.T) []byte {
 
 func TestSend(t *testing.T) {
 	sink := testenv.StartSink(t)
-	s := &Sender{Addr: sink.Addr(), Hostname: "rcptguard.army.mil", Timeout: 10 * time.Second}
+	s := &Sender{Smarthost: smtpout.Destination{Address: sink.Addr(), Hostname: "rcptguard.army.mil"}, Timeout: 10 * time.Second}
 	raw := composed(t)
 	if err := s.Send(context.Background(), "", "alice@army.mil", raw); err != nil {
 		t.Fatal(err)
@@ -55,13 +47,13 @@ func TestSend(t *testing.T) {
 
 func TestSendFailures(t *testing.T) {
 	sink := testenv.StartSink(t)
-	s := &Sender{Addr: sink.Addr(), Timeout: 10 * time.Second}
+	s := &Sender{Smarthost: smtpout.Destination{Address: sink.Addr()}, Timeout: 10 * time.Second}
 	raw := composed(t)
 
 	sink.SetFail(451, "4.3.0 try again later")
 	err := s.Send(context.Background(), "", "alice@army.mil", raw)
-	var se *SendError
-	if !errors.Is(err, ErrTemporary) || !errors.As(err, &se) || se.Code != 451 || se.Step != "mail" {
+	var se *smtpout.Error
+	if !errors.Is(err, ErrTemporary) || !errors.As(err, &se) || se.Code != 451 || se.Step != "mail from" {
 		t.Errorf("451: got %v, want a temporary error", err)
 	}
 
@@ -81,8 +73,10 @@ func TestSendFailures(t *testing.T) {
 		t.Errorf("%d messages arrived, want none", n)
 	}
 
-	if err := s.Send(context.Background(), "", "a@b\r\nRCPT TO:<x@y>", raw); err == nil || errors.Is(err, ErrTemporary) {
-		t.Errorf("CRLF in recipient: got %v, want a permanent error", err)
+	for _, to := range []string{"a@b\r\nRCPT TO:<x@y>", ""} {
+		if err := s.Send(context.Background(), "", to, raw); err == nil || errors.Is(err, ErrTemporary) {
+			t.Errorf("recipient %q: got %v, want a permanent error", to, err)
+		}
 	}
 }
 
@@ -93,7 +87,7 @@ func TestSendNetworkErrors(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &Sender{Addr: addr, Timeout: 5 * time.Second}
+	s := &Sender{Smarthost: smtpout.Destination{Address: addr}, Timeout: 5 * time.Second}
 	if err := s.Send(context.Background(), "", "alice@army.mil", composed(t)); !errors.Is(err, ErrTemporary) {
 		t.Errorf("connection refused: got %v, want temporary", err)
 	}
@@ -111,7 +105,7 @@ func TestSendNetworkErrors(t *testing.T) {
 			_, _ = io.Copy(io.Discard, c)
 		}
 	}()
-	s = &Sender{Addr: ln.Addr().String(), Timeout: 200 * time.Millisecond}
+	s = &Sender{Smarthost: smtpout.Destination{Address: ln.Addr().String(), TLS: smtpout.TLSOpportunistic}, Timeout: 200 * time.Millisecond}
 	start := time.Now()
 	if err := s.Send(context.Background(), "", "alice@army.mil", composed(t)); !errors.Is(err, ErrTemporary) {
 		t.Errorf("silent server: got %v, want temporary", err)
@@ -121,76 +115,33 @@ func TestSendNetworkErrors(t *testing.T) {
 	}
 }
 
-// startTLSServer runs a go-smtp server that offers STARTTLS with a self-signed
-// certificate for 127.0.0.1 and counts the messages it accepts over TLS.
-func startTLSServer(t *testing.T) (addr string, got chan bool) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = make(chan bool, 4)
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &tlsSession{conn: c, got: got}, nil
-	}))
-	srv.Domain = "tls.test"
-	srv.AllowInsecureAuth = true
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().String(), got
-}
-
-type tlsSession struct {
-	conn *smtp.Conn
-	got  chan bool
-}
-
-func (s *tlsSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *tlsSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *tlsSession) Reset()                               {}
-func (s *tlsSession) Logout() error                        { return nil }
-func (s *tlsSession) Data(r io.Reader) error {
-	_, _ = io.Copy(io.Discard, r)
-	_, isTLS := s.conn.TLSConnectionState()
-	s.got <- isTLS
-	return nil
-}
-
-func TestSendSTARTTLS(t *testing.T) {
-	addr, got := startTLSServer(t)
+// TestSendTLSAndAuth: the notice goes through a smarthost that needs STARTTLS and AUTH;
+// a certificate that cannot be verified stops it (temporarily), and so does TLS
+// required from a smarthost that does not offer it.
+func TestSendTLSAndAuth(t *testing.T) {
+	cert := testenv.SelfSigned(t, "smarthost.army.mil")
+	sink := testenv.StartSecureSink(t, testenv.SecureSink{TLS: cert.Server, Users: map[string]string{"notices": "pw"}})
 	raw := composed(t)
-	s := &Sender{Addr: addr, Timeout: 10 * time.Second}
-	err := s.Send(context.Background(), "", "alice@army.mil", raw)
-	if err == nil || !errors.Is(err, ErrTemporary) {
-		t.Fatalf("self-signed certificate: got %v, want a temporary verification error", err)
+	d := smtpout.Destination{Address: sink.Addr(), TLS: smtpout.TLSRequired, ServerName: "smarthost.army.mil",
+		Username: "notices", Password: "pw"}
+	s := &Sender{Smarthost: d, Timeout: 10 * time.Second}
+	if err := s.Send(context.Background(), "", "alice@army.mil", raw); !errors.Is(err, ErrTemporary) {
+		t.Fatalf("certificate not trusted: got %v, want a temporary failure", err)
 	}
-	s.InsecureSkipVerify = true
+	s.Smarthost.RootCAs = cert.Pool
 	if err := s.Send(context.Background(), "", "alice@army.mil", raw); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case isTLS := <-got:
-		if !isTLS {
-			t.Error("message sent without TLS")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no message")
+	if m := sink.Messages(); len(m) != 1 || !m[0].TLS || m[0].User != "notices" || string(m[0].Data) != string(raw) {
+		t.Fatalf("messages %+v, want the notice over TLS from user notices", m)
 	}
-	if len(got) != 0 {
-		t.Error("more than one message")
+	plain := testenv.StartSink(t)
+	s.Smarthost.Address = plain.Addr()
+	if err := s.Send(context.Background(), "", "alice@army.mil", raw); !errors.Is(err, ErrTemporary) ||
+		!errors.Is(err, smtpout.ErrTLSUnavailable) {
+		t.Errorf("TLS required, not offered: got %v", err)
+	}
+	if len(plain.Messages()) != 0 {
+		t.Error("the notice went out in plain text")
 	}
 }

@@ -43,8 +43,8 @@ func Send(ctx context.Context, d Destination, m Message) (Result, error) {
 	if len(m.To) == 0 {
 		return Result{}, &Error{Step: "envelope", Class: Permanent, Err: errors.New("no recipient")}
 	}
-	for _, a := range append([]string{m.From}, m.To...) {
-		if strings.ContainsFunc(a, badAddressRune) {
+	for i, a := range append([]string{m.From}, m.To...) {
+		if strings.ContainsFunc(a, badAddressRune) || (i > 0 && a == "") {
 			return Result{}, &Error{Step: "envelope", Class: Permanent, Err: errors.New("invalid envelope address")}
 		}
 	}
@@ -82,7 +82,7 @@ func Send(ctx context.Context, d Destination, m Message) (Result, error) {
 		}
 	}
 	if len(res.Refused) == len(m.To) {
-		return Result{}, &Error{Step: "rcpt", Class: Permanent,
+		return Result{}, &Error{Step: "rcpt", Class: Permanent, Code: replyCode(res.Refused[0].Err),
 			Err: errors.New("every recipient refused: " + strings.Join(refused, "; "))}
 	}
 	w, err := c.Data()
