@@ -140,8 +140,8 @@ func TestInitWritesAConfigThatLoads(t *testing.T) {
 	if want := []string{"contoso.test", "fabrikam.test", "tailspin.test"}; !reflect.DeepEqual(own, want) {
 		t.Errorf("own_domains = %q, want %q", own, want)
 	}
-	if cfg.DataDir != config.PackagedDataDir || cfg.Quarantine.Reinject != "" || cfg.Notice.From != "rcptguard@contoso.test" {
-		t.Errorf("data_dir %q, reinject %q, notice.from %q", cfg.DataDir, cfg.Quarantine.Reinject, cfg.Notice.From)
+	if cfg.DataDir != config.PackagedDataDir || cfg.Quarantine.Reinject.Address != "" || cfg.Notice.From != "rcptguard@contoso.test" {
+		t.Errorf("data_dir %q, reinject %q, notice.from %q", cfg.DataDir, cfg.Quarantine.Reinject.Address, cfg.Notice.From)
 	}
 	written, _ := os.ReadFile(path)
 	for _, want := range []string{
@@ -173,8 +173,8 @@ func TestInitWritesAConfigThatLoads(t *testing.T) {
 		t.Fatalf("init --force = %d\n%s", r.code, r.stderr)
 	}
 	cfg, err = config.Load(path)
-	if err != nil || cfg.Quarantine.Reinject != reinjectAddr {
-		t.Fatalf("after --force --postfix: reinject %q, %v", cfg.Quarantine.Reinject, err)
+	if err != nil || cfg.Quarantine.Reinject.Address != reinjectAddr {
+		t.Fatalf("after --force --postfix: reinject %q, %v", cfg.Quarantine.Reinject.Address, err)
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("--force changed the mode to %v", fi.Mode())

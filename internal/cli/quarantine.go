@@ -238,7 +238,9 @@ func quarantineDiscard(ctx context.Context, q *qcmd, fs *flag.FlagSet, args []st
 // settings, as `rcptguard serve` builds it: the commands decide through the same service as
 // the pages. The running serve does the rest (re-injection, notices), from the store.
 func (q *qcmd) held() *held.Service {
-	return &held.Service{Store: q.store, Settings: held.SettingsFrom(q.cfg)}
+	// The commands send nothing: a password file they cannot read does not stop them.
+	st, _ := held.SettingsFrom(q.cfg)
+	return &held.Service{Store: q.store, Settings: st}
 }
 
 // decide carries out the choice (read after the flags are parsed) about the message.

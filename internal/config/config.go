@@ -133,6 +133,9 @@ func Parse(data []byte, path string) (Config, error) {
 	}
 	if len(errs) == 0 {
 		paths := []*string{&c.KnownFile, &c.Relay.TLSCert, &c.Relay.TLSKey, &c.DataDir}
+		for _, d := range []*Destination{&c.Quarantine.Reinject, &c.Notice.Smarthost, &c.Relay.Upstream} {
+			paths = append(paths, &d.CAFile, &d.PasswordFile)
+		}
 		if path != "" && !present(&raw.DataDir) {
 			c.DataDir = PackagedDataDir // a config file without data_dir (see PackagedDataDir)
 		}

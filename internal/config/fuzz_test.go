@@ -16,6 +16,8 @@ func FuzzParse(f *testing.F) {
 		"known_file: known.txt\nproviders: true\n", "protect: &a [army.mil]\nallow: *a\n", "polcy: 1\n", "- a\n",
 		"protect: [a]\n  policy: 1\n", "a: 1\n---\nb: 2\n", "block: [*.ml]\n", "<<: {protect: [a.mil]}\n",
 		"protect: [пример.рф, xn--80ak6aa92e.com]\n", "policy: {blocked: allow}\n", "protect: !!binary eHh4\n",
+		"relay:\n  upstream: {address: smtp.example.net:587, tls: required, auth: {username: rg, password_file: pw}}\n",
+		"quarantine:\n  reinject: {address: 127.0.0.1:10026, auth: {username: a, password_file: p, password: x}}\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

@@ -12,10 +12,10 @@ import (
 
 // Quarantine configures held mail: where released mail goes and how long it is kept.
 type Quarantine struct {
-	// Reinject is host:port of the SMTP service that released mail is handed to:
-	// Postfix's re-injection smtpd without filters, or the relay's upstream. "" uses
-	// relay.upstream.
-	Reinject    string
+	// Reinject is the SMTP service that released mail is handed to: Postfix's
+	// re-injection smtpd without filters, or the relay's upstream. No address uses
+	// relay.upstream (ReinjectDestination).
+	Reinject    Destination
 	ExpireAfter time.Duration // how long a message waits for a decision
 	OnExpiry    string        // "delete" or "return" (to the sender)
 	PurgeAfter  time.Duration // how long decided messages are kept
@@ -31,10 +31,10 @@ type Quarantine struct {
 
 // Notice configures the sender's notice and the validation page's links.
 type Notice struct {
-	Smarthost string // host:port the notices are sent through; "" uses quarantine.reinject
-	From      string // the notices' From address
-	BaseURL   string // where senders reach the validation page: http(s)://host[:port]
-	Org       string // the organisation's name, shown in notices and pages
+	Smarthost Destination // the notices are sent through it; no address uses quarantine.reinject (NoticeDestination)
+	From      string      // the notices' From address
+	BaseURL   string      // where senders reach the validation page: http(s)://host[:port]
+	Org       string      // the organisation's name, shown in notices and pages
 	// KeyFile holds the key that signs the links (64 hex digits), created when missing;
 	// "" means token.key in data_dir.
 	KeyFile  string
@@ -105,7 +105,7 @@ func (r *rawFile) applyQuarantine(c *Config) []*Error {
 	q := &r.Quarantine
 	add(hostPort("listen.web", &r.Listen.Web, &c.Listen.Web, true))
 	add(hostPort("listen.intake", &r.Listen.Intake, &c.Listen.Intake, true))
-	add(hostPort("quarantine.reinject", &q.Reinject, &c.Quarantine.Reinject, false))
+	errs = append(errs, destination("quarantine.reinject", &q.Reinject, &c.Quarantine.Reinject, TLSNone)...)
 	add(duration("quarantine.expire_after", &q.ExpireAfter, &c.Quarantine.ExpireAfter, time.Hour, 365*24*time.Hour))
 	add(duration("quarantine.purge_after", &q.PurgeAfter, &c.Quarantine.PurgeAfter, time.Hour, 10*365*24*time.Hour))
 	add(text("quarantine.on_expiry", &q.OnExpiry, &c.Quarantine.OnExpiry))
@@ -129,7 +129,7 @@ func (r *rawFile) applyQuarantine(c *Config) []*Error {
 		add(&Error{Line: q.Postgres.Line, Msg: "quarantine.postgres: want a connection string such as postgres://rcptguard@db.example.net/rcptguard or \"host=db dbname=rcptguard\""})
 	}
 	nt := &r.Notice
-	add(hostPort("notice.smarthost", &nt.Smarthost, &c.Notice.Smarthost, false))
+	errs = append(errs, destination("notice.smarthost", &nt.Smarthost, &c.Notice.Smarthost, TLSOpportunistic)...)
 	add(text("notice.from", &nt.From, &c.Notice.From))
 	if a, err := mail.ParseAddress(c.Notice.From); err != nil || a.Name != "" || strings.ContainsAny(c.Notice.From, "<> \t\r\n") {
 		add(&Error{Line: nt.From.Line, Msg: fmt.Sprintf("notice.from: want a plain address such as rcptguard@example.org, got %q", c.Notice.From)})
@@ -180,21 +180,11 @@ func duration(key string, n *yaml.Node, dst *time.Duration, lo, hi time.Duration
 	return nil
 }
 
-// ReinjectAddr is where released mail goes: quarantine.reinject, else relay.upstream.
-func (c Config) ReinjectAddr() string {
-	if c.Quarantine.Reinject != "" {
-		return c.Quarantine.Reinject
-	}
-	return c.Relay.Upstream
-}
+// ReinjectAddr is the address of ReinjectDestination, "" for none.
+func (c Config) ReinjectAddr() string { return c.ReinjectDestination().Address }
 
-// NoticeSmarthost is where notices go: notice.smarthost, else the re-injection address.
-func (c Config) NoticeSmarthost() string {
-	if c.Notice.Smarthost != "" {
-		return c.Notice.Smarthost
-	}
-	return c.ReinjectAddr()
-}
+// NoticeSmarthost is the address of NoticeDestination, "" for none.
+func (c Config) NoticeSmarthost() string { return c.NoticeDestination().Address }
 
 // WebBaseURL is where senders reach the validation page: notice.base_url, else the web
 // listener's address over http.

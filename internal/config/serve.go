@@ -14,7 +14,7 @@ import (
 type Listen struct {
 	Policy string // the Postfix policy service
 	Milter string // the milter
-	Relay  string // the SMTP relay; used only when Relay.Upstream is set
+	Relay  string // the SMTP relay; used only when Relay.Upstream has an address
 	HTTP   string // the HTTP API, /metrics and /healthz
 	Web    string // the validation page and the administrators' pages
 	// Intake is the quarantine intake: the SMTP listener that the policy service's
@@ -24,7 +24,7 @@ type Listen struct {
 
 // Relay configures the SMTP relay (the outbound smarthost).
 type Relay struct {
-	Upstream        string            // host:port of the next hop; "" turns the relay off
+	Upstream        Destination       // the next hop; no address turns the relay off
 	Hostname        string            // the name in the greeting and the Received header
 	AllowedNetworks []netip.Prefix    // clients that may relay without AUTH
 	Users           map[string]string // AUTH users: name -> bcrypt hash
@@ -106,7 +106,7 @@ func (r *rawFile) applyServe(c *Config) []*Error {
 	add(hostPort("listen.milter", &r.Listen.Milter, &c.Listen.Milter, true))
 	add(hostPort("listen.relay", &r.Listen.Relay, &c.Listen.Relay, true))
 	add(hostPort("listen.http", &r.Listen.HTTP, &c.Listen.HTTP, true))
-	add(hostPort("relay.upstream", &r.Relay.Upstream, &c.Relay.Upstream, false))
+	errs = append(errs, destination("relay.upstream", &r.Relay.Upstream, &c.Relay.Upstream, TLSNone)...)
 	add(text("relay.hostname", &r.Relay.Hostname, &c.Relay.Hostname))
 	add(text("relay.tls_cert", &r.Relay.TLSCert, &c.Relay.TLSCert))
 	add(text("relay.tls_key", &r.Relay.TLSKey, &c.Relay.TLSKey))

@@ -11,7 +11,7 @@ func TestServeDefaultsAreLoopback(t *testing.T) {
 	if c.Listen.Policy != "127.0.0.1:10040" || c.Listen.Milter != "127.0.0.1:10041" || c.Listen.HTTP != "127.0.0.1:8025" {
 		t.Errorf("listen %+v", c.Listen)
 	}
-	if c.Relay.Upstream != "" {
+	if c.Relay.Upstream.Address != "" {
 		t.Error("the relay is off until an upstream is configured")
 	}
 	if c.DataDir != DefaultDataDir {
@@ -45,7 +45,7 @@ data_dir: data
 		t.Errorf("listen %+v", c.Listen)
 	}
 	r := c.Relay
-	if r.Upstream != "smtp.example.net:587" || r.Hostname != "rcptguard.example.net" || r.MaxMessageBytes != 1<<20 || r.MaxRecipients != 20 {
+	if r.Upstream.Address != "smtp.example.net:587" || r.Hostname != "rcptguard.example.net" || r.MaxMessageBytes != 1<<20 || r.MaxRecipients != 20 {
 		t.Errorf("relay %+v", r)
 	}
 	if len(r.AllowedNetworks) != 2 || r.AllowedNetworks[1] != netip.MustParsePrefix("192.0.2.7/32") {

@@ -11,6 +11,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/milter"
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/relay"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
@@ -74,7 +75,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 	}
 	d.policy = p
 	out := []namedServer{{"policy", cfg.Listen.Policy, p}, {"milter", cfg.Listen.Milter, m}}
-	if cfg.Relay.Upstream != "" {
+	if cfg.Relay.Upstream.Address != "" {
 		r, err := d.relay(cfg)
 		if err != nil {
 			return nil, err
@@ -87,9 +88,13 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 // relay configures the SMTP relay from cfg.
 func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 	rc := cfg.Relay
+	up, err := smtpout.Load("relay.upstream", cfg.UpstreamDestination(), "")
+	if err != nil {
+		return nil, err
+	}
 	r := &relay.Server{
 		Guard:           &d.Guard,
-		Upstream:        rc.Upstream,
+		Upstream:        up,
 		Hostname:        rc.Hostname,
 		Logger:          d.Logger,
 		MaxMessageBytes: rc.MaxMessageBytes,

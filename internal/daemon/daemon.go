@@ -106,11 +106,18 @@ func (d *Daemon) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var st held.Settings
+	if d.held != nil && d.started != nil {
+		// Read first: a password file that cannot be read fails the reload as a whole.
+		if st, err = d.heldSettings(cfg); err != nil {
+			return err
+		}
+	}
 	if err := d.use(ctx, cfg); err != nil {
 		return err
 	}
 	if d.held != nil && d.started != nil {
-		d.held.Apply(d.heldSettings(cfg)) // notices, re-injection, timings: at once
+		d.held.Apply(st) // notices, re-injection, timings: at once
 	}
 	if d.started != nil {
 		if keys := restartOnly(*d.started, cfg); len(keys) > 0 {
@@ -264,7 +271,11 @@ func (d *Daemon) Start() (err error) {
 		d.policy.Filter = filterFor(a) // the port the intake really got (it may be configured as 0)
 	}
 	if d.held != nil {
-		d.held.Settings = d.heldSettings(cfg)
+		st, err := d.heldSettings(cfg)
+		if err != nil {
+			return fmt.Errorf("quarantine: %w", err)
+		}
+		d.held.Settings = st
 		if err := d.held.Start(); err != nil {
 			return fmt.Errorf("quarantine: %w", err)
 		}

@@ -25,6 +25,12 @@ import (
 // openQuarantine opens the quarantine in the data folder and builds the held-message
 // workflow from cfg; it does not start it.
 func (d *Daemon) openQuarantine(cfg config.Config) error {
+	// Read before anything is created (validate checked them already: this fails only
+	// if a password or CA file changed since).
+	settings, err := held.SettingsFrom(cfg)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, DataDirMode); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
@@ -58,7 +64,7 @@ func (d *Daemon) openQuarantine(cfg config.Config) error {
 	}
 	d.sessions = sessions
 	svc := &held.Service{
-		Store: store, Signer: signer, Settings: held.SettingsFrom(cfg), Logger: d.Logger.With("part", "quarantine"),
+		Store: store, Signer: signer, Settings: settings, Logger: d.Logger.With("part", "quarantine"),
 		Shared:     cfg.Quarantine.Postgres != "",
 		Count:      func(event string) { d.Metrics.Quarantine.WithLabelValues(event).Inc() },
 		StoreError: func() { d.Metrics.StoreErrors.WithLabelValues("quarantine").Inc() },
@@ -117,12 +123,15 @@ func macKey(key []byte, purpose string) []byte {
 // heldSettings are the held-message settings of cfg, with the validation pages' address
 // as the web listener really got it when notice.base_url is not set (it may be configured
 // with port 0).
-func (d *Daemon) heldSettings(cfg config.Config) held.Settings {
-	st := held.SettingsFrom(cfg)
+func (d *Daemon) heldSettings(cfg config.Config) (held.Settings, error) {
+	st, err := held.SettingsFrom(cfg)
+	if err != nil {
+		return st, err
+	}
 	if a := d.Addr("web"); a != "" && cfg.Notice.BaseURL == "" {
 		st.BaseURL = "http://" + a
 	}
-	return st
+	return st, nil
 }
 
 // quarantineServers are the web pages (validation and administrators) and the intake
@@ -163,7 +172,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	}
 	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
 		in := &relay.Server{
-			Guard: &d.Guard, Intake: true, Holder: intakeHolder{next: d.held, memo: &d.filtered}, Upstream: cfg.ReinjectAddr(),
+			Guard: &d.Guard, Intake: true, Holder: intakeHolder{next: d.held, memo: &d.filtered}, Upstream: d.held.Settings.Reinject,
 			Hostname: d.held.Settings.Hostname, Logger: d.Logger,
 			MaxMessageBytes: cfg.Quarantine.MaxMessageBytes, MaxRecipients: 1000, Spool: d.spool,
 			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},

@@ -23,7 +23,10 @@ func validate(cfg config.Config) (engine.Inputs, error) {
 	if err != nil {
 		return in, err
 	}
-	if cfg.Relay.Upstream != "" && cfg.Relay.TLSCert != "" {
+	if err := destinations(cfg); err != nil {
+		return in, err
+	}
+	if cfg.Relay.Upstream.Address != "" && cfg.Relay.TLSCert != "" {
 		if _, err := tls.LoadX509KeyPair(cfg.Relay.TLSCert, cfg.Relay.TLSKey); err != nil {
 			return in, fmt.Errorf("relay TLS certificate: %w", err)
 		}

@@ -1,6 +1,7 @@
 package held
 
 import (
+	"errors"
 	"os"
 	"time"
 
@@ -38,15 +39,17 @@ type Settings struct {
 }
 
 // SettingsFrom reads the settings from a configuration: the one place that does, for
-// `rcptguard serve` and its reloads and for the quarantine commands alike.
-func SettingsFrom(cfg config.Config) Settings {
+// `rcptguard serve` and its reloads and for the quarantine commands alike. It reads the
+// password and CA files of the re-injection and the notices' smarthost (smtpout.Load);
+// when one cannot be read it says so, and the settings it returns have every other value.
+func SettingsFrom(cfg config.Config) (Settings, error) {
 	hostname := cfg.Notice.Hostname
 	if hostname == "" {
 		hostname, _ = os.Hostname()
 	}
 	st := Settings{
 		From: cfg.Notice.From, BaseURL: cfg.WebBaseURL(), Org: cfg.Notice.Org,
-		Reinject: smtpout.Destination{Address: cfg.ReinjectAddr()}, Hostname: hostname,
+		Hostname:    hostname,
 		ExpireAfter: cfg.Quarantine.ExpireAfter, OnExpiry: ExpiryAction(cfg.Quarantine.OnExpiry),
 		PurgeAfter: cfg.Quarantine.PurgeAfter,
 	}
@@ -56,10 +59,19 @@ func SettingsFrom(cfg config.Config) Settings {
 	for _, e := range cfg.Quarantine.AlwaysAsk {
 		st.AlwaysAsk = append(st.AlwaysAsk, e.Name)
 	}
-	if s := cfg.NoticeSmarthost(); s != "" {
-		st.Notifier = &notice.Sender{Smarthost: smtpout.Destination{Address: s, Hostname: hostname, TLS: smtpout.TLSOpportunistic}}
+	var errs []error
+	var err error
+	if st.Reinject, err = smtpout.Load("quarantine.reinject", cfg.ReinjectDestination(), ""); err != nil {
+		errs = append(errs, err)
 	}
-	return st
+	notices, err := smtpout.Load("notice.smarthost", cfg.NoticeDestination(), hostname)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if notices.Address != "" {
+		st.Notifier = &notice.Sender{Smarthost: notices}
+	}
+	return st, errors.Join(errs...)
 }
 
 // Apply puts new settings in force. Safe to call while the service runs.

@@ -17,6 +17,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/relay"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 	"github.com/rcptguard/rcptguard/internal/verdict"
 )
@@ -59,7 +60,7 @@ func startIntake(t *testing.T, upstream string, h held.Holder, s *Server) int {
 		Guard:           s.Guard,
 		Intake:          true,
 		Holder:          h,
-		Upstream:        upstream,
+		Upstream:        smtpout.Destination{Address: upstream},
 		Hostname:        "intake.rcptguard.test",
 		UpstreamTimeout: 30 * time.Second,
 		Logger:          s.Logger,

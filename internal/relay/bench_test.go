@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -68,7 +69,7 @@ func benchRelay(b *testing.B, upstream string) string {
 		b.Fatal(err)
 	}
 	r := &Server{
-		Guard: newGuard(b, guard.Hold, false), Upstream: upstream, Hostname: relayHost,
+		Guard: newGuard(b, guard.Hold, false), Upstream: smtpout.Destination{Address: upstream}, Hostname: relayHost,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 )
 
 var (
@@ -152,8 +153,8 @@ func (ss *session) forward(in *input, t *txn) *smtp.SMTPError {
 
 // finishUpstream ends the message to the upstream with the final dot and answers the
 // client with the upstream's answer.
-func (ss *session) finishUpstream(w *smtp.DataCommand, t *txn) *smtp.SMTPError {
-	resp, err := w.CloseWithResponse()
+func (ss *session) finishUpstream(w *smtpout.Data, t *txn) *smtp.SMTPError {
+	resp, err := w.Close()
 	if err != nil {
 		return ss.upstreamFailure(err)
 	}
@@ -161,7 +162,7 @@ func (ss *session) finishUpstream(w *smtp.DataCommand, t *txn) *smtp.SMTPError {
 	// Not an error: go-smtp sends the code and text of an SMTPError as they are, so the
 	// client sees the upstream's queue id.
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
-		Message: "Ok, relayed as " + t.id + "; upstream: " + replyText(resp.StatusText, false)}
+		Message: "Ok, relayed as " + t.id + "; upstream: " + replyText(resp, false)}
 }
 
 // drainThen reads the rest of the message and answers reply, unless reading fails.

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 )
 
 const fuzzPassword = "fuzz-9c1f0e"
@@ -120,7 +121,7 @@ func FuzzSession(f *testing.F) {
 	cur.Store(newGuard(f, guard.Hold, false).Load())
 	s := &Server{
 		Guard:             &cur,
-		Upstream:          upAddr,
+		Upstream:          smtpout.Destination{Address: upAddr},
 		Hostname:          relayHost,
 		Logger:            slog.New(catcher),
 		ReadTimeout:       2 * time.Second,

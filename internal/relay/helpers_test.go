@@ -24,6 +24,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/providers"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -86,7 +87,7 @@ func startRelay(t testing.TB, change func(*Server)) *testRelay {
 	rec := &recorder{}
 	s := &Server{
 		Guard:           newGuard(t, guard.Hold, false),
-		Upstream:        sink.Addr(),
+		Upstream:        smtpout.Destination{Address: sink.Addr()},
 		Hostname:        relayHost,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ReadTimeout:     30 * time.Second,

@@ -18,6 +18,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -370,7 +371,7 @@ func TestIntakeAcceptsEveryVerdict(t *testing.T) {
 
 func TestIntakeNeedsHolder(t *testing.T) {
 	t.Parallel()
-	s := &Server{Guard: newGuard(t, guard.Hold, false), Upstream: "127.0.0.1:25", Intake: true}
+	s := &Server{Guard: newGuard(t, guard.Hold, false), Upstream: smtpout.Destination{Address: "127.0.0.1:25"}, Intake: true}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func TestThroughPostfix(t *testing.T) {
 			"    permit",
 		},
 	})
-	r := startRelay(t, func(s *Server) { s.Upstream = pf.SMTPAddr() })
+	r := startRelay(t, func(s *Server) { s.Upstream.Address = pf.SMTPAddr() })
 
 	rcpts := []string{"amy@army.mil", "nobody@example.org", "bob@army.ml", "carol@example.org"}
 	res, err := testenv.SMTPSend(r.addr, "alice@contoso.com", rcpts, message("via postfix"))

@@ -20,6 +20,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
@@ -38,32 +39,17 @@ const (
 	DefaultAuthWindow      = 15 * time.Minute
 )
 
-// UpstreamTLSMode says how the relay talks to its upstream.
-type UpstreamTLSMode int
-
-const (
-	// UpstreamPlain speaks plain SMTP to the upstream (loopback, a trusted network).
-	UpstreamPlain UpstreamTLSMode = iota
-	// UpstreamSTARTTLS requires STARTTLS and a verified certificate; an upstream that
-	// does not offer it gets no mail (the client gets a temporary error).
-	UpstreamSTARTTLS
-)
-
 // Server is the relay. Set its fields, then call Serve; do not change them afterwards.
 type Server struct {
 	// Guard decides about recipients; a nil guard inside makes every RCPT fail
 	// temporarily (451 4.3.0).
 	Guard *guard.Current
 
-	// Upstream is the host:port that mail is handed to.
-	Upstream string
-	// UpstreamTLS is UpstreamPlain or UpstreamSTARTTLS.
-	UpstreamTLS UpstreamTLSMode
-	// UpstreamTLSConfig is used for STARTTLS to the upstream; nil: the system roots and
-	// the host of Upstream as server name.
-	UpstreamTLSConfig *tls.Config
+	// Upstream is the SMTP server that mail is handed to, with its TLS mode and AUTH;
+	// its Hostname, if empty, is the relay's.
+	Upstream smtpout.Destination
 	// UpstreamTimeout bounds the dial, each command and each write to the upstream, and
-	// the wait for its answer to the message.
+	// the wait for its answer to the message, unless Upstream.Timeout is set.
 	UpstreamTimeout time.Duration
 
 	// Hostname is the relay's name in its greeting, EHLO and Received headers; default
@@ -175,8 +161,8 @@ func (s *Server) setup() error {
 	if s.Intake && s.Holder == nil {
 		return errors.New("relay: Intake needs a Holder")
 	}
-	if _, _, err := net.SplitHostPort(s.Upstream); err != nil {
-		return fmt.Errorf("relay: Upstream %q: %w", s.Upstream, err)
+	if err := s.Upstream.Check(); err != nil {
+		return fmt.Errorf("relay: Upstream: %w", err)
 	}
 	cost := bcrypt.MinCost
 	for u, h := range s.Users {

@@ -1,13 +1,13 @@
 package relay
 
 import (
-	"crypto/tls"
+	"context"
 	"errors"
-	"fmt"
 	"net"
-	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 )
 
 var (
@@ -20,45 +20,43 @@ var (
 // upstream is a session with the upstream server.
 type upstream struct {
 	srv   *Server
-	c     *smtp.Client
-	raw   net.Conn // the TCP connection, under any TLS
+	c     *smtpout.Conn
+	raw   net.Conn // the TCP connection, under any TLS, tracked to be closed at shutdown
 	dirty bool     // a transaction is open: RSET before the next MAIL
 }
 
+// dialUpstream opens a session with the upstream as Server.Upstream says (TLS, AUTH),
+// saying the relay's Hostname in EHLO unless the destination names its own.
 func (s *Server) dialUpstream() (*upstream, error) {
-	timeout := s.upstreamTimeout()
-	raw, err := net.DialTimeout("tcp", s.Upstream, timeout)
+	up := &upstream{srv: s}
+	d := s.Upstream
+	if d.Hostname == "" {
+		d.Hostname = s.Hostname
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = s.upstreamTimeout()
+	}
+	d.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		raw, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if !s.trackUpstream(raw) {
+			raw.Close()
+			return nil, net.ErrClosed
+		}
+		up.raw = raw
+		return raw, nil
+	}
+	c, err := smtpout.Dial(context.Background(), d)
 	if err != nil {
+		if up.raw != nil {
+			up.raw.Close()
+			s.untrackUpstream(up.raw)
+		}
 		return nil, err
 	}
-	if !s.trackUpstream(raw) {
-		raw.Close()
-		return nil, net.ErrClosed
-	}
-	up := &upstream{srv: s, raw: raw}
-	// Every deadline go-smtp sets or clears is capped: no read or write waits longer.
-	conn := &cappedConn{Conn: raw, max: timeout}
-	if s.UpstreamTLS == UpstreamSTARTTLS {
-		cfg := &tls.Config{}
-		if s.UpstreamTLSConfig != nil {
-			cfg = s.UpstreamTLSConfig.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName, _, _ = net.SplitHostPort(s.Upstream)
-		}
-		// go-smtp says EHLO localhost before STARTTLS, and our name after it.
-		up.c, err = smtp.NewClientStartTLS(conn, cfg)
-	} else {
-		up.c = smtp.NewClient(conn)
-	}
-	if err == nil {
-		up.c.CommandTimeout, up.c.SubmissionTimeout = timeout, timeout
-		err = up.c.Hello(s.Hostname)
-	}
-	if err != nil {
-		up.close()
-		return nil, err
-	}
+	up.c = c
 	return up, nil
 }
 
@@ -70,7 +68,6 @@ func (up *upstream) close() {
 
 // quit ends the session politely, with a short wait.
 func (up *upstream) quit() {
-	up.c.CommandTimeout = min(up.c.CommandTimeout, 5*time.Second)
 	up.c.Quit()
 	up.close()
 }
@@ -92,7 +89,7 @@ func (ss *session) upstreamMail(from string, opts *smtp.MailOptions) *smtp.SMTPE
 		if !reused {
 			up, err := ss.srv.dialUpstream()
 			if err != nil {
-				ss.srv.logger().Warn("relay: upstream unavailable", "upstream", ss.srv.Upstream, "err", err)
+				ss.srv.logger().Warn("relay: upstream unavailable", "upstream", ss.srv.Upstream.Address, "err", err)
 				return upstreamError(err)
 			}
 			ss.up = up
@@ -103,7 +100,7 @@ func (ss *session) upstreamMail(from string, opts *smtp.MailOptions) *smtp.SMTPE
 			err = up.c.Reset()
 		}
 		if err == nil && opts.UTF8 {
-			if ok, _ := up.c.Extension("SMTPUTF8"); !ok {
+			if !up.c.Extension("SMTPUTF8") {
 				up.dirty = false
 				return replyNoUTF8
 			}
@@ -147,19 +144,25 @@ func (ss *session) upstreamFailure(err error) *smtp.SMTPError {
 	return upstreamError(err)
 }
 
-// relayedError returns the upstream's refusal as the client's answer, or nil when err is
-// not a 4xx or 5xx reply. 421 (the upstream is closing) is not relayed: it would tell the
-// client that the relay is closing.
+// relayedError returns the upstream's refusal as the client's answer, or nil when the
+// upstream did not refuse with a reply the client may see as its own: smtpout.Classify
+// says Permanent (a 5xx reply) or Temporary with a 4xx reply. 421 (the upstream is
+// closing) is not relayed: it would tell the client that the relay is closing; nor is a
+// refused AUTH (the relay's problem, not the client's, answered 451 by upstreamError).
 func relayedError(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError
-	if !errors.As(err, &se) || se.Code < 400 || se.Code > 599 || se.Code == 421 {
+	if !errors.As(err, &se) || se.Code == 421 {
 		return nil
 	}
-	return &smtp.SMTPError{Code: se.Code, EnhancedCode: se.EnhancedCode, Message: "Upstream: " + replyText(se.Message, false)}
+	switch c := smtpout.Classify(err); {
+	case c == smtpout.Permanent && se.Code/100 == 5, c == smtpout.Temporary && se.Code/100 == 4:
+		return &smtp.SMTPError{Code: se.Code, EnhancedCode: se.EnhancedCode, Message: "Upstream: " + replyText(se.Message, false)}
+	}
+	return nil
 }
 
-// upstreamError is the client's answer when the upstream failed other than by a reply:
-// always temporary.
+// upstreamError is the client's answer when the upstream failed other than by a reply
+// relayedError relays: always temporary.
 func upstreamError(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
@@ -170,31 +173,4 @@ func upstreamError(err error) *smtp.SMTPError {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Upstream server timed out, try again later"}
 	}
 	return replyUpstreamDown
-}
-
-// cappedConn caps every deadline at max from now: go-smtp clears deadlines after each
-// command and sets none while a message is written.
-type cappedConn struct {
-	net.Conn
-	max time.Duration
-}
-
-func (c *cappedConn) cap(t time.Time) time.Time {
-	if limit := time.Now().Add(c.max); t.IsZero() || t.After(limit) {
-		return limit
-	}
-	return t
-}
-
-func (c *cappedConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.cap(t)) }
-func (c *cappedConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.cap(t)) }
-func (c *cappedConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.cap(t)) }
-
-// Write sets a fresh write deadline for every write: the message is streamed as the
-// client sends it, which may take longer than one timeout in all.
-func (c *cappedConn) Write(b []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.max)); err != nil {
-		return 0, fmt.Errorf("upstream: %w", err)
-	}
-	return c.Conn.Write(b)
 }

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"crypto/tls"
 	"io"
 	"net"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -65,7 +65,7 @@ func TestUpstreamDownFailsTemporarily(t *testing.T) {
 	}
 	down := ln.Addr().String()
 	ln.Close()
-	r := startRelay(t, func(s *Server) { s.Upstream = down })
+	r := startRelay(t, func(s *Server) { s.Upstream.Address = down })
 	c := dial(t, r.addr)
 	c.expect("250", "EHLO client.test")
 	c.expect("451 4.4.1 ", "MAIL FROM:<alice@contoso.com>")
@@ -98,7 +98,7 @@ func TestUpstreamLostThenRedialled(t *testing.T) {
 
 func TestUpstreamSTARTTLSRequiredButNotOffered(t *testing.T) {
 	t.Parallel()
-	r := startRelay(t, func(s *Server) { s.UpstreamTLS = UpstreamSTARTTLS })
+	r := startRelay(t, func(s *Server) { s.Upstream.TLS = smtpout.TLSRequired })
 	res, err := testenv.SMTPSend(r.addr, "alice@contoso.com", []string{"amy@army.mil"}, message("tls"))
 	if err != nil {
 		t.Fatal(err)
@@ -149,9 +149,7 @@ func TestUpstreamSTARTTLS(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 
 	r := startRelay(t, func(s *Server) {
-		s.Upstream = ln.Addr().String()
-		s.UpstreamTLS = UpstreamSTARTTLS
-		s.UpstreamTLSConfig = &tls.Config{RootCAs: pool, ServerName: relayHost}
+		s.Upstream = smtpout.Destination{Address: ln.Addr().String(), TLS: smtpout.TLSRequired, RootCAs: pool, ServerName: relayHost}
 	})
 	res, err := testenv.SMTPSend(r.addr, "alice@contoso.com", []string{"amy@army.mil"}, message("tls"))
 	if err != nil || !res.Delivered() {
@@ -163,8 +161,7 @@ func TestUpstreamSTARTTLS(t *testing.T) {
 
 	// An upstream certificate the relay does not trust gets nothing.
 	r2 := startRelay(t, func(s *Server) {
-		s.Upstream = ln.Addr().String()
-		s.UpstreamTLS = UpstreamSTARTTLS
+		s.Upstream = smtpout.Destination{Address: ln.Addr().String(), TLS: smtpout.TLSRequired}
 	})
 	res, err = testenv.SMTPSend(r2.addr, "alice@contoso.com", []string{"amy@army.mil"}, message("tls"))
 	if err != nil {

@@ -13,8 +13,8 @@
 // password is never sent in plain text, except to a loopback address with TLS mode none
 // (AuthAllowed).
 //
-// The package does not read files or the configuration: the caller gives it the
-// password and the trusted authorities.
+// Load turns a configured destination (config.Destination) into a Destination, reading
+// its password file and CA file; nothing else here reads files or the configuration.
 package smtpout
 
 import (
