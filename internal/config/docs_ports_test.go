@@ -15,6 +15,8 @@ import (
 var otherDocPorts = map[string]string{
 	"0":     "a free port the system picks (benchmarks, tests)",
 	"25":    "SMTP: an upstream or the host's MTA",
+	"465":   "submission with implicit TLS: an upstream or smarthost (tls: implicit)",
+	"587":   "submission (STARTTLS, AUTH): an upstream or smarthost",
 	"10027": "Postfix's re-injection smtpd (docs/postfix.md), which rcptguard hands released mail to",
 	"10028": "the smtpd of the private Postfix in docs/postfix.md's trial recipe",
 }
