@@ -45,6 +45,7 @@ type Cert struct {
 	Server *tls.Config    // serves the certificate
 	Pool   *x509.CertPool // trusts it
 	File   string         // the certificate in PEM, in a temporary folder
+	Key    string         // its private key in PEM, beside it
 }
 
 // SelfSigned makes a self-signed certificate for the given DNS names and for 127.0.0.1,
@@ -83,9 +84,17 @@ func SelfSigned(t testing.TB, names ...string) Cert {
 	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(filepath.Dir(file), "key.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return Cert{
 		Server: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}}},
-		Pool:   pool, File: file,
+		Pool:   pool, File: file, Key: keyFile,
 	}
 }
 
