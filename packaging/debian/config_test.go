@@ -20,7 +20,7 @@ func TestPackagedConfigShowsTheDefaults(t *testing.T) {
 	if c.Listen != d.Listen || c.DataDir != dataDir {
 		t.Errorf("listen %+v, data_dir %q; want the defaults %+v and %q", c.Listen, c.DataDir, d.Listen, dataDir)
 	}
-	if len(c.OwnDomains)+len(c.Protect) != 0 || c.Quarantine.Reinject != "" {
+	if len(c.OwnDomains)+len(c.Protect) != 0 || c.Quarantine.Reinject.Address != "" {
 		t.Errorf("the packaged config names domains or a re-injection service: %+v", c)
 	}
 }
