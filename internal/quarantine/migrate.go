@@ -121,6 +121,17 @@ var migrations = []string{
 	ALTER TABLE confirmations ADD COLUMN first_confirmed INTEGER NOT NULL DEFAULT 0;
 	UPDATE confirmations SET first_confirmed = confirmed_at;
 	CREATE INDEX confirmations_domain ON confirmations (domain);`,
+	// 5: the policy service's hand-overs to the quarantine intake (handover.go), by
+	// Postfix queue ID; recipients is a JSON array of objects.
+	`CREATE TABLE handovers (
+		queue_id    TEXT    NOT NULL PRIMARY KEY,
+		at          INTEGER NOT NULL,
+		sender      TEXT    NOT NULL,
+		auth_user   TEXT    NOT NULL,
+		client_addr TEXT    NOT NULL,
+		recipients  TEXT    NOT NULL
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX handovers_at ON handovers (at);`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.

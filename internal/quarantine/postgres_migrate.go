@@ -128,6 +128,16 @@ var postgresMigrations = []string{
 	ALTER TABLE confirmations ADD COLUMN first_confirmed bigint NOT NULL DEFAULT 0;
 	UPDATE confirmations SET first_confirmed = confirmed_at;
 	CREATE INDEX confirmations_domain ON confirmations (domain);`,
+	// 5: as SQLite's 5, the hand-overs to the quarantine intake.
+	`CREATE TABLE handovers (
+		queue_id    text   NOT NULL PRIMARY KEY,
+		at          bigint NOT NULL,
+		sender      text   NOT NULL,
+		auth_user   text   NOT NULL,
+		client_addr text   NOT NULL,
+		recipients  jsonb  NOT NULL
+	);
+	CREATE INDEX handovers_at ON handovers (at);`,
 }
 
 // pgMigrationLock is the key of the transaction-level advisory lock that serialises the

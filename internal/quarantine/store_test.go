@@ -51,6 +51,7 @@ func testStore(t *testing.T, open opener) {
 		{"Trust", testTrust},
 		{"TrustConcurrent", testTrustConcurrent},
 		{"Proposals", testProposals},
+		{"Handovers", testHandovers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
