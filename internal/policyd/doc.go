@@ -2,11 +2,13 @@
 // (check_policy_service; http://www.postfix.org/SMTPD_POLICY_README.html).
 //
 // It is thin: it turns policy requests into guard calls and the guard's decisions into
-// policy actions, and decides nothing itself. At RCPT it asks guard.Check about the
-// recipient; at END-OF-MESSAGE it asks guard.Inspect about the whole message, whose
-// recipients it has remembered by the request's instance attribute. It owns the protocol
-// (ReadRequest), the listener (Server) and that bounded per-transaction memory; it must
-// not hold detection logic, policy, or message content (the protocol carries none).
+// policy actions, and decides nothing itself. At RCPT it asks the guard about the
+// recipient and keeps the decision, by the request's instance attribute; at
+// END-OF-MESSAGE it combines the decisions kept for the message, without asking the guard
+// again (a reload in between changes nothing about a message under way). It owns the
+// protocol (ReadRequest), the listener (Server) and that bounded per-transaction memory;
+// it must not hold detection logic, policy, or message content (the protocol carries
+// none).
 //
 // Recommended Postfix settings (fail closed: if rcptguard is down, mail waits):
 //
@@ -17,10 +19,12 @@
 //	    check_policy_service { inet:127.0.0.1:PORT, timeout=5s, default_action=DEFER_IF_PERMIT }
 //
 // A message to hold is refused at END-OF-MESSAGE (550 5.7.1), unless Server.Filter names
-// rcptguard's quarantine intake: then it is answered "FILTER transport:destination", and
-// Postfix accepts and queues it and hands it to the intake (a relay.Server with Intake),
-// which stores it in the quarantine. The intake hands mail it does not hold to a
-// re-injection smtpd without content_filter, milters or this policy check.
+// rcptguard's quarantine intake: then the server records a hand-over (the decisions, the
+// SASL user, the client, by Postfix's queue ID) in the quarantine's database and answers
+// "FILTER transport:destination"; Postfix accepts and queues the message and hands it to
+// the intake (package intake), which holds it with the hand-over's decisions, after a
+// restart of rcptguard too. A hand-over that cannot be recorded is answered 451: the
+// client keeps the message.
 //
 // The check must come before any permit (permit_mynetworks, permit_sasl_authenticated) in
 // smtpd_recipient_restrictions, and both lists should name the service with the same text.

@@ -62,7 +62,7 @@ func (s *Server) rcpt(c *conn, req Request) string {
 			s.endedWithoutEOM(c, s.txns.take(c.lastKey))
 			c.lastKey = key
 		}
-		res := s.txns.add(key, req.Sender(), rcpt, d.Verdict == guard.Hold)
+		res := s.txns.add(key, req.Sender(), d)
 		if res.full {
 			action, ev.TempFail = tooManyAction, true
 		}
@@ -128,17 +128,25 @@ func (s *Server) eom(c *conn, req Request) string {
 		s.observe(Event{Stage: "eom", Verdict: guard.Allow, Duration: time.Since(start)})
 		return "DUNNO"
 	}
-	rcpts := t.rcpts
+	ds := t.rcpts
 	if r := req.Recipient(); r != "" && known && n == 1 {
 		// Postfix names the one recipient it accepted: a later restriction (or a
 		// duplicate) may have refused the others that passed here.
-		rcpts = []string{r}
+		if d := t.decision(r); d != nil {
+			ds = []guard.Decision{*d}
+		}
 	}
-	md := g.Inspect(guard.Envelope{
-		Adapter: "policy", Sender: req.Sender(), AuthUser: req.SASLUsername(),
-		ClientAddr: req.ClientAddress(), QueueID: req.QueueID(), Recipients: rcpts,
-	})
+	// The decisions made at RCPT, not asked again: a reload since then changes nothing
+	// about this message.
+	md := combine(ds)
 	action := eomAction(md.Enforced(), md.Reason(), s.Filter)
+	if strings.HasPrefix(action, "FILTER ") {
+		if err := s.handOver(req, md.Recipients); err != nil {
+			c.log.Error("the hand-over to the quarantine intake cannot be recorded; deferring the message (Postfix keeps it)",
+				"stage", "eom", "instance", inst, "queue_id", req.QueueID(), "sender", req.Sender(), "err", err)
+			action = replyAction(handoverFailed)
+		}
+	}
 	dur := time.Since(start)
 	if lvl := levelFor(md.Verdict); c.log.Enabled(context.Background(), lvl) {
 		var flagged, intended []string
@@ -157,9 +165,20 @@ func (s *Server) eom(c *conn, req Request) string {
 		c.log.LogAttrs(context.Background(), lvl, "policy decision", attrs...)
 	}
 	s.observe(Event{Stage: "eom", Verdict: md.Verdict, Monitor: md.Monitor, Duration: dur,
-		Filtered: strings.HasPrefix(action, "FILTER "), QueueID: req.QueueID(), SASLUser: req.SASLUsername(),
-		ClientAddr: req.ClientAddress()})
+		TempFail: action == replyAction(handoverFailed)})
 	return action
+}
+
+// combine is the decision for a message from its recipients' decisions made at RCPT: the
+// most severe verdict, in monitor mode only if every decision was (a reload may have
+// switched it in between).
+func combine(ds []guard.Decision) guard.MessageDecision {
+	md := guard.MessageDecision{Monitor: len(ds) > 0, Recipients: ds}
+	for _, d := range ds {
+		md.Verdict = max(md.Verdict, d.Verdict)
+		md.Monitor = md.Monitor && d.Monitor
+	}
+	return md
 }
 
 // endedWithoutEOM is told of a transaction that ended without an END-OF-MESSAGE request

@@ -55,11 +55,15 @@ type Server struct {
 	MaxRecipients   int
 
 	// Filter, when set, is the "transport:destination" of rcptguard's quarantine intake
-	// (a relay.Server with Intake), e.g. "smtp:[127.0.0.1]:10026": a message to hold is
-	// then accepted at END-OF-MESSAGE with "FILTER " + Filter, and Postfix hands it to the
-	// intake after queueing it, instead of refusing it. It must pass ValidFilter. Empty:
-	// a message to hold is refused (550 5.7.1).
-	Filter string
+	// (package intake), e.g. "smtp:[127.0.0.1]:10026": a message to hold is then accepted
+	// at END-OF-MESSAGE with "FILTER " + Filter, and Postfix hands it to the intake after
+	// queueing it, instead of refusing it. Before answering FILTER the server records the
+	// hand-over (sender, SASL user, client, the decisions made at RCPT) in Handovers, keyed
+	// by the queue ID; when that fails it answers 451 4.3.0 instead (never FILTER without
+	// a record). It must pass ValidFilter, and needs Handovers. Empty: a message to hold
+	// is refused (550 5.7.1).
+	Filter    string
+	Handovers Handovers
 
 	// Observe, when set, is called after every decision, for metrics. It must be quick
 	// and safe for concurrent use.
@@ -87,16 +91,11 @@ type Event struct {
 	Stage     string         // "rcpt" or "eom"
 	Verdict   guard.Verdict  // the guard's verdict, before monitor mode
 	Monitor   bool           // the verdict was only recorded (policy monitor mode)
-	TempFail  bool           // answered with a temporary error instead (state lost, too many recipients)
+	TempFail  bool           // answered with a temporary error instead (state lost, too many recipients, no hand-over)
 	Duration  time.Duration  // from the request read to the answer decided
 	Recipient string         // at "rcpt"
 	Sender    string         // at "rcpt": the sender, as Postfix gave it
 	Decision  guard.Decision // at "rcpt": the guard's decision for Recipient
-	// Filtered: at "eom", the answer was the FILTER to the quarantine intake. QueueID,
-	// SASLUser and ClientAddr are then what Postfix said of the message, which the intake
-	// no longer sees (Postfix itself hands it the message).
-	Filtered                      bool
-	QueueID, SASLUser, ClientAddr string
 }
 
 func (s *Server) init() {
@@ -127,6 +126,9 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.Filter != "" {
 		if err := ValidFilter(s.Filter); err != nil {
 			return err
+		}
+		if s.Handovers == nil {
+			return errors.New("policyd: Filter needs Handovers, to record what the intake is to hold")
 		}
 	}
 	s.mu.Lock()

@@ -2,19 +2,32 @@ package policyd
 
 import (
 	"container/list"
-	"slices"
 	"sync"
+
+	"github.com/rcptguard/rcptguard/internal/guard"
 )
 
 // txn is what the adapter remembers of one mail transaction between its RCPT requests and
-// its END-OF-MESSAGE request: the recipients it let pass (answered with DUNNO or PREPEND),
-// so that the guard can decide about the whole message at the end.
+// its END-OF-MESSAGE request: the recipients it let pass (answered with DUNNO or PREPEND)
+// with the guard's decision for each, so that the message is decided at the end from the
+// decisions made at RCPT, without asking the guard again (which a reload may have
+// changed meanwhile).
 type txn struct {
 	key    string
 	sender string
-	seen   int      // RCPT requests let pass, repeats included (Postfix counts them too)
-	rcpts  []string // distinct recipients let pass, in order
-	held   bool     // one of them is to be held (monitor mode or not)
+	seen   int              // RCPT requests let pass, repeats included (Postfix counts them too)
+	rcpts  []guard.Decision // distinct recipients let pass, in order, with their decisions
+	held   bool             // one of them is to be held (monitor mode or not)
+}
+
+// decision is the decision kept for rcpt, or nil.
+func (t *txn) decision(rcpt string) *guard.Decision {
+	for i := range t.rcpts {
+		if t.rcpts[i].Input == rcpt {
+			return &t.rcpts[i]
+		}
+	}
+	return nil
 }
 
 // txnTable holds the open transactions of all connections, keyed by the Postfix host and
@@ -46,8 +59,9 @@ type addResult struct {
 	evicted int  // transactions dropped to make room
 }
 
-// add records that rcpt of the transaction key was let pass, and whether it is to be held.
-func (t *txnTable) add(key, sender, rcpt string, held bool) addResult {
+// add records that the recipient d.Input of the transaction key was let pass with the
+// decision d.
+func (t *txnTable) add(key, sender string, d guard.Decision) addResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var res addResult
@@ -59,15 +73,19 @@ func (t *txnTable) add(key, sender, rcpt string, held bool) addResult {
 		t.lru.MoveToFront(e)
 	}
 	x := e.Value.(*txn)
-	if !slices.Contains(x.rcpts, rcpt) {
+	if prev := x.decision(d.Input); prev != nil {
+		if d.Verdict > prev.Verdict {
+			*prev = d // a repeat decided more severely (a reload in between): keep the worse
+		}
+	} else {
 		if len(x.rcpts) >= t.maxRcpts {
 			return addResult{full: true}
 		}
-		x.rcpts = append(x.rcpts, rcpt)
+		x.rcpts = append(x.rcpts, d)
 		t.total++
 	}
 	x.seen++
-	x.held = x.held || held
+	x.held = x.held || d.Verdict == guard.Hold
 	for t.lru.Len() > 1 && (t.lru.Len() > t.maxTxns || t.total > t.maxTotal) {
 		t.remove(t.lru.Back())
 		res.evicted++

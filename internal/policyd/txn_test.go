@@ -4,15 +4,35 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/guard"
 )
+
+// dec is a decision about rcpt: hold or allow.
+func dec(rcpt string, hold bool) guard.Decision {
+	d := guard.Decision{Input: rcpt}
+	if hold {
+		d.Verdict = guard.Hold
+	}
+	return d
+}
+
+// inputs lists the recipients x keeps.
+func inputs(x *txn) []string {
+	var out []string
+	for _, d := range x.rcpts {
+		out = append(out, d.Input)
+	}
+	return out
+}
 
 func TestTxnTableForgetsTheLeastRecentlyUsed(t *testing.T) {
 	tt := newTxnTable(3, 10, 100)
 	for i := range 3 {
-		tt.add(fmt.Sprint(i), "s", "r@x.com", false)
+		tt.add(fmt.Sprint(i), "s", dec("r@x.com", false))
 	}
-	tt.add("0", "s", "r2@x.com", false) // 0 is now the most recently used
-	if res := tt.add("3", "s", "r@x.com", false); res.evicted != 1 {
+	tt.add("0", "s", dec("r2@x.com", false)) // 0 is now the most recently used
+	if res := tt.add("3", "s", dec("r@x.com", false)); res.evicted != 1 {
 		t.Fatalf("evicted %d, want 1", res.evicted)
 	}
 	if tt.take("1") != nil {
@@ -31,10 +51,10 @@ func TestTxnTableForgetsTheLeastRecentlyUsed(t *testing.T) {
 func TestTxnTableBoundsTheRecipientsHeld(t *testing.T) {
 	tt := newTxnTable(100, 10, 5)
 	for i := range 3 {
-		tt.add("a", "s", fmt.Sprintf("r%d@x.com", i), false)
+		tt.add("a", "s", dec(fmt.Sprintf("r%d@x.com", i), false))
 	}
 	for i := range 3 {
-		tt.add("b", "s", fmt.Sprintf("r%d@x.com", i), false)
+		tt.add("b", "s", dec(fmt.Sprintf("r%d@x.com", i), false))
 	}
 	if tt.take("a") != nil {
 		t.Fatal("a kept past the total of recipients")
@@ -42,7 +62,7 @@ func TestTxnTableBoundsTheRecipientsHeld(t *testing.T) {
 	// The transaction being added to is never the one forgotten, whatever its size.
 	big := newTxnTable(100, 10, 2)
 	for i := range 4 {
-		big.add("only", "s", fmt.Sprintf("r%d@x.com", i), false)
+		big.add("only", "s", dec(fmt.Sprintf("r%d@x.com", i), false))
 	}
 	if x := big.take("only"); x == nil || len(x.rcpts) != 4 {
 		t.Fatalf("only = %+v", x)
@@ -51,17 +71,17 @@ func TestTxnTableBoundsTheRecipientsHeld(t *testing.T) {
 
 func TestTxnTableCountsRepeatsButStoresThemOnce(t *testing.T) {
 	tt := newTxnTable(10, 2, 100)
-	tt.add("k", "alice@x.com", "a@x.com", false)
-	tt.add("k", "alice@x.com", "a@x.com", true)
-	tt.add("k", "alice@x.com", "b@x.com", false)
-	if res := tt.add("k", "alice@x.com", "c@x.com", false); !res.full {
+	tt.add("k", "alice@x.com", dec("a@x.com", false))
+	tt.add("k", "alice@x.com", dec("a@x.com", true))
+	tt.add("k", "alice@x.com", dec("b@x.com", false))
+	if res := tt.add("k", "alice@x.com", dec("c@x.com", false)); !res.full {
 		t.Fatal("third distinct recipient accepted with a limit of 2")
 	}
-	if res := tt.add("k", "alice@x.com", "b@x.com", false); res.full {
+	if res := tt.add("k", "alice@x.com", dec("b@x.com", false)); res.full {
 		t.Fatal("a repeat refused as if new")
 	}
 	x := tt.take("k")
-	if x.seen != 4 || !x.held || !slices.Equal(x.rcpts, []string{"a@x.com", "b@x.com"}) || x.sender != "alice@x.com" {
+	if x.seen != 4 || !x.held || !slices.Equal(inputs(x), []string{"a@x.com", "b@x.com"}) || x.rcpts[0].Verdict != guard.Hold || x.sender != "alice@x.com" {
 		t.Fatalf("txn = %+v", x)
 	}
 }
