@@ -35,14 +35,6 @@
 // headers are always removed, so no sender can forge them. In monitor mode the relay
 // decides and logs, and delivers.
 //
-// # Intake
-//
-// With Intake set the relay is the quarantine intake behind Postfix: the policy service
-// answers a message to hold with FILTER, Postfix queues it and hands it to the intake,
-// which holds it (any recipient whose verdict is not Allow or Warn) or hands it back to
-// Postfix's re-injection smtpd (Upstream). Postfix has accepted the mail already, so the
-// intake never refuses a recipient or a message for a verdict: a 5xx there would bounce.
-//
 // # Line ends
 //
 // A bare LF inside a message that ends properly (CRLF.CRLF) is accepted: the upstream gets

@@ -129,9 +129,6 @@ func (ss *session) endTxn(o Outcome, reply *smtp.SMTPError) {
 func (ss *session) transaction(t *txn, o Outcome) guard.Transaction {
 	tx := guard.Transaction{Adapter: "relay", QueueID: t.id, Sender: t.from, AuthUser: ss.authUser, HeldID: t.heldID,
 		Outcome: outcomes[o]}
-	if ss.srv.Intake {
-		tx.Adapter = "intake"
-	}
 	if ss.cc.addr.IsValid() {
 		tx.ClientAddr = ss.cc.addr.String()
 	}

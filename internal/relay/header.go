@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -20,18 +21,13 @@ const maxHeaderScan = 1 << 20
 // 4.4, with RFC 3848 protocol names) and, for recipients with a warning, the verdict.
 func (ss *session) traceHeaders(t *txn, now time.Time) string {
 	var b strings.Builder
-	proto := "ESMTP"
+	tr := Trace{Helo: ss.helo, Client: ss.cc.addr, By: ss.srv.Hostname, Proto: "ESMTP", ID: t.id}
 	if ss.tls {
-		proto += "S"
+		tr.Proto += "S"
 	}
 	if ss.authUser != "" {
-		proto += "A"
+		tr.Proto += "A"
 	}
-	b.WriteString("Received: from " + heloName(ss.helo))
-	if lit := clientLiteral(ss.cc.addr); lit != "" {
-		b.WriteString(" (" + lit + ")")
-	}
-	b.WriteString("\r\n\tby " + ss.srv.Hostname + " (rcptguard) with " + proto + " id " + t.id)
 	var fwd []string
 	for _, r := range t.rcpts {
 		if r.code/100 == 2 {
@@ -39,9 +35,9 @@ func (ss *session) traceHeaders(t *txn, now time.Time) string {
 		}
 	}
 	if len(fwd) == 1 { // more would show Bcc recipients to the others
-		b.WriteString("\r\n\tfor <" + fwd[0] + ">")
+		tr.For = fwd[0]
 	}
-	b.WriteString(";\r\n\t" + now.Format(time.RFC1123Z) + "\r\n")
+	b.WriteString(tr.Received(now))
 
 	var reasons []string
 	for _, r := range t.rcpts {
@@ -55,6 +51,32 @@ func (ss *session) traceHeaders(t *txn, now time.Time) string {
 		b.WriteString("X-Rcptguard-Reason: " + smtptext.HeaderValue("X-Rcptguard-Reason", strings.Join(reasons, " "),
 			maxReasonHeader, "\r\n ") + "\r\n")
 	}
+	return b.String()
+}
+
+// Trace is what the Received field of an rcptguard hop says (RFC 5321 4.4): the relay's,
+// and the quarantine intake's.
+type Trace struct {
+	Helo   string     // the client's EHLO name, as it gave it
+	Client netip.Addr // the client's address; invalid when unknown
+	By     string     // this host's name
+	Proto  string     // RFC 3848: ESMTP, ESMTPS, ESMTPA, ESMTPSA
+	ID     string     // this hop's ID of the message
+	For    string     // the one recipient, or "" (more would show Bcc recipients to the others)
+}
+
+// Received renders the field, with its CRLF.
+func (tr Trace) Received(now time.Time) string {
+	var b strings.Builder
+	b.WriteString("Received: from " + heloName(tr.Helo))
+	if lit := clientLiteral(tr.Client); lit != "" {
+		b.WriteString(" (" + lit + ")")
+	}
+	b.WriteString("\r\n\tby " + tr.By + " (rcptguard) with " + tr.Proto + " id " + tr.ID)
+	if tr.For != "" {
+		b.WriteString("\r\n\tfor <" + tr.For + ">")
+	}
+	b.WriteString(";\r\n\t" + now.Format(time.RFC1123Z) + "\r\n")
 	return b.String()
 }
 

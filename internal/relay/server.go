@@ -107,16 +107,6 @@ type Server struct {
 	// there. Nil: a message with a held recipient is refused at the end of DATA.
 	Holder held.Holder
 
-	// Intake makes the server the quarantine intake behind Postfix (the policy service's
-	// FILTER, a content_filter): it receives mail that Postfix has already accepted, so
-	// it never refuses a recipient or a message for a verdict. Every recipient is
-	// accepted at RCPT whatever its verdict (unless the upstream refuses it), a message
-	// with a recipient whose enforced verdict is not Allow or Warn is held, and the others
-	// are forwarded to Upstream (Postfix's re-injection smtpd). Temporary failures stay
-	// 4xx, so Postfix tries again. Intake needs a Holder; AllowedNetworks still decides
-	// who may send, and no AUTH is needed.
-	Intake bool
-
 	// Observe, if set, is called once per transaction that reached a decision, with what
 	// was logged. It must not block.
 	Observe func(Event)
@@ -150,16 +140,9 @@ func (s *Server) init() error {
 }
 
 func (s *Server) setup() error {
-	name := "relay"
-	if s.Intake {
-		name = "intake"
-	}
-	s.log.Store(s.logger().With("adapter", name))
+	s.log.Store(s.logger().With("adapter", "relay"))
 	if s.Guard == nil {
 		return errors.New("relay: Guard is not set")
-	}
-	if s.Intake && s.Holder == nil {
-		return errors.New("relay: Intake needs a Holder")
 	}
 	if err := s.Upstream.Check(); err != nil {
 		return fmt.Errorf("relay: Upstream: %w", err)

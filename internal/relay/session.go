@@ -120,8 +120,8 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	t.rcpts = append(t.rcpts, r)
 	s := ss.srv
 	v := r.d.Enforced()
-	hold := s.holds(v)
-	if !s.Intake && (v == guard.Reject || v == guard.Invalid) {
+	hold := v == guard.Hold
+	if v == guard.Reject || v == guard.Invalid {
 		rep := guard.ReplyFor(v, replyText(r.d.Reason, t.utf8))
 		r.code = rep.Code
 		return smtpReply(rep)
@@ -147,15 +147,6 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		t.held = true
 	}
 	return nil
-}
-
-// holds reports whether a recipient with the enforced verdict v makes the message held:
-// Hold; for an intake, anything but Allow and Warn (it refuses no recipient).
-func (s *Server) holds(v guard.Verdict) bool {
-	if s.Intake {
-		return v != guard.Allow && v != guard.Warn
-	}
-	return v == guard.Hold
 }
 
 func (ss *session) Reset() {
