@@ -1,0 +1,53 @@
+package intake
+
+import (
+	"bytes"
+	"regexp"
+)
+
+// maxTopScan bounds how far into a message the queue ID is looked for: Postfix's smtpd
+// puts its Received field on top.
+const maxTopScan = 64 << 10
+
+// postfixID matches the part of the Received field Postfix's smtpd adds that names the
+// queue ID ("by mx.example.org (Postfix) with ESMTPSA id 4XyZ1abc").
+var postfixID = regexp.MustCompile(`\(Postfix\)\s+with\s+[A-Za-z0-9]+\s+id\s+([0-9A-Za-z]{5,32})\b`)
+
+// PostfixQueueID returns the queue ID in the first Received field of msg's header when
+// that field is Postfix's smtpd's, or "". Only the first field counts: it is the one the
+// Postfix that queued the message added; those below it came with the message.
+func PostfixQueueID(msg []byte) string {
+	if len(msg) > maxTopScan {
+		msg = msg[:maxTopScan]
+	}
+	f := firstField(msg)
+	if len(f) < len("received:") || !bytes.EqualFold(f[:len("received:")], []byte("received:")) {
+		return ""
+	}
+	m := postfixID.FindSubmatch(f)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}
+
+// firstField returns the first header field of msg with its continuation lines, or nil
+// when the header is empty.
+func firstField(msg []byte) []byte {
+	end := 0
+	for end < len(msg) {
+		i := bytes.IndexByte(msg[end:], '\n')
+		if i < 0 {
+			return msg
+		}
+		next := end + i + 1
+		if end == 0 && len(bytes.TrimRight(msg[:next], "\r\n")) == 0 {
+			return nil
+		}
+		if next >= len(msg) || (msg[next] != ' ' && msg[next] != '\t') {
+			return msg[:next]
+		}
+		end = next
+	}
+	return msg[:end]
+}
