@@ -41,6 +41,8 @@ type fixture struct {
 	events chan Event
 	srv    *Server
 	addr   string
+	// reinject is where the next intake started hands mail back: the sink by default.
+	reinject string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -52,6 +54,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{store: st, sink: testenv.StartSink(t), logs: &testenv.SyncBuffer{}, events: make(chan Event, 10)}
 	f.guard.Store(guardFor(t, false))
+	f.reinject = f.sink.Addr()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("intake log:\n%s", f.logs)
@@ -65,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) start(t *testing.T, addr string) {
 	t.Helper()
 	f.srv = &Server{
-		Handovers: f.store, Holder: &held.Service{Store: f.store}, Guard: &f.guard, Reinject: f.sink.Addr(),
+		Handovers: f.store, Holder: &held.Service{Store: f.store}, Guard: &f.guard, Reinject: f.reinject,
 		Hostname: "intake.rcptguard.test", Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
 		Observe: func(ev Event) { f.events <- ev },
 	}
