@@ -10,6 +10,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/milter"
 	"github.com/rcptguard/rcptguard/internal/policyd"
+	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/relay"
 	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/spool"
@@ -59,17 +60,15 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Filter: PolicyFilter(cfg),
 		Logger: d.Logger,
 		Observe: func(ev policyd.Event) {
-			if ev.Filtered {
-				d.filtered.put(ev.QueueID, ev.SASLUser, ev.ClientAddr, time.Now())
-			}
 			if ev.Stage == "rcpt" {
 				d.Metrics.Observe("policy", ev.Decision, ev.Duration)
 				d.learnFrom(ev.Sender, ev.Recipient, ev.Decision.Verdict, ev.Decision.Familiar != nil)
 			}
 		},
 	}
-	if d.held != nil {
+	if hs, ok := d.quarantine.(quarantine.HandoverStore); ok && d.held != nil {
 		m.Holder = d.held
+		p.Handovers = hs
 	} else {
 		p.Filter = "" // nothing would take the message
 	}

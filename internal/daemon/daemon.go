@@ -25,6 +25,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/history"
 	"github.com/rcptguard/rcptguard/internal/httpapi"
+	"github.com/rcptguard/rcptguard/internal/intake"
 	"github.com/rcptguard/rcptguard/internal/metrics"
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
@@ -73,7 +74,6 @@ type Daemon struct {
 	webKey     []byte
 	sessions   session.Store // the administrators' sessions, beside the quarantine
 	policy     *policyd.Server
-	filtered   filtered   // what the policy service knew of the messages it FILTERed
 	spool      *spool.Dir // data_dir/spool: messages being received, past limits.spool_above_bytes
 
 	// Organisation-wide trust (trust.go): the workflow, its background check, and the
@@ -350,7 +350,8 @@ func (d *Daemon) closeAll() {
 }
 
 func isClosed(err error) bool {
-	return errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) || errors.Is(err, errServerClosed)
+	return errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) || errors.Is(err, errServerClosed) ||
+		errors.Is(err, intake.ErrServerClosed)
 }
 
 var errServerClosed = errors.New("server closed")

@@ -3,6 +3,7 @@ package daemon
 import (
 	"net/http"
 
+	"github.com/rcptguard/rcptguard/internal/intake"
 	"github.com/rcptguard/rcptguard/internal/milter"
 	"github.com/rcptguard/rcptguard/internal/panics"
 	"github.com/rcptguard/rcptguard/internal/policyd"
@@ -20,6 +21,8 @@ func (d *Daemon) recoverPanics(name string, srv Server) {
 	case *milter.Server:
 		s.Panicked = count
 	case *relay.Server:
+		s.Panicked = count
+	case *intake.Server:
 		s.Panicked = count
 	case *http.Server:
 		s.Handler = panics.Handler(d.Logger, name, count, s.Handler)

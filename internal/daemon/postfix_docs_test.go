@@ -514,6 +514,10 @@ func TestPostfixPolicyAndMilterTogether(t *testing.T) {
 			if !holds("policy") || decided("milter") {
 				t.Errorf("over SMTP: want one hold decision by the policy service and none by the milter:\n%s", metrics)
 			}
+			// The intake held it with the policy service's hand-over, asking the guard nothing.
+			if !strings.Contains(metrics, `rcptguard_intake_handovers_total{result="found"} 1`) || decided("intake") {
+				t.Errorf("over SMTP: want the intake to find the hand-over and decide nothing itself:\n%s", metrics)
+			}
 			// sendmail(1): the milter alone.
 			viaSendmail := []byte("From: a@contoso.com\r\nTo: carol@army.ml\r\nSubject: by sendmail\r\n\r\nhello\r\n")
 			if err := pf.Sendmail(t, "a@contoso.com", []string{"carol@army.ml"}, viaSendmail); err != nil {

@@ -7,16 +7,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/held"
+	"github.com/rcptguard/rcptguard/internal/intake"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
-	"github.com/rcptguard/rcptguard/internal/relay"
 	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/token"
 	"github.com/rcptguard/rcptguard/internal/web"
@@ -170,21 +169,29 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 		d.Logger.Warn("no quarantine intake: it needs quarantine.reinject (or relay.upstream) to hand back what it does not hold; " +
 			"the policy service refuses held messages instead of filtering them")
 	}
-	if cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
-		in := &relay.Server{
-			Guard: &d.Guard, Intake: true, Holder: intakeHolder{next: d.held, memo: &d.filtered}, Upstream: d.held.Settings.Reinject,
-			Hostname: d.held.Settings.Hostname, Logger: d.Logger,
-			MaxMessageBytes: cfg.Quarantine.MaxMessageBytes, MaxRecipients: 1000, Spool: d.spool,
-			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
-			Observe: func(ev relay.Event) {
-				for _, re := range ev.Recipients {
-					d.Metrics.Count("intake", re.Verdict, "", re.Monitor, 0)
-				}
-			},
+	if hs, ok := d.quarantine.(quarantine.HandoverStore); ok && cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
+		in := &intake.Server{
+			Handovers: hs, Holder: d.held, Guard: &d.Guard, Reinject: d.held.Settings.Reinject.Address,
+			Hostname: d.held.Settings.Hostname, Logger: d.Logger, MaxMessageBytes: cfg.Quarantine.MaxMessageBytes, Spool: d.spool,
+			Observe:  d.observeIntake,
+			Finished: d.finished,
 		}
 		out = append(out, namedServer{"intake", cfg.Listen.Intake, in})
 	}
 	return out
+}
+
+// observeIntake counts what the intake took in: whether the policy service's hand-over
+// was there, and the decisions it had to ask the guard for.
+func (d *Daemon) observeIntake(ev intake.Event) {
+	result := "found"
+	if !ev.Handover {
+		result = "missing"
+	}
+	d.Metrics.IntakeHandovers.WithLabelValues(result).Inc()
+	for _, dec := range ev.Checked {
+		d.Metrics.Observe("intake", dec, 0)
+	}
 }
 
 // PolicyFilter is the FILTER action the policy service answers for a held message: the

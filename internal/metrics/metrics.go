@@ -43,7 +43,14 @@ type Metrics struct {
 	AuthFailures *prometheus.CounterVec
 	// StoreErrors counts failed operations of a store, by store (Stores).
 	StoreErrors *prometheus.CounterVec
+	// IntakeHandovers counts the messages the quarantine intake took in, by whether the
+	// policy service's hand-over was found (IntakeHandoverResults): "missing" means the
+	// intake checked the recipients again with the guard in use.
+	IntakeHandovers *prometheus.CounterVec
 }
+
+// IntakeHandoverResults are the values of the intake hand-over counter's result label.
+var IntakeHandoverResults = []string{"found", "missing"}
 
 // Listeners are the names of the daemon's listeners.
 var Listeners = []string{"policy", "milter", "relay", "http", "web", "intake"}
@@ -109,6 +116,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "rcptguard_store_errors_total",
 			Help: "Failed store operations, by store.",
 		}, []string{"store"}),
+		IntakeHandovers: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_intake_handovers_total",
+			Help: "Messages the quarantine intake took in, by whether the policy service's hand-over was found.",
+		}, []string{"result"}),
+	}
+	for _, r := range IntakeHandoverResults {
+		m.IntakeHandovers.WithLabelValues(r)
 	}
 	for _, l := range Listeners {
 		m.Panics.WithLabelValues(l)
