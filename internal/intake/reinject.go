@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -18,7 +19,7 @@ var replyReinjectDown = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCo
 // re-injection smtpd refuses nothing from the intake unless it is misconfigured), so that
 // no recipient is dropped once Postfix is told 250. It returns the service's reply.
 func (s *Server) reinject(ctx context.Context, from string, opts smtp.MailOptions, rcpts []string, trace string, content []byte) (string, *smtp.SMTPError) {
-	timeout := orDefault(s.ReinjectTimeout, DefaultReinjectTimeout)
+	timeout := cmp.Or(s.ReinjectTimeout, DefaultReinjectTimeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +17,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/relay"
 	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
@@ -127,34 +128,28 @@ func (s *Server) setup() error {
 		s.Spool = spool.Temp()
 	}
 	if s.Hostname == "" {
-		s.Hostname, _ = os.Hostname()
-		if s.Hostname == "" {
-			s.Hostname = "localhost"
-		}
+		host, _ := os.Hostname()
+		s.Hostname = cmp.Or(host, "localhost")
 	}
 	if s.AllowedNetworks == nil {
 		s.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = s.Hostname
-	srv.ReadTimeout = orDefault(s.ReadTimeout, DefaultReadTimeout)
-	srv.WriteTimeout = orDefault(s.WriteTimeout, DefaultWriteTimeout)
-	srv.MaxMessageBytes = orDefault(s.MaxMessageBytes, DefaultMaxMessageBytes)
-	srv.MaxRecipients = orDefault(s.MaxRecipients, DefaultMaxRecipients)
+	srv.ReadTimeout = cmp.Or(s.ReadTimeout, DefaultReadTimeout)
+	srv.WriteTimeout = cmp.Or(s.WriteTimeout, DefaultWriteTimeout)
+	srv.MaxMessageBytes = cmp.Or(s.MaxMessageBytes, DefaultMaxMessageBytes)
+	srv.MaxRecipients = cmp.Or(s.MaxRecipients, DefaultMaxRecipients)
 	srv.EnableSMTPUTF8 = true
-	srv.ErrorLog = errorLog{s}
+	srv.ErrorLog = relay.ServerLog{Logger: func() *slog.Logger { return s.log }, Panicked: func() {
+		if s.Panicked != nil {
+			s.Panicked()
+		}
+	}}
 	s.srv = srv
 	s.stopPurge = make(chan struct{})
 	go s.purgeLoop(s.stopPurge)
 	return nil
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func (s *Server) now() time.Time {
@@ -261,19 +256,3 @@ func (s *Server) allowed(a netip.Addr) bool {
 	}
 	return false
 }
-
-// errorLog hands go-smtp's internal errors to the logger.
-type errorLog struct{ s *Server }
-
-func (e errorLog) Printf(format string, v ...any) {
-	if strings.HasPrefix(format, "panic serving") {
-		e.s.log.Error("panic while serving a connection; closed it, the daemon goes on", "panic", fmt.Sprintf(format, v...))
-		if e.s.Panicked != nil {
-			e.s.Panicked()
-		}
-		return
-	}
-	e.s.log.Warn(fmt.Sprintf(format, v...))
-}
-
-func (e errorLog) Println(v ...any) { e.s.log.Warn(fmt.Sprint(v...)) }

@@ -2,10 +2,13 @@ package quarantine
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rcptguard/rcptguard/internal/verdict"
 )
@@ -94,4 +97,33 @@ func prepareHandover(h *Handover, now time.Time) ([]byte, error) {
 		h.At = now
 	}
 	return handoverJSON(h.Recipients)
+}
+
+// handoverColumns are the columns scanHandover reads, in its order.
+const handoverColumns = `at, sender, auth_user, client_addr, recipients`
+
+// scanHandover reads the hand-over of queueID from row (either store's): ErrNotFound
+// when there is none.
+func scanHandover(row interface{ Scan(...any) error }, queueID string) (Handover, error) {
+	h := Handover{QueueID: queueID}
+	var at int64
+	var rcpts string
+	err := row.Scan(&at, &h.Sender, &h.AuthUser, &h.ClientAddr, &rcpts)
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
+		return Handover{}, fmt.Errorf("%w: hand-over %s", ErrNotFound, queueID)
+	}
+	if err != nil {
+		return Handover{}, fmt.Errorf("quarantine: read the hand-over of %s: %w", queueID, err)
+	}
+	h.At = fromMicro(at)
+	h.Recipients, err = handoverRecipients([]byte(rcpts))
+	return h, err
+}
+
+// upsertHandover is the statement that records a hand-over, with the store's six
+// placeholders (values).
+func upsertHandover(values string) string {
+	return `INSERT INTO handovers (queue_id, at, sender, auth_user, client_addr, recipients) VALUES (` + values + `)
+		ON CONFLICT (queue_id) DO UPDATE SET at = excluded.at, sender = excluded.sender, auth_user = excluded.auth_user,
+		client_addr = excluded.client_addr, recipients = excluded.recipients`
 }

@@ -2,11 +2,8 @@ package quarantine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 var _ HandoverStore = (*Postgres)(nil)
@@ -17,10 +14,7 @@ func (s *Postgres) PutHandover(ctx context.Context, h Handover) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO handovers (queue_id, at, sender, auth_user, client_addr, recipients)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (queue_id) DO UPDATE SET at = excluded.at, sender = excluded.sender,
-		auth_user = excluded.auth_user, client_addr = excluded.client_addr, recipients = excluded.recipients`,
-		h.QueueID, micro(h.At), h.Sender, h.AuthUser, h.ClientAddr, string(rcpts))
+	_, err = s.pool.Exec(ctx, upsertHandover("$1, $2, $3, $4, $5, $6"), h.QueueID, micro(h.At), h.Sender, h.AuthUser, h.ClientAddr, string(rcpts))
 	if err != nil {
 		return fmt.Errorf("quarantine: record the hand-over of %s: %w", h.QueueID, err)
 	}
@@ -29,20 +23,9 @@ func (s *Postgres) PutHandover(ctx context.Context, h Handover) error {
 
 // GetHandover returns the hand-over of queueID, or ErrNotFound.
 func (s *Postgres) GetHandover(ctx context.Context, queueID string) (Handover, error) {
-	h := Handover{QueueID: queueID}
-	var at int64
-	var rcpts string
-	err := s.pool.QueryRow(ctx, `SELECT at, sender, auth_user, client_addr, recipients::text FROM handovers WHERE queue_id = $1`,
-		queueID).Scan(&at, &h.Sender, &h.AuthUser, &h.ClientAddr, &rcpts)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Handover{}, fmt.Errorf("%w: hand-over %s", ErrNotFound, queueID)
-	}
-	if err != nil {
-		return Handover{}, fmt.Errorf("quarantine: read the hand-over of %s: %w", queueID, err)
-	}
-	h.At = fromMicro(at)
-	h.Recipients, err = handoverRecipients([]byte(rcpts))
-	return h, err
+	// recipients is jsonb: read back as its text.
+	return scanHandover(s.pool.QueryRow(ctx, `SELECT at, sender, auth_user, client_addr, recipients::text FROM handovers WHERE queue_id = $1`,
+		queueID), queueID)
 }
 
 // DeleteHandover removes the hand-over of queueID, if any.

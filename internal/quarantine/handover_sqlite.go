@@ -2,8 +2,6 @@ package quarantine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -18,10 +16,7 @@ func (s *SQLite) PutHandover(ctx context.Context, h Handover) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	_, err = s.db.ExecContext(ctx, `INSERT INTO handovers (queue_id, at, sender, auth_user, client_addr, recipients)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (queue_id) DO UPDATE SET at = excluded.at, sender = excluded.sender,
-		auth_user = excluded.auth_user, client_addr = excluded.client_addr, recipients = excluded.recipients`,
-		h.QueueID, micro(h.At), h.Sender, h.AuthUser, h.ClientAddr, string(rcpts))
+	_, err = s.db.ExecContext(ctx, upsertHandover("?, ?, ?, ?, ?, ?"), h.QueueID, micro(h.At), h.Sender, h.AuthUser, h.ClientAddr, string(rcpts))
 	if err != nil {
 		return fmt.Errorf("quarantine: record the hand-over of %s: %w", h.QueueID, err)
 	}
@@ -30,20 +25,7 @@ func (s *SQLite) PutHandover(ctx context.Context, h Handover) error {
 
 // GetHandover returns the hand-over of queueID, or ErrNotFound.
 func (s *SQLite) GetHandover(ctx context.Context, queueID string) (Handover, error) {
-	h := Handover{QueueID: queueID}
-	var at int64
-	var rcpts string
-	err := s.db.QueryRowContext(ctx, `SELECT at, sender, auth_user, client_addr, recipients FROM handovers WHERE queue_id = ?`,
-		queueID).Scan(&at, &h.Sender, &h.AuthUser, &h.ClientAddr, &rcpts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Handover{}, fmt.Errorf("%w: hand-over %s", ErrNotFound, queueID)
-	}
-	if err != nil {
-		return Handover{}, fmt.Errorf("quarantine: read the hand-over of %s: %w", queueID, err)
-	}
-	h.At = fromMicro(at)
-	h.Recipients, err = handoverRecipients([]byte(rcpts))
-	return h, err
+	return scanHandover(s.db.QueryRowContext(ctx, `SELECT `+handoverColumns+` FROM handovers WHERE queue_id = ?`, queueID), queueID)
 }
 
 // DeleteHandover removes the hand-over of queueID, if any.

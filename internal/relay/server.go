@@ -187,7 +187,11 @@ func (s *Server) setup() error {
 	srv.AllowInsecureAuth = s.AllowInsecureAuth
 	srv.TLSConfig = s.TLSConfig
 	srv.EnableSMTPUTF8 = true
-	srv.ErrorLog = errorLog{s}
+	srv.ErrorLog = ServerLog{Logger: s.logger, Panicked: func() {
+		if s.Panicked != nil {
+			s.Panicked()
+		}
+	}}
 	s.srv = srv
 	s.listeners = map[net.Listener]struct{}{}
 	s.conns = map[*clientConn]struct{}{}
@@ -410,22 +414,28 @@ func (s *Server) allowed(a netip.Addr) bool {
 	return false
 }
 
-// errorLog hands go-smtp's internal errors to the logger.
-type errorLog struct{ s *Server }
+// ServerLog hands a go-smtp server's internal errors (smtp.Server.ErrorLog) to a logger:
+// the relay's and the quarantine intake's. A panic go-smtp recovered is logged as an error
+// and reported to Panicked (nil: not reported), except go-smtp's BDAT race.
+type ServerLog struct {
+	Logger   func() *slog.Logger
+	Panicked func()
+}
 
-func (e errorLog) Printf(format string, v ...any) {
+// Printf implements smtp.Logger.
+func (e ServerLog) Printf(format string, v ...any) {
 	if strings.HasPrefix(format, "panic serving") { // go-smtp recovered a panic
 		if bdatAfterClose(v) {
-			e.s.logger().Debug("go-smtp: a BDAT chunk's goroutine started after its connection closed (a go-smtp race; nothing was lost)")
+			e.Logger().Debug("go-smtp: a BDAT chunk's goroutine started after its connection closed (a go-smtp race; nothing was lost)")
 			return
 		}
-		e.s.logger().Error("panic while serving a connection; closed it, the daemon goes on", "panic", fmt.Sprintf(format, v...))
-		if e.s.Panicked != nil {
-			e.s.Panicked()
+		e.Logger().Error("panic while serving a connection; closed it, the daemon goes on", "panic", fmt.Sprintf(format, v...))
+		if e.Panicked != nil {
+			e.Panicked()
 		}
 		return
 	}
-	e.s.logger().Warn(fmt.Sprintf(format, v...))
+	e.Logger().Warn(fmt.Sprintf(format, v...))
 }
 
 // bdatAfterClose recognises the panic of a go-smtp race (v0.25.1 and v0.26.0): the
@@ -442,6 +452,7 @@ func bdatAfterClose(v []any) bool {
 	return strings.Contains(value, "nil pointer dereference") && strings.Contains(stack, ").handleBdat.func")
 }
 
-func (e errorLog) Println(v ...any) {
-	e.s.logger().Warn(fmt.Sprint(v...))
+// Println implements smtp.Logger.
+func (e ServerLog) Println(v ...any) {
+	e.Logger().Warn(fmt.Sprint(v...))
 }
