@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/testenv"
@@ -151,5 +152,54 @@ func TestTroubleIsTheAnswer(t *testing.T) {
 	res, err := testenv.SMTPSend(f.addr, "alice@contoso.com", []string{"bob@army.ml"}, postfixMessage("9Ok", "x"))
 	if err != nil || res.Data.Code != 451 {
 		t.Fatalf("with the store closed: %+v %v", res, err)
+	}
+}
+
+// TestConfirmedRecipientIsHandedBack: a message the sender had confirmed before is not
+// held (held.ErrConfirmed) but handed back, and its hand-over is consumed.
+func TestConfirmedRecipientIsHandedBack(t *testing.T) {
+	f := newFixture(t)
+	if err := f.store.Confirm(ctx, "alice@contoso.com", []string{"gmial.com"}, "earlier"); err != nil {
+		t.Fatal(err)
+	}
+	h := quarantine.Handover{QueueID: "9Confirmed", Sender: "alice@contoso.com",
+		Recipients: []quarantine.Recipient{{Address: "bob@gmial.com", Verdict: verdict.Hold, Situation: "provider"}}}
+	if err := f.store.PutHandover(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	res, err := testenv.SMTPSend(f.addr, "alice@contoso.com", []string{"bob@gmial.com"}, postfixMessage(h.QueueID, "confirmed"))
+	if err != nil || !res.Delivered() || !strings.Contains(res.Data.Text, "handed back") {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if msgs, err := f.sink.WaitFor(ctx, 1); err != nil || msgs[0].Header("Subject") != "confirmed" {
+		t.Fatalf("re-injected %+v, %v", msgs, err)
+	}
+	if n := len(heldIn(t, f.store)); n != 0 {
+		t.Fatalf("%d messages held", n)
+	}
+	if _, err := f.store.GetHandover(ctx, h.QueueID); !errors.Is(err, quarantine.ErrNotFound) {
+		t.Fatalf("the hand-over is still there: %v", err)
+	}
+}
+
+// TestOldHandoversArePurged: a hand-over nothing took within quarantine.HandoverKeep goes
+// when an intake starts (and every PurgeEvery); a fresh one stays.
+func TestOldHandoversArePurged(t *testing.T) {
+	f := newFixture(t)
+	old := quarantine.Handover{QueueID: "1Old", Recipients: []quarantine.Recipient{{Address: "x@army.ml", Verdict: verdict.Hold}},
+		At: time.Now().Add(-quarantine.HandoverKeep - time.Hour)}
+	fresh := quarantine.Handover{QueueID: "2Fresh", Recipients: old.Recipients}
+	for _, h := range []quarantine.Handover{old, fresh} {
+		if err := f.store.PutHandover(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.start(t, "127.0.0.1:0")
+	testenv.WaitFor(t, "the old hand-over purged", func() bool {
+		_, err := f.store.GetHandover(ctx, old.QueueID)
+		return errors.Is(err, quarantine.ErrNotFound)
+	})
+	if _, err := f.store.GetHandover(ctx, fresh.QueueID); err != nil {
+		t.Fatalf("the fresh hand-over: %v", err)
 	}
 }
