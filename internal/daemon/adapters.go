@@ -60,6 +60,9 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		Filter: PolicyFilter(cfg),
 		Logger: d.Logger,
 		Observe: func(ev policyd.Event) {
+			if ev.HandoverFailed {
+				d.Metrics.StoreErrors.WithLabelValues("quarantine").Inc()
+			}
 			if ev.Stage == "rcpt" {
 				d.Metrics.Observe("policy", ev.Decision, ev.Duration)
 				d.learnFrom(ev.Sender, ev.Recipient, ev.Decision.Verdict, ev.Decision.Familiar != nil)

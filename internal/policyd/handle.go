@@ -164,8 +164,8 @@ func (s *Server) eom(c *conn, req Request) string {
 		}
 		c.log.LogAttrs(context.Background(), lvl, "policy decision", attrs...)
 	}
-	s.observe(Event{Stage: "eom", Verdict: md.Verdict, Monitor: md.Monitor, Duration: dur,
-		TempFail: action == replyAction(handoverFailed)})
+	failed := action == replyAction(handoverFailed)
+	s.observe(Event{Stage: "eom", Verdict: md.Verdict, Monitor: md.Monitor, Duration: dur, TempFail: failed, HandoverFailed: failed})
 	return action
 }
 

@@ -103,7 +103,7 @@ func TestFailingHandoverDefersTheMessage(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if ev := last; ev.Stage != "eom" || !ev.TempFail {
+	if ev := last; ev.Stage != "eom" || !ev.TempFail || !ev.HandoverFailed {
 		t.Fatalf("last event %+v, want a temporary failure at eom", ev)
 	}
 }

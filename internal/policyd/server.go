@@ -96,6 +96,9 @@ type Event struct {
 	Recipient string         // at "rcpt"
 	Sender    string         // at "rcpt": the sender, as Postfix gave it
 	Decision  guard.Decision // at "rcpt": the guard's decision for Recipient
+	// HandoverFailed: at "eom", the hand-over to the intake could not be recorded (the
+	// answer was a temporary failure instead of FILTER).
+	HandoverFailed bool
 }
 
 func (s *Server) init() {
