@@ -171,7 +171,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 	}
 	if hs, ok := d.quarantine.(quarantine.HandoverStore); ok && cfg.Listen.Intake != "" && cfg.ReinjectAddr() != "" {
 		in := &intake.Server{
-			Handovers: hs, Holder: d.held, Guard: &d.Guard, Reinject: d.held.Settings.Reinject.Address,
+			Handovers: hs, Holder: d.held, Guard: &d.Guard, Reinject: d.held.Settings.Reinject,
 			Hostname: d.held.Settings.Hostname, Logger: d.Logger, MaxMessageBytes: cfg.Quarantine.MaxMessageBytes, Spool: d.spool,
 			Observe:  d.observeIntake,
 			Finished: d.finished,

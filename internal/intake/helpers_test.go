@@ -13,6 +13,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
@@ -68,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) start(t *testing.T, addr string) {
 	t.Helper()
 	f.srv = &Server{
-		Handovers: f.store, Holder: &held.Service{Store: f.store}, Guard: &f.guard, Reinject: f.reinject,
+		Handovers: f.store, Holder: &held.Service{Store: f.store}, Guard: &f.guard, Reinject: smtpout.Destination{Address: f.reinject},
 		Hostname: "intake.rcptguard.test", Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
 		Observe: func(ev Event) { f.events <- ev },
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/relay"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
@@ -30,6 +31,7 @@ const (
 	DefaultMaxRecipients   = 1000 // Postfix's smtpd_recipient_limit
 	DefaultReadTimeout     = 5 * time.Minute
 	DefaultWriteTimeout    = time.Minute
+	// DefaultReinjectTimeout bounds one hand-back to the re-injection service.
 	DefaultReinjectTimeout = 2 * time.Minute
 	// HoldTimeout bounds the hand-over's lookup and the hold of one message.
 	HoldTimeout = 30 * time.Second
@@ -47,11 +49,10 @@ type Server struct {
 	// recipient the hand-over does not name: one Postfix rewrote). A nil guard inside
 	// makes such a message fail temporarily.
 	Guard *guard.Current
-	// Reinject is the host:port of Postfix's re-injection smtpd, where a message that
-	// needs no holding goes (required).
-	Reinject string
-	// ReinjectTimeout bounds the dial, each command and the message to Reinject.
-	ReinjectTimeout time.Duration
+	// Reinject is Postfix's re-injection smtpd (quarantine.reinject), where a message
+	// that needs no holding goes (required). Its Timeout bounds the dial and each
+	// command; DefaultReinjectTimeout bounds the whole hand-back.
+	Reinject smtpout.Destination
 
 	// Hostname is the intake's name in its greeting and Received field; default
 	// os.Hostname.
@@ -121,9 +122,10 @@ func (s *Server) setup() error {
 	case s.Holder == nil:
 		return errors.New("intake: Holder is not set")
 	}
-	if _, _, err := net.SplitHostPort(s.Reinject); err != nil {
-		return fmt.Errorf("intake: Reinject %q: %w", s.Reinject, err)
+	if err := s.Reinject.Check(); err != nil {
+		return fmt.Errorf("intake: Reinject: %w", err)
 	}
+
 	if s.Spool == nil {
 		s.Spool = spool.Temp()
 	}
@@ -131,6 +133,7 @@ func (s *Server) setup() error {
 		host, _ := os.Hostname()
 		s.Hostname = cmp.Or(host, "localhost")
 	}
+	s.Reinject.Hostname = cmp.Or(s.Reinject.Hostname, s.Hostname)
 	if s.AllowedNetworks == nil {
 		s.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}

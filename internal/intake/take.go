@@ -83,7 +83,7 @@ func (ss *session) take(ctx context.Context, content []byte) *smtp.SMTPError {
 
 // handBack sends the message to the re-injection service and answers with its reply.
 func (ss *session) handBack(ctx context.Context, id, trace string, content []byte) (*smtp.SMTPError, guard.Outcome) {
-	// Its own time (ReinjectTimeout), not what is left of the hold's.
+	// Its own time (DefaultReinjectTimeout), not what is left of the hold's.
 	reply, err := ss.srv.reinject(context.WithoutCancel(ctx), ss.from, ss.opts, ss.rcpts, trace, content)
 	if err != nil {
 		ss.srv.log.Warn("intake: the re-injection service did not take the message", "queue_id", id, "code", err.Code, "err", err.Message)
