@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,25 +20,22 @@ import (
 	"github.com/rcptguard/rcptguard/internal/verdict"
 )
 
-// masterCf are the master.cf lines of the FILTER pattern (as docs/postfix.md has them):
-// the transport that carries held messages to the intake, and the re-injection smtpd on
-// reinjectPort that neither filters nor asks the policy service again.
-func masterCf(reinjectPort int) []string {
-	return []string{
-		"rcptguard unix - - n - 10 smtp",
-		"  -o smtp_send_xforward_command=yes",
-		"  -o disable_mime_output_conversion=yes",
-		"  -o smtp_generic_maps=",
-		"127.0.0.1:" + strconv.Itoa(reinjectPort) + " inet n - n - - smtpd",
-		"  -o syslog_name=postfix/reinject",
-		"  -o content_filter=",
-		"  -o smtpd_end_of_data_restrictions=",
-		"  -o smtpd_recipient_restrictions=permit_mynetworks,reject",
-		"  -o smtpd_relay_restrictions=permit_mynetworks,reject",
-		"  -o smtpd_milters=",
-		"  -o mynetworks=127.0.0.0/8",
-		"  -o receive_override_options=no_header_body_checks,no_milters,no_unknown_recipient_checks",
+// masterCf are the master.cf lines of the FILTER pattern: the transport that carries
+// held messages to the intake, and the re-injection smtpd of docs/postfix.md (its
+// master.cf block, as written there) on reinjectPort.
+func masterCf(t *testing.T, reinjectPort int) []string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "postfix.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	_, block, ok := strings.Cut(string(doc), "```master.cf\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/postfix.md has no master.cf block")
+	}
+	block = strings.ReplaceAll(block, "127.0.0.1:10027", "127.0.0.1:"+strconv.Itoa(reinjectPort))
+	return append([]string{"rcptguard unix - - n - 10 smtp"}, strings.Split(strings.TrimSpace(block), "\n")...)
 }
 
 // submit sends msg to Postfix as an authenticated user at client address addr would
@@ -133,7 +132,7 @@ func TestPostfixHandsOverThroughARestart(t *testing.T) {
 			// Retry a deferred message within seconds.
 			"queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s",
 		},
-		ExtraMaster: masterCf(reinject),
+		ExtraMaster: masterCf(t, reinject),
 	})
 	t.Cleanup(func() {
 		if t.Failed() {
