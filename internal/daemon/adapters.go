@@ -65,9 +65,9 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 			}
 			if ev.Stage == "rcpt" {
 				d.Metrics.Observe("policy", ev.Decision, ev.Duration)
-				d.learnFrom(ev.Sender, ev.Recipient, ev.Decision.Verdict, ev.Decision.Familiar != nil)
 			}
 		},
+		Finished: d.finished,
 	}
 	if hs, ok := d.quarantine.(quarantine.HandoverStore); ok && d.held != nil {
 		m.Holder = d.held

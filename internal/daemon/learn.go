@@ -31,6 +31,7 @@ type learning struct {
 	learner *history.Learner
 	ch      chan history.Observation
 	done    chan struct{}
+	syncs   chan chan struct{} // sync's requests
 	wg      sync.WaitGroup
 }
 
@@ -48,6 +49,7 @@ func (d *Daemon) startLearning(store history.Store) *learning {
 		store: store,
 		ch:    make(chan history.Observation, queueLen),
 		done:  make(chan struct{}),
+		syncs: make(chan chan struct{}),
 	}
 	l.learner = &history.Learner{Store: store, Check: func(dom address.Domain) engine.Result {
 		return d.Guard.Load().Engine().Check(dom)
@@ -113,6 +115,12 @@ func (l *learning) run() {
 			if batch = append(batch, o); len(batch) >= flushAt {
 				flush()
 			}
+		case reply := <-l.syncs:
+			for len(l.ch) > 0 {
+				batch = append(batch, <-l.ch)
+			}
+			flush()
+			close(reply)
 		case <-pruneTick.C:
 			l.prune()
 		case <-tick.C:
@@ -136,6 +144,13 @@ func (l *learning) run() {
 			}
 		}
 	}
+}
+
+// sync writes what was queued before it was called, and returns once it is written.
+func (l *learning) sync() {
+	reply := make(chan struct{})
+	l.syncs <- reply
+	<-reply
 }
 
 // stop writes what is queued and closes the store.

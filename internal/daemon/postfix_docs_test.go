@@ -484,6 +484,24 @@ func TestPostfixPolicyAndMilterTogether(t *testing.T) {
 				t.Errorf("%d messages at the sink, want the one notice", n)
 			}
 			q := held[0].QueueID
+			// learnedOnce sends a message that passes and checks that the history counts
+			// it once, though both doors may have seen it (same queue ID).
+			learnedOnce := func(subject string) {
+				t.Helper()
+				before := len(sink.Messages())
+				ok := []byte("From: a@contoso.com\r\nTo: dave@fabrikam.com\r\nSubject: " + subject + "\r\n\r\nhello\r\n")
+				if res, err := testenv.SMTPSend(pf.SMTPAddr(), "a@contoso.com", []string{"dave@fabrikam.com"}, ok); err != nil || !res.Delivered() {
+					t.Fatalf("fabrikam.com: %+v %v\n%s", res, err, pf.Log())
+				}
+				if _, err := sink.WaitFor(ctx, before+1); err != nil {
+					t.Fatal(err)
+				}
+				d.learn.sync() // both doors answered before Postfix said 250
+				st, found, err := d.history.Domain(ctx, "fabrikam.com")
+				if err != nil || !found || st.Count != 1 {
+					t.Errorf("history of fabrikam.com after one message: %+v, found %v, %v; want a count of 1", st, found, err)
+				}
+			}
 			metrics := getBody(t, "http://"+d.Addr("http")+"/metrics")
 			holds := func(adapter string) bool {
 				return regexp.MustCompile(`(?m)^rcptguard_guard_decisions_total\{adapter="` + adapter + `",[^}]*verdict="hold"[^}]*\} 1$`).MatchString(metrics)
@@ -505,6 +523,7 @@ func TestPostfixPolicyAndMilterTogether(t *testing.T) {
 				if decided("intake") {
 					t.Errorf("the intake decided about a message the milter had discarded")
 				}
+				learnedOnce("both doors")
 				return
 			}
 			// Recommended: over SMTP only the policy service decides, the intake holds.
@@ -534,6 +553,7 @@ func TestPostfixPolicyAndMilterTogether(t *testing.T) {
 			if !holds("policy") || !holds("milter") {
 				t.Errorf("after sendmail(1): want one hold decision by each:\n%s", metrics)
 			}
+			learnedOnce("policy service only")
 		})
 	}
 }

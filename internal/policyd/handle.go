@@ -122,12 +122,6 @@ func (s *Server) eom(c *conn, req Request) string {
 		s.observe(Event{Stage: "eom", TempFail: true, Duration: time.Since(start)})
 		return replyAction(guard.TempFail)
 	}
-	if !t.held {
-		// Every recipient let through at RCPT was allowed or warned (PREPEND is done
-		// there): nothing to hold, and no need to check them all again.
-		s.observe(Event{Stage: "eom", Verdict: guard.Allow, Duration: time.Since(start)})
-		return "DUNNO"
-	}
 	ds := t.rcpts
 	if r := req.Recipient(); r != "" && known && n == 1 {
 		// Postfix names the one recipient it accepted: a later restriction (or a
@@ -135,6 +129,13 @@ func (s *Server) eom(c *conn, req Request) string {
 		if d := t.decision(r); d != nil {
 			ds = []guard.Decision{*d}
 		}
+	}
+	if !t.held {
+		// Every recipient let through at RCPT was allowed or warned (PREPEND is done
+		// there): nothing to hold.
+		s.observe(Event{Stage: "eom", Verdict: guard.Allow, Duration: time.Since(start)})
+		s.finish(req, ds, "DUNNO")
+		return "DUNNO"
 	}
 	// The decisions made at RCPT, not asked again: a reload since then changes nothing
 	// about this message.
@@ -166,7 +167,29 @@ func (s *Server) eom(c *conn, req Request) string {
 	}
 	failed := action == replyAction(handoverFailed)
 	s.observe(Event{Stage: "eom", Verdict: md.Verdict, Monitor: md.Monitor, Duration: dur, TempFail: failed, HandoverFailed: failed})
+	s.finish(req, ds, action)
 	return action
+}
+
+// finish hands the message's check state to Finished: its recipients' decisions made at
+// RCPT and what the answer means for the message.
+func (s *Server) finish(req Request, ds []guard.Decision, action string) {
+	if s.Finished == nil {
+		return
+	}
+	tx := guard.Transaction{Adapter: "policy", QueueID: req.QueueID(), Sender: req.Sender(),
+		AuthUser: req.SASLUsername(), ClientAddr: req.ClientAddress(), Recipients: ds}
+	switch {
+	case action == "DUNNO":
+		tx.Outcome = guard.Delivered
+	case strings.HasPrefix(action, "FILTER "):
+		tx.Outcome = guard.Held // by the intake (or the milter, which comes after)
+	case strings.HasPrefix(action, "4"):
+		tx.Outcome = guard.TempFailed
+	default:
+		tx.Outcome = guard.Refused
+	}
+	s.Finished(tx)
 }
 
 // combine is the decision for a message from its recipients' decisions made at RCPT: the

@@ -68,6 +68,9 @@ type Server struct {
 	// Observe, when set, is called after every decision, for metrics. It must be quick
 	// and safe for concurrent use.
 	Observe func(Event)
+	// Finished, if set, is called once per message at END-OF-MESSAGE with its check
+	// state (the daemon's history learns from it); it must not block.
+	Finished func(guard.Transaction)
 	// Panicked, when set, is called after a panic in a connection's goroutine was
 	// recovered: the panic is logged with its stack and that connection closed (Postfix
 	// retries, then applies its default_action), and the server goes on.
