@@ -52,6 +52,10 @@ var postgresMigrations = []string{
 // ASCII, apart from the quarantine's and the sessions'.
 const pgMigrationLock = 0x726768697374
 
+// pgWriteLock is the advisory lock that Record holds shared and PruneSenders exclusive:
+// a prune's deletes, in scan order, never deadlock with a batch's upserts, in key order.
+const pgWriteLock = 0x7267686973742d77
+
 // maxPoolConns bounds the pool: the daemon writes one batch at a time and reads rarely.
 const maxPoolConns = 4
 
@@ -61,7 +65,8 @@ const maxPoolConns = 4
 // Record is one transaction of three upserts (one statement per table, whatever the size
 // of the batch: the rows go as arrays) and the generation's increment. Rows are locked in
 // the batch's sorted order and the generation last, so two nodes recording at once wait
-// for each other and never deadlock; counts add up and saturate as SQLite's do.
+// for each other and never deadlock; a prune waits for the batches under way (an
+// advisory lock). Counts add up and saturate as SQLite's do.
 type Postgres struct {
 	pool *pgxpool.Pool
 }
@@ -152,21 +157,24 @@ func (p *Postgres) Health(ctx context.Context) error {
 // Counts saturate instead of overflowing.
 const (
 	pgUpsertDomain = `INSERT INTO history_domains AS t (domain, count, first_seen, last_seen)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+		SELECT d, c, f, l FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+			WITH ORDINALITY AS u (d, c, f, l, i) ORDER BY i
 		ON CONFLICT (domain) DO UPDATE SET
 			count = CASE WHEN t.count > 9223372036854775807 - excluded.count THEN 9223372036854775807
 				ELSE t.count + excluded.count END,
 			first_seen = LEAST(t.first_seen, excluded.first_seen),
 			last_seen = GREATEST(t.last_seen, excluded.last_seen)`
 	pgUpsertSender = `INSERT INTO history_sender_domains AS t (domain, sender_domain, count, first_seen, last_seen)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+		SELECT d, s, c, f, l FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+			WITH ORDINALITY AS u (d, s, c, f, l, i) ORDER BY i
 		ON CONFLICT (domain, sender_domain) DO UPDATE SET
 			count = CASE WHEN t.count > 9223372036854775807 - excluded.count THEN 9223372036854775807
 				ELSE t.count + excluded.count END,
 			first_seen = LEAST(t.first_seen, excluded.first_seen),
 			last_seen = GREATEST(t.last_seen, excluded.last_seen)`
 	pgUpsertOwn = `INSERT INTO history_senders AS t (domain, sender, count, first_seen, last_seen)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+		SELECT d, s, c, f, l FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+			WITH ORDINALITY AS u (d, s, c, f, l, i) ORDER BY i
 		ON CONFLICT (sender, domain) DO UPDATE SET
 			count = CASE WHEN t.count > 9223372036854775807 - excluded.count THEN 9223372036854775807
 				ELSE t.count + excluded.count END,
@@ -205,6 +213,11 @@ func (p *Postgres) Record(ctx context.Context, obs []Observation) error {
 		own.add(k.domain, k.sender, b.own[k])
 	}
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		// Shared with other Records, exclusive with PruneSenders, whose deletes lock rows
+		// in another order.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, int64(pgWriteLock)); err != nil {
+			return err
+		}
 		// Recipient domains first: sender rows refer to them.
 		if len(dom.a) > 0 {
 			if _, err := tx.Exec(ctx, pgUpsertDomain, dom.a, dom.n, dom.first, dom.la); err != nil {
@@ -323,6 +336,9 @@ func (p *Postgres) PruneSenders(ctx context.Context, before time.Time, maxRows i
 	}
 	var n int64
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgWriteLock)); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM history_senders WHERE last_seen < $1`, before.UnixMicro())
 		if err != nil {
 			return err

@@ -273,6 +273,7 @@ func testStore(t *testing.T, open opener) {
 		}
 	})
 	testSenderStore(t, open)
+	testPruneAlongsideRecord(t, open)
 }
 
 func record(t *testing.T, s Store, obs ...Observation) {
