@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/config"
@@ -23,8 +24,9 @@ const historyUsage = `Usage:
       history knows (the mail that sender sent to each domain)
 
 The history is data_dir/history.db of the config (default /var/lib/rcptguard with a
-config, ./rcptguard-data without; docs/install.md). Lookalikes of protected or much more
-frequent domains are never learned, however often they were mailed.
+config, ./rcptguard-data without; docs/install.md), or, with quarantine.postgres set, the
+PostgreSQL database every node shares. Lookalikes of protected or much more frequent
+domains are never learned, however often they were mailed.
 An import does not seed the senders' own histories: a log shows mail that went out, not
 mail its sender confirmed.
 `
@@ -59,15 +61,19 @@ func runHistory(args []string, env Env) int {
 			return fail(env, "%v", err)
 		}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fail(env, "data folder: %v", err)
+	ctx := context.Background()
+	if cfg.Quarantine.Postgres == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fail(env, "data folder: %v", err)
+		}
 	}
-	store, err := history.OpenSQLite(filepath.Join(cfg.DataDir, "history.db"))
+	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	store, err := history.Open(openCtx, cfg.Quarantine.Postgres, filepath.Join(cfg.DataDir, "history.db"))
+	cancel()
 	if err != nil {
 		return fail(env, "%v", err)
 	}
 	defer store.Close()
-	ctx := context.Background()
 	if args[0] == "show" && *sender != "" {
 		return senderShow(ctx, store, *sender, fs.Args(), env)
 	}

@@ -53,6 +53,9 @@ type Daemon struct {
 	// TrustCheckEvery is how often the trusted domains' version is checked (trust.go);
 	// 0: DefaultTrustCheck.
 	TrustCheckEvery time.Duration
+	// HistoryCheckEvery is how often the history's generation is compared with the one
+	// the engine was built with (learn.go); 0: every minute.
+	HistoryCheckEvery time.Duration
 
 	Guard    guard.Current
 	Registry *prometheus.Registry
@@ -67,6 +70,9 @@ type Daemon struct {
 	errc        chan error
 	history     history.Store // nil when there is no data folder
 	learn       *learning
+	// historyGen is the history's generation the engine in use was built with (under
+	// mu); -1 when it could not be read, so that the next check rebuilds.
+	historyGen int64
 
 	// The quarantine, when there is a data folder.
 	quarantine quarantine.ReportingStore
@@ -158,8 +164,13 @@ func (d *Daemon) use(ctx context.Context, cfg config.Config) error {
 func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inputs) error {
 	d.buildMu.Lock()
 	defer d.buildMu.Unlock()
+	gen := int64(-1)
 	if d.history != nil {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		// The generation before the set: a change in between rebuilds once more.
+		if g, err := d.history.Generation(ctx); err == nil {
+			gen = g
+		}
 		known, err := d.history.Known(ctx)
 		cancel()
 		if err != nil {
@@ -179,6 +190,7 @@ func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inp
 	d.mu.Lock()
 	d.cfg = cfg
 	d.trustedNames, d.trustVersion = trusted, version
+	d.historyGen = gen
 	d.mu.Unlock()
 	d.Guard.Store(g)
 	if d.Metrics != nil {
@@ -218,12 +230,16 @@ func (d *Daemon) Start() (err error) {
 		}
 	}()
 	if cfg.DataDir != "" {
-		store, err := openHistory(cfg.DataDir)
+		store, err := openHistory(cfg.Quarantine.Postgres, cfg.DataDir)
 		if err != nil {
 			return err
 		}
 		d.history = store
-		d.Logger.Info("history", "path", filepath.Join(cfg.DataDir, "history.db"))
+		if cfg.Quarantine.Postgres != "" {
+			d.Logger.Info("history", "store", "postgres")
+		} else {
+			d.Logger.Info("history", "path", filepath.Join(cfg.DataDir, "history.db"))
+		}
 	}
 	// The quarantine before the engine: it holds the trusted domains the engine allows.
 	if cfg.DataDir != "" {

@@ -15,7 +15,9 @@ import (
 )
 
 // How learning batches: observations are written every flushEvery or every flushAt of
-// them, and the engine is rebuilt with what was learned at most every refreshEvery.
+// them. Every refreshEvery (Daemon.HistoryCheckEvery) the history's generation is read
+// and the engine rebuilt when it moved: what this node learned, what another node sharing
+// the PostgreSQL history learned, or what history import added.
 const (
 	flushEvery   = 2 * time.Second
 	flushAt      = 1000
@@ -35,12 +37,15 @@ type learning struct {
 	wg      sync.WaitGroup
 }
 
-// openHistory opens the history store in dir (made when missing).
-func openHistory(dir string) (history.Store, error) {
+// openHistory opens the history: in the quarantine's PostgreSQL database when dsn is set
+// (shared by every node), else history.db in dir (made when missing).
+func openHistory(dsn, dir string) (history.Store, error) {
 	if err := os.MkdirAll(dir, DataDirMode); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	return history.OpenSQLite(filepath.Join(dir, "history.db"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return history.Open(ctx, dsn, filepath.Join(dir, "history.db"))
 }
 
 func (d *Daemon) startLearning(store history.Store) *learning {
@@ -92,8 +97,13 @@ func (l *learning) run() {
 	l.prune()
 	pruneTick := time.NewTicker(pruneEvery)
 	defer pruneTick.Stop()
+	every := l.d.HistoryCheckEvery
+	if every <= 0 {
+		every = refreshEvery
+	}
+	check := time.NewTicker(every)
+	defer check.Stop()
 	var batch []history.Observation
-	learned, lastRefresh := 0, time.Now()
 	flush := func() {
 		if len(batch) == 0 {
 			return
@@ -106,7 +116,6 @@ func (l *learning) run() {
 		} else if refused > 0 {
 			l.d.Logger.Info("history: lookalikes not learned", "refused", refused, "learned", n)
 		}
-		learned += n
 		batch = batch[:0]
 	}
 	for {
@@ -125,13 +134,9 @@ func (l *learning) run() {
 			l.prune()
 		case <-tick.C:
 			flush()
-			if learned > 0 && time.Since(lastRefresh) >= refreshEvery {
-				if err := l.d.refresh(); err != nil {
-					l.d.Logger.Error("history: rebuilding the engine failed; the one in use stays", "err", err)
-				} else {
-					learned, lastRefresh = 0, time.Now()
-				}
-			}
+		case <-check.C:
+			flush()
+			l.refreshIfMoved()
 		case <-l.done:
 			for {
 				select {
@@ -151,6 +156,31 @@ func (l *learning) sync() {
 	reply := make(chan struct{})
 	l.syncs <- reply
 	<-reply
+}
+
+// refreshIfMoved rebuilds the engine when the history's generation is not the one the
+// engine in use was built with. A generation that cannot be read keeps the engine (and is
+// logged): mail never waits for the history.
+func (l *learning) refreshIfMoved() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	gen, err := l.store.Generation(ctx)
+	cancel()
+	if err != nil {
+		l.d.Metrics.StoreErrors.WithLabelValues("history").Inc()
+		l.d.Logger.Warn("history: generation check failed; the engine in use stays", "err", err)
+		return
+	}
+	l.d.mu.Lock()
+	built := l.d.historyGen
+	l.d.mu.Unlock()
+	if gen == built {
+		return
+	}
+	if err := l.d.refresh(); err != nil {
+		l.d.Logger.Error("history: rebuilding the engine failed; the one in use stays", "err", err)
+		return
+	}
+	l.d.Logger.Info("history: engine rebuilt with what was learned", "generation", gen)
 }
 
 // stop writes what is queued and closes the store.

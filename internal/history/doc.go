@@ -8,6 +8,8 @@
 // lookalike of a protected domain or of a much more frequent known domain, however often it
 // is mailed: the mail to .ml instead of .mil went on for years.
 //
-// Store is a small interface so that several databases can implement it (SQLite now,
-// PostgreSQL for several nodes); every implementation must pass the same test suite.
+// Store is a small interface with two implementations, SQLite (one node) and PostgreSQL
+// (several nodes sharing what they learn, in the quarantine's database; Open picks one);
+// both pass the same test suite. Store.Generation lets a daemon notice, with one small
+// read, that another node or an import changed the history.
 package history

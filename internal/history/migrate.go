@@ -33,6 +33,14 @@ var migrations = []string{
 		PRIMARY KEY (sender, domain)
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX sender_history_last_seen ON sender_history (last_seen);`,
+	// 3: the generation of the organisation's history: one number that every Record of
+	// recipient domains raises, so that a daemon notices mail learned by another process
+	// (history import) without reading the whole set (Store.Generation).
+	`CREATE TABLE generation (
+		id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+		n  INTEGER NOT NULL
+	) STRICT;
+	INSERT INTO generation (id, n) VALUES (1, 0);`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.

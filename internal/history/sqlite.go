@@ -142,7 +142,24 @@ func (s *SQLite) record(ctx context.Context, b *batch) error {
 	if err != nil {
 		return err
 	}
+	if len(b.domainKeys) > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE generation SET n = n + 1`); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
+}
+
+// Generation returns the generation of the organisation's history.
+func (s *SQLite) Generation(ctx context.Context) (int64, error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT n FROM generation`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("history: generation: %w", err)
+	}
+	return n, nil
 }
 
 // upsert runs the statement format (with %s for the VALUES rows) for n rows of width

@@ -32,6 +32,11 @@ type Store interface {
 	// before, then, while more than maxRows are left (0: no cap), the least recently seen.
 	// It returns how many rows it deleted.
 	PruneSenders(ctx context.Context, before time.Time, maxRows int) (int64, error)
+	// Generation is a number that changes whenever the organisation's history (what
+	// Known returns) changes, through this handle or any other on the same data (another
+	// node, history import). It is one small read: a daemon polls it to rebuild its guard
+	// only when there is something new.
+	Generation(ctx context.Context) (int64, error)
 	// Health reports whether the store takes a write now.
 	Health(ctx context.Context) error
 	Close() error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -133,6 +134,61 @@ func testSenderStore(t *testing.T, open opener) {
 		}
 		if _, err := s.PruneSenders(context.Background(), t0, -1); err == nil {
 			t.Error("PruneSenders with a negative cap: nil error")
+		}
+	})
+}
+
+// testPruneAlongsideRecord: pruning while batches are recorded (another node's prune)
+// fails neither.
+func testPruneAlongsideRecord(t *testing.T, open opener) {
+	t.Run("PruneAlongsideRecord", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, "db")
+		errs := make(chan error, 8)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range 3 {
+			wg.Go(func() {
+				for b := range 10 {
+					obs := make([]Observation, 30)
+					for i := range obs {
+						obs[i] = Observation{Domain: fmt.Sprintf("d%d.example", (i*7+b)%30), Sender: fmt.Sprintf("u%d@contoso.com", (i+w)%5),
+							SenderDomain: "contoso.com", At: t0.Add(time.Duration(b) * time.Minute)}
+					}
+					if err := s.Record(context.Background(), obs); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := s.PruneSenders(context.Background(), t0.Add(5*time.Minute), 20); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		// The writers end by themselves; then the pruner is told to stop.
+		go func() {
+			for len(errs) == 0 {
+				if n, err := s.Generation(context.Background()); err == nil && n >= 30 {
+					break
+				}
+				time.Sleep(time.Millisecond) // polling the condition
+			}
+			close(done)
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
 		}
 	})
 }

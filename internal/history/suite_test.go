@@ -230,7 +230,50 @@ func testStore(t *testing.T, open opener) {
 			t.Errorf("another store shares data: %v", k)
 		}
 	})
+	t.Run("GenerationMovesWithTheOrganisationsHistoryOnEveryHandle", func(t *testing.T) {
+		t.Parallel()
+		a, b := open(t, "db"), open(t, "db") // two nodes, or a node and history import
+		gen := func(s Store) int64 {
+			t.Helper()
+			n, err := s.Generation(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		g0 := gen(b)
+		record(t, a, Observation{Domain: "fabrikam.com", SenderDomain: "contoso.com", At: t0})
+		g1 := gen(b)
+		if g1 == g0 {
+			t.Fatalf("generation did not move after a Record on another handle (%d)", g1)
+		}
+		if got := stat(t, b, "fabrikam.com"); got.Count != 1 {
+			t.Errorf("the other handle sees %+v", got)
+		}
+		// A sender's own history is not what Known returns: no rebuild is needed.
+		record(t, a, Observation{Domain: "fabrikam.co", Sender: "alice@contoso.com", SenderOnly: true, At: t0})
+		if g := gen(b); g != g1 {
+			t.Errorf("a sender-only Record moved the generation %d -> %d", g1, g)
+		}
+		// A failed batch changes nothing.
+		a.Record(context.Background(), []Observation{{Domain: "army.mil", At: t0}, {Domain: "BAD", At: t0}})
+		if g := gen(b); g != g1 {
+			t.Errorf("a failed Record moved the generation %d -> %d", g1, g)
+		}
+		record(t, b, Observation{Domain: "army.mil", At: t0})
+		if g := gen(a); g == g1 {
+			t.Errorf("generation did not move after the second Record (%d)", g)
+		}
+	})
+	t.Run("HealthOnAnOpenStore", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, "db")
+		if err := s.Health(context.Background()); err != nil {
+			t.Errorf("Health = %v", err)
+		}
+	})
 	testSenderStore(t, open)
+	testPruneAlongsideRecord(t, open)
 }
 
 func record(t *testing.T, s Store, obs ...Observation) {
