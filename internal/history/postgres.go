@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/pgdb"
 )
 
 // postgresMigrations are the PostgreSQL schema, in order. Append only. The tables live in
@@ -77,65 +77,12 @@ var _ Store = (*Postgres)(nil)
 // brings the history's tables up to date. A database written by a newer rcptguard is
 // refused (ErrNewerSchema).
 func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	pool, err := pgdb.Open(ctx, dsn, maxPoolConns, pgdb.Schema{Store: "history",
+		VersionTable: "history_version", Lock: pgMigrationLock, Migrations: postgresMigrations})
 	if err != nil {
-		// The parse error may quote the DSN, password included: say only what is wrong.
-		var pe *pgconn.ParseConfigError
-		if errors.As(err, &pe) && pe.Unwrap() != nil {
-			return nil, fmt.Errorf("history: PostgreSQL connection string: %w", pe.Unwrap())
-		}
-		return nil, errors.New("history: PostgreSQL connection string: cannot parse it")
-	}
-	cfg.MaxConns = maxPoolConns
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("history: open PostgreSQL database: %w", err)
-	}
-	if err := migratePostgres(ctx, pool, postgresMigrations); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("history: open PostgreSQL database %s on %s: %w",
-			cfg.ConnConfig.Database, cfg.ConnConfig.Host, err)
+		return nil, err
 	}
 	return &Postgres{pool: pool}, nil
-}
-
-// migratePostgres applies the missing migrations of list in one transaction, under an
-// advisory lock so that nodes may start at once.
-func migratePostgres(ctx context.Context, pool *pgxpool.Pool, list []string) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock)); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS history_version (version integer NOT NULL)`); err != nil {
-			return fmt.Errorf("version table: %w", err)
-		}
-		var rows, from int
-		if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(max(version), 0) FROM history_version`).Scan(&rows, &from); err != nil {
-			return fmt.Errorf("version: %w", err)
-		}
-		if rows > 1 {
-			return fmt.Errorf("history_version has %d rows; want one", rows)
-		}
-		if from > len(list) {
-			return fmt.Errorf("%w: the history's schema is at version %d, this rcptguard knows up to %d: upgrade rcptguard",
-				ErrNewerSchema, from, len(list))
-		}
-		for v := from; v < len(list); v++ {
-			if _, err := tx.Exec(ctx, list[v]); err != nil {
-				return fmt.Errorf("history schema migration %d: %w", v+1, err)
-			}
-		}
-		var err error
-		if rows == 0 {
-			_, err = tx.Exec(ctx, `INSERT INTO history_version (version) VALUES ($1)`, len(list))
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE history_version SET version = $1`, len(list))
-		}
-		if err != nil {
-			return fmt.Errorf("version: %w", err)
-		}
-		return nil
-	})
 }
 
 // Close closes the connections.

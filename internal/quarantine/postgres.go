@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rcptguard/rcptguard/internal/pgdb"
 )
 
 // Postgres is the Store in a PostgreSQL database, for several rcptguard nodes sharing it.
@@ -56,41 +57,11 @@ var _ Store = (*Postgres)(nil)
 // written by a newer rcptguard is refused (ErrNewerSchema). The tables live in the
 // connection's search_path (by default the schema public).
 func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Postgres, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	pool, err := pgdb.Open(ctx, dsn, 0, schema(postgresMigrations))
 	if err != nil {
-		// The parse error may quote the DSN, password included: say only what is wrong.
-		var pe *pgconn.ParseConfigError
-		if errors.As(err, &pe) && pe.Unwrap() != nil {
-			return nil, fmt.Errorf("quarantine: PostgreSQL connection string: %w", pe.Unwrap())
-		}
-		return nil, errors.New("quarantine: PostgreSQL connection string: cannot parse it")
-	}
-	cfg.AfterConnect = ensureSynchronousCommit
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("quarantine: open PostgreSQL database: %w", err)
-	}
-	if _, _, err := migratePostgres(ctx, pool, postgresMigrations); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("quarantine: open PostgreSQL database %s on %s: %w",
-			cfg.ConnConfig.Database, cfg.ConnConfig.Host, err)
+		return nil, err
 	}
 	return &Postgres{pool: pool, opt: defaultOptions(opts)}, nil
-}
-
-// ensureSynchronousCommit sets synchronous_commit on for a connection where it is off, so
-// that a commit (Hold's above all) is durable when it returns. The stronger settings
-// (remote_write, remote_apply) and "local" are the administrator's choice and stay.
-func ensureSynchronousCommit(ctx context.Context, conn *pgx.Conn) error {
-	var sc string
-	if err := conn.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&sc); err != nil {
-		return err
-	}
-	if sc == "off" {
-		_, err := conn.Exec(ctx, `SET synchronous_commit = on`)
-		return err
-	}
-	return nil
 }
 
 // Close closes the connections.

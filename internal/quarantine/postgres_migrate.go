@@ -2,10 +2,9 @@ package quarantine
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rcptguard/rcptguard/internal/pgdb"
 )
 
 // postgresMigrations are the PostgreSQL schema, in order: postgresMigrations[i] takes the
@@ -144,48 +143,12 @@ var postgresMigrations = []string{
 // migrations of nodes starting at once ("rcptguard" in ASCII, as a number).
 const pgMigrationLock = 0x72637074677561
 
-// migratePostgres brings the schema up to date in one transaction, and reports the
-// version before and after. A schema newer than this rcptguard's is refused
-// (ErrNewerSchema), and so is a database that has some other schema_version table.
+// schema is the quarantine's tables as of migrations (the tests open older ones).
+func schema(migrations []string) pgdb.Schema {
+	return pgdb.Schema{Store: "quarantine", VersionTable: "schema_version", Lock: pgMigrationLock, Migrations: migrations}
+}
+
+// migratePostgres brings the quarantine's tables up to migrations (pgdb.Migrate).
 func migratePostgres(ctx context.Context, pool *pgxpool.Pool, migrations []string) (from, to int, err error) {
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock)); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil {
-			return err
-		}
-		switch n {
-		case 0:
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
-				return err
-			}
-		case 1:
-			if err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&from); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("schema_version has %d rows; want 1", n)
-		}
-		if from > len(migrations) {
-			return fmt.Errorf("%w: version %d, this rcptguard knows up to %d", ErrNewerSchema, from, len(migrations))
-		}
-		for v := from; v < len(migrations); v++ {
-			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
-				return fmt.Errorf("migration %d: %w", v+1, err)
-			}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1`, len(migrations)); err != nil {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return from, from, err
-	}
-	return from, len(migrations), nil
+	return pgdb.Migrate(ctx, pool, schema(migrations))
 }

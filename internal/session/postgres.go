@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rcptguard/rcptguard/internal/pgdb"
 )
 
 // postgresMigrations are the PostgreSQL schema, in order. Append only. The table lives
@@ -54,64 +54,12 @@ var _ Store = (*Postgres)(nil)
 // OpenPostgres connects to the database at dsn (as quarantine.OpenPostgres reads it) and
 // brings the session table up to date.
 func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	pool, err := pgdb.Open(ctx, dsn, maxPoolConns, pgdb.Schema{Store: "session store",
+		VersionTable: "admin_sessions_version", Lock: pgMigrationLock, Migrations: postgresMigrations})
 	if err != nil {
-		// The parse error may quote the DSN, password included: say only what is wrong.
-		var pe *pgconn.ParseConfigError
-		if errors.As(err, &pe) && pe.Unwrap() != nil {
-			return nil, fmt.Errorf("session store: PostgreSQL connection string: %w", pe.Unwrap())
-		}
-		return nil, errors.New("session store: PostgreSQL connection string: cannot parse it")
-	}
-	cfg.MaxConns = maxPoolConns
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("session store: open PostgreSQL database: %w", err)
-	}
-	if err := migratePostgres(ctx, pool); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("session store: open PostgreSQL database %s on %s: %w",
-			cfg.ConnConfig.Database, cfg.ConnConfig.Host, err)
+		return nil, err
 	}
 	return &Postgres{pool: pool}, nil
-}
-
-// migratePostgres applies the missing migrations in one transaction, under an advisory
-// lock so that nodes may start at once.
-func migratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock)); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS admin_sessions_version (version integer NOT NULL)`); err != nil {
-			return fmt.Errorf("version table: %w", err)
-		}
-		var rows, from int
-		if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(max(version), 0) FROM admin_sessions_version`).Scan(&rows, &from); err != nil {
-			return fmt.Errorf("version: %w", err)
-		}
-		if rows > 1 {
-			return fmt.Errorf("admin_sessions_version has %d rows; want one", rows)
-		}
-		if from > len(postgresMigrations) {
-			return fmt.Errorf("session schema version %d is newer than this rcptguard's (%d)", from, len(postgresMigrations))
-		}
-		for v := from; v < len(postgresMigrations); v++ {
-			if _, err := tx.Exec(ctx, postgresMigrations[v]); err != nil {
-				return fmt.Errorf("session schema migration %d: %w", v+1, err)
-			}
-		}
-		var err error
-		if rows == 0 {
-			_, err = tx.Exec(ctx, `INSERT INTO admin_sessions_version (version) VALUES ($1)`, len(postgresMigrations))
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE admin_sessions_version SET version = $1`, len(postgresMigrations))
-		}
-		if err != nil {
-			return fmt.Errorf("version: %w", err)
-		}
-		return nil
-	})
 }
 
 // Create stores a new session.
