@@ -31,7 +31,7 @@ func TestEachLogLineNamesItsAdapterOnce(t *testing.T) {
 	}
 	t.Cleanup(func() { d.Shutdown(context.Background()) })
 
-	if a := dialPolicy(t, d.Addr("policy")).ask("protocol_state=RCPT\ninstance=i.1\nsender=a@contoso.com\nrecipient=b@army.ml\n"); a == "" {
+	if a := testenv.DialPolicy(t, d.Addr("policy")).Ask("protocol_state=RCPT\ninstance=i.1\nsender=a@contoso.com\nrecipient=b@army.ml\n"); a == "" {
 		t.Fatal("no answer from the policy service")
 	}
 	msg := []byte("From: a@contoso.com\r\nSubject: x\r\n\r\nhi\r\n")

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
@@ -14,7 +15,9 @@ func (d *Daemon) finished(t guard.Transaction) {
 	if t.Outcome != guard.Delivered {
 		return
 	}
-	if (t.Adapter == "policy" || t.Adapter == "milter") && !d.postfixSeen.first(t.QueueID) {
+	// The key has the sender too: the queue IDs of two Postfix hosts may meet.
+	key := t.QueueID + " " + strings.ToLower(strings.Trim(t.Sender, "<> "))
+	if (t.Adapter == "policy" || t.Adapter == "milter") && t.QueueID != "" && !d.postfixSeen.first(key) {
 		return
 	}
 	for _, dec := range t.Recipients {
@@ -36,12 +39,8 @@ type queueIDs struct {
 // queueIDsKept is far more messages than Postfix hands the two doors apart in time.
 const queueIDsKept = 50_000
 
-// first reports whether id was not shown before (an empty ID always is: nothing to tell
-// it apart by).
+// first reports whether id was not shown before.
 func (q *queueIDs) first(id string) bool {
-	if id == "" {
-		return true
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.seen[id] {

@@ -1,12 +1,8 @@
 package daemon
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,54 +12,6 @@ import (
 	"github.com/rcptguard/rcptguard/internal/history"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
-
-// policyClient speaks the Postfix policy protocol on one connection, as smtpd does.
-type policyClient struct {
-	t  *testing.T
-	c  net.Conn
-	br *bufio.Reader
-	n  int
-}
-
-func dialPolicy(t *testing.T, addr string) *policyClient {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &policyClient{t: t, c: c, br: bufio.NewReader(c)}
-}
-
-// ask sends one request and returns the action.
-func (p *policyClient) ask(attrs string) string {
-	p.t.Helper()
-	p.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(p.c, "request=smtpd_access_policy\n"+attrs+"\n"); err != nil {
-		p.t.Fatal(err)
-	}
-	line, err := p.br.ReadString('\n')
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if blank, err := p.br.ReadString('\n'); err != nil || blank != "\n" {
-		p.t.Fatalf("the answer %q does not end with an empty line: %q %v", line, blank, err)
-	}
-	return strings.TrimPrefix(strings.TrimSuffix(line, "\n"), "action=")
-}
-
-// message sends one message with one recipient as Postfix asks about it (RCPT, then
-// END-OF-MESSAGE) and returns the two actions.
-func (p *policyClient) message(sender, rcpt string) (atRcpt, atEOM string) {
-	p.t.Helper()
-	p.n++
-	common := fmt.Sprintf("instance=s.%d\nqueue_id=Q%d\nsender=%s\nrecipient=%s\n", p.n, p.n, sender, rcpt)
-	atRcpt = p.ask("protocol_state=RCPT\n" + common)
-	if !strings.HasPrefix(atRcpt, "DUNNO") && !strings.HasPrefix(atRcpt, "PREPEND") {
-		return atRcpt, ""
-	}
-	return atRcpt, p.ask("protocol_state=END-OF-MESSAGE\nrecipient_count=1\n" + common)
-}
 
 // waitSender waits until the daemon's history has count messages from sender to domain.
 func waitSender(t *testing.T, d *Daemon, sender, domain string, count int64) {
@@ -143,15 +91,15 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Shutdown(context.Background()) })
-	p := dialPolicy(t, d.Addr("policy"))
+	p := testenv.DialPolicy(t, d.Addr("policy"))
 
-	if r, e := p.message("bob@contoso.com", "carol@fabrikam.co"); r != "DUNNO" || !strings.Contains(e, "Did you mean fabrikam.com?") {
+	if r, e := p.Message("bob@contoso.com", "carol@fabrikam.co"); r != "DUNNO" || !strings.Contains(e, "Did you mean fabrikam.com?") {
 		t.Fatalf("bob, who never wrote to fabrikam.co: RCPT %q, END-OF-MESSAGE %q; want it held (refused at the end)", r, e)
 	}
-	if r, e := p.message("alice@contoso.com", "carol@fabrikam.co"); r != "DUNNO" || e != "DUNNO" {
+	if r, e := p.Message("alice@contoso.com", "carol@fabrikam.co"); r != "DUNNO" || e != "DUNNO" {
 		t.Fatalf("alice's sixth message to fabrikam.co: RCPT %q, END-OF-MESSAGE %q; want it to pass", r, e)
 	}
-	if r, e := p.message("<>", "carol@fabrikam.co"); e == "DUNNO" {
+	if r, e := p.Message("<>", "carol@fabrikam.co"); e == "DUNNO" {
 		t.Fatalf("the null sender: RCPT %q, END-OF-MESSAGE %q; want it held", r, e)
 	}
 	if l := logs.String(); !strings.Contains(l, `msg="a flagged recipient passes: the sender writes to it" sender=alice@contoso.com recipient=carol@fabrikam.co messages=5`) {
@@ -164,7 +112,7 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 		t.Errorf("fabrikam.co was learned for the organisation: %+v, %v", st, err)
 	}
 	// A warned recipient went out: it counts for its sender only.
-	if r, _ := p.message("bob@contoso.com", "dan@adatun.com"); !strings.HasPrefix(r, "PREPEND") {
+	if r, _ := p.Message("bob@contoso.com", "dan@adatun.com"); !strings.HasPrefix(r, "PREPEND") {
 		t.Fatalf("adatun.com next to adatum.com (1 message): %q, want a warning", r)
 	}
 	waitSender(t, d, "bob@contoso.com", "adatun.com", 1)
@@ -172,7 +120,7 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 		t.Error("a warned domain was learned for the organisation")
 	}
 	// bob is still flagged after all this.
-	if _, e := p.message("bob@contoso.com", "carol@fabrikam.co"); e == "DUNNO" {
+	if _, e := p.Message("bob@contoso.com", "carol@fabrikam.co"); e == "DUNNO" {
 		t.Error("bob's second message to fabrikam.co passed")
 	}
 	// A history that went away never lets mail pass: alice is asked again, and it is
@@ -180,7 +128,7 @@ func TestFamiliarSenderPassesThroughThePolicyService(t *testing.T) {
 	if err := d.history.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if r, e := p.message("alice@contoso.com", "carol@fabrikam.co"); e == "DUNNO" {
+	if r, e := p.Message("alice@contoso.com", "carol@fabrikam.co"); e == "DUNNO" {
 		t.Errorf("with the history closed, alice's message passed: RCPT %q, END-OF-MESSAGE %q", r, e)
 	}
 	if l := logs.String(); !strings.Contains(l, "the sender's own history cannot be read") {

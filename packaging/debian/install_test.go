@@ -78,20 +78,20 @@ func TestDebianPackageInstallsRunsAndKeepsItsData(t *testing.T) {
 	addrs := editConfig(t, "[army.mil, .mil]")
 	edited := readFile(t, confPath)
 	svc := startService(t)
-	p := dialPolicy(t, addrs.policy)
-	if rcpt, eom := p.message("alice@contoso.com", "bob@army.mil"); rcpt != "DUNNO" || eom != "DUNNO" {
+	p := testenv.DialPolicy(t, addrs.policy)
+	if rcpt, eom := p.Message("alice@contoso.com", "bob@army.mil"); rcpt != "DUNNO" || eom != "DUNNO" {
 		t.Fatalf("army.mil: %q then %q, want DUNNO twice", rcpt, eom)
 	}
-	if rcpt, eom := p.message("alice@contoso.com", "bob@army.ml"); !strings.Contains(rcpt+eom, "army.mil") {
+	if rcpt, eom := p.Message("alice@contoso.com", "bob@army.ml"); !strings.Contains(rcpt+eom, "army.mil") {
 		t.Fatalf("army.ml: %q then %q, want a refusal that suggests army.mil", rcpt, eom)
 	}
-	if _, eom := p.message("alice@contoso.com", "bob@fabrikarn.com"); eom != "DUNNO" {
+	if _, eom := p.Message("alice@contoso.com", "bob@fabrikarn.com"); eom != "DUNNO" {
 		t.Fatalf("fabrikarn.com before fabrikam.com is protected: %q", eom)
 	}
 	replaceInFile(t, confPath, "protect: [army.mil, .mil]", "protect: [army.mil, .mil, fabrikam.com]")
 	edited = readFile(t, confPath)
 	svc.reload(t)
-	if _, eom := dialPolicy(t, addrs.policy).message("alice@contoso.com", "bob@fabrikarn.com"); !strings.Contains(eom, "fabrikam.com") {
+	if _, eom := testenv.DialPolicy(t, addrs.policy).Message("alice@contoso.com", "bob@fabrikarn.com"); !strings.Contains(eom, "fabrikam.com") {
 		t.Fatalf("fabrikarn.com after the reload: %q, want a refusal that suggests fabrikam.com", eom)
 	}
 	key := dataFiles(t)
@@ -127,7 +127,7 @@ func TestDebianPackageInstallsRunsAndKeepsItsData(t *testing.T) {
 		t.Errorf("the reinstall replaced the edited config:\n%s", got)
 	}
 	svc = startService(t)
-	if _, eom := dialPolicy(t, addrs.policy).message("alice@contoso.com", "bob@fabrikarn.com"); !strings.Contains(eom, "fabrikam.com") {
+	if _, eom := testenv.DialPolicy(t, addrs.policy).Message("alice@contoso.com", "bob@fabrikarn.com"); !strings.Contains(eom, "fabrikam.com") {
 		t.Fatalf("fabrikarn.com after the reinstall: %q, want the edited config in use", eom)
 	}
 	if got := dataFiles(t); got != key {

@@ -1,10 +1,7 @@
 package debian_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -129,53 +126,4 @@ func (s *service) stop(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the service did not stop in 30 s after SIGTERM\n%s", s.logs)
 	}
-}
-
-// policyClient speaks Postfix's policy delegation protocol to the service.
-type policyClient struct {
-	t  *testing.T
-	c  net.Conn
-	br *bufio.Reader
-	n  int
-}
-
-func dialPolicy(t *testing.T, addr string) *policyClient {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &policyClient{t: t, c: c, br: bufio.NewReader(c)}
-}
-
-// ask sends one request and returns the action.
-func (p *policyClient) ask(attrs string) string {
-	p.t.Helper()
-	p.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(p.c, "request=smtpd_access_policy\n"+attrs+"\n"); err != nil {
-		p.t.Fatal(err)
-	}
-	line, err := p.br.ReadString('\n')
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if blank, err := p.br.ReadString('\n'); err != nil || blank != "\n" {
-		p.t.Fatalf("the answer %q does not end with an empty line: %q %v", line, blank, err)
-	}
-	return strings.TrimPrefix(strings.TrimSuffix(line, "\n"), "action=")
-}
-
-// message asks about one message with one recipient as Postfix does (RCPT, then
-// END-OF-MESSAGE when RCPT let it through) and returns the two actions.
-func (p *policyClient) message(sender, rcpt string) (atRcpt, atEOM string) {
-	p.t.Helper()
-	p.n++
-	common := fmt.Sprintf("instance=pkg.%d.%d\nqueue_id=Q%d\nsender=%s\nrecipient=%s\nclient_address=127.0.0.1\n",
-		time.Now().UnixNano(), p.n, p.n, sender, rcpt)
-	atRcpt = p.ask("protocol_state=RCPT\n" + common)
-	if !strings.HasPrefix(atRcpt, "DUNNO") && !strings.HasPrefix(atRcpt, "PREPEND") {
-		return atRcpt, ""
-	}
-	return atRcpt, p.ask("protocol_state=END-OF-MESSAGE\nrecipient_count=1\n" + common)
 }
