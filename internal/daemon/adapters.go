@@ -82,6 +82,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		if err != nil {
 			return nil, err
 		}
+		d.relaySrv = r
 		out = append(out, namedServer{"relay", cfg.Listen.Relay, r})
 	}
 	return out, nil

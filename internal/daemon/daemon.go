@@ -29,8 +29,10 @@ import (
 	"github.com/rcptguard/rcptguard/internal/metrics"
 	"github.com/rcptguard/rcptguard/internal/policyd"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/relay"
 	"github.com/rcptguard/rcptguard/internal/session"
 	"github.com/rcptguard/rcptguard/internal/setup"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/spool"
 	"github.com/rcptguard/rcptguard/internal/trust"
 )
@@ -80,7 +82,9 @@ type Daemon struct {
 	webKey     []byte
 	sessions   session.Store // the administrators' sessions, beside the quarantine
 	policy     *policyd.Server
-	spool      *spool.Dir // data_dir/spool: messages being received, past limits.spool_above_bytes
+	relaySrv   *relay.Server  // nil without a relay; SetUpstream on reload
+	intakeSrv  *intake.Server // nil without an intake; SetReinject on reload
+	spool      *spool.Dir     // data_dir/spool: messages being received, past limits.spool_above_bytes
 
 	// Organisation-wide trust (trust.go): the workflow, its background check, and the
 	// trusted domains and their version that the engine in use was built with (under mu).
@@ -112,10 +116,16 @@ func (d *Daemon) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Read first: a password or CA file that cannot be read fails the reload as a whole.
 	var st held.Settings
 	if d.held != nil && d.started != nil {
-		// Read first: a password file that cannot be read fails the reload as a whole.
 		if st, err = d.heldSettings(cfg); err != nil {
+			return err
+		}
+	}
+	var up smtpout.Destination
+	if d.relaySrv != nil && cfg.Relay.Upstream.Address != "" {
+		if up, err = smtpout.Load("relay.upstream", cfg.UpstreamDestination(), ""); err != nil {
 			return err
 		}
 	}
@@ -124,6 +134,14 @@ func (d *Daemon) load(ctx context.Context) error {
 	}
 	if d.held != nil && d.started != nil {
 		d.held.Apply(st) // notices, re-injection, timings: at once
+		if d.intakeSrv != nil && st.Reinject.Address != "" {
+			d.intakeSrv.SetReinject(st.Reinject)
+		}
+	}
+	if up.Address != "" {
+		if err := d.relaySrv.SetUpstream(up); err != nil {
+			d.Logger.Error("reload: the new relay.upstream is refused; the one in use stays", "err", err)
+		}
 	}
 	if d.started != nil {
 		if keys := restartOnly(*d.started, cfg); len(keys) > 0 {

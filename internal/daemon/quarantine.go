@@ -176,6 +176,7 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 			Observe:  d.observeIntake,
 			Finished: d.finished,
 		}
+		d.intakeSrv = in
 		out = append(out, namedServer{"intake", cfg.Listen.Intake, in})
 	}
 	return out

@@ -10,11 +10,12 @@ import (
 
 // A reload swaps the guard: what the engine is built from (own_domains, protect, allow,
 // block, known_file, providers), the policy, and the senders' rule (learning.sender_min and
-// the history's bounds); it puts the held-message settings in force (held.SettingsFrom:
-// the notices, quarantine.reinject, the expiry, return and purge timings, always_ask); the
-// administrators' pages read admin.users anew. Everything else is read when serve starts:
-// listeners, the relay, data_dir, the quarantine's database and size limit, the link
-// signing key, the rest of admin, limits, learning.propose_after.
+// the history's bounds). It puts in force the held-message settings (held.SettingsFrom:
+// the notices, quarantine.reinject, the expiry, return and purge timings, always_ask) and
+// the running relay's relay.upstream. The administrators' pages read admin.users anew.
+// Everything else is read when serve starts: listeners, the rest of the relay, data_dir,
+// the quarantine's database and size limit, the link signing key, the rest of admin,
+// limits, learning.propose_after.
 // restartOnly names those settings that differ between the configuration serve started
 // with and a new one, so that a reload can say which of its changes wait for a restart.
 func restartOnly(started, next config.Config) []string {
@@ -32,7 +33,9 @@ func restartOnly(started, next config.Config) []string {
 	}
 	for _, s := range sections {
 		for _, k := range changedFields(s.name, s.a, s.b) {
-			if !appliedByReload[k] {
+			// A relay that runs takes a new upstream; one that does not waits for a restart.
+			relayKeeps := k == "relay.upstream" && started.Relay.Upstream.Address != "" && next.Relay.Upstream.Address != ""
+			if !appliedByReload[k] && !relayKeeps {
 				out = append(out, k)
 			}
 		}

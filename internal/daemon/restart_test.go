@@ -25,15 +25,24 @@ func TestRestartOnlyNamesTheKeys(t *testing.T) {
 	b.Limits.MaxConnectionsPerClient = 7
 	b.Listen.Policy = "127.0.0.1:1"
 	b.Relay.TLSCert = "x.pem"
+	b.Relay.Upstream.Address = "127.0.0.1:2525" // no relay ran: waits for a restart
 	b.Learning.ProposeAfter = 9
 	b.Policy.Known = b.Policy.Namespace            // applied by a reload: not named
 	b.Learning.SenderMin = 9                       // applied by a reload: not named
 	b.Admin.Users = map[string]string{"root": "x"} // read anew: not named
 	got := restartOnly(a, b)
-	want := []string{"listen.policy", "relay.tls_cert", "quarantine.max_message_bytes", "notice.key_file",
+	want := []string{"listen.policy", "relay.upstream", "relay.tls_cert", "quarantine.max_message_bytes", "notice.key_file",
 		"limits.max_connections_per_client", "learning.propose_after"}
 	if !slices.Equal(got, want) {
 		t.Errorf("restartOnly = %v, want %v", got, want)
+	}
+	// A relay that runs takes a new upstream at once.
+	running := a
+	running.Relay.Upstream.Address = "127.0.0.1:25"
+	moved := running
+	moved.Relay.Upstream.Address = "127.0.0.1:2525"
+	if got := restartOnly(running, moved); len(got) != 0 {
+		t.Errorf("a running relay's new upstream: %v, want applied by the reload", got)
 	}
 	if got := restartOnly(a, a); len(got) != 0 {
 		t.Errorf("no change: %v", got)
@@ -132,5 +141,51 @@ func TestReloadAppliesTheHeldSettings(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "only after a restart") {
 		t.Errorf("the reload said these wait for a restart:\n%s", logs)
+	}
+}
+
+// TestReloadMovesTheRelayUpstream: a reload that changes relay.upstream sends the next
+// session's mail to the new upstream, without a restart.
+func TestReloadMovesTheRelayUpstream(t *testing.T) {
+	first, second := testenv.StartSink(t), testenv.StartSink(t)
+	path := filepath.Join(t.TempDir(), "rcptguard.yaml")
+	write := func(upstream string) {
+		cfg := "protect: [army.mil]\ndata_dir: " + filepath.Join(filepath.Dir(path), "data") + "\n" +
+			"listen:\n  policy: off\n  milter: off\n  http: off\n  web: off\n  intake: off\n  relay: 127.0.0.1:0\n" +
+			"relay:\n  upstream: " + upstream + "\n"
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(first.Addr())
+	logs := &testenv.SyncBuffer{}
+	d := &Daemon{ConfigPath: path, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	send := func(sink *testenv.Sink, subject string) {
+		t.Helper()
+		msg := []byte("From: a@contoso.com\r\nTo: bob@army.mil\r\nSubject: " + subject + "\r\n\r\nhello\r\n")
+		if res, err := testenv.SMTPSend(d.Addr("relay"), "a@contoso.com", []string{"bob@army.mil"}, msg); err != nil || !res.Delivered() {
+			t.Fatalf("send %s: %+v %v", subject, res, err)
+		}
+		if _, err := sink.WaitFor(ctx, 1); err != nil {
+			t.Fatalf("%s did not reach its upstream: %v", subject, err)
+		}
+	}
+	send(first, "before")
+	write(second.Addr())
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	send(second, "after")
+	if n := len(first.Messages()); n != 1 {
+		t.Errorf("the first upstream got %d messages, want 1", n)
+	}
+	if strings.Contains(logs.String(), "only after a restart") {
+		t.Errorf("the reload said relay.upstream waits for a restart:\n%s", logs)
 	}
 }

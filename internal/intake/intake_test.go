@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
+	"github.com/rcptguard/rcptguard/internal/smtpout"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 	"github.com/rcptguard/rcptguard/internal/verdict"
 )
@@ -134,6 +135,27 @@ func TestHandedBackWhenTheHandoverHoldsNothing(t *testing.T) {
 	}
 	if _, err := f.store.GetHandover(ctx, h.QueueID); !errors.Is(err, quarantine.ErrNotFound) {
 		t.Fatalf("the hand-over is still there: %v", err)
+	}
+}
+
+// TestSetReinjectMovesTheHandBack: after SetReinject (a reload that changed
+// quarantine.reinject) the next hand-back goes to the new re-injection service.
+func TestSetReinjectMovesTheHandBack(t *testing.T) {
+	f := newFixture(t)
+	moved := testenv.StartSink(t)
+	f.srv.SetReinject(smtpout.Destination{Address: moved.Addr()})
+	h := quarantine.Handover{QueueID: "8Moved", Sender: "alice@contoso.com", Recipients: []quarantine.Recipient{{Address: "amy@army.mil"}}}
+	if err := f.store.PutHandover(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := testenv.SMTPSend(f.addr, "alice@contoso.com", []string{"amy@army.mil"}, postfixMessage(h.QueueID, "moved")); err != nil || !res.Delivered() {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if _, err := moved.WaitFor(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sink.Messages()); n != 0 {
+		t.Fatalf("the old re-injection service got %d messages", n)
 	}
 }
 

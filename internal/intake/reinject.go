@@ -14,6 +14,10 @@ import (
 var replyReinjectDown = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 1},
 	Message: "The re-injection service is unavailable, try again later"}
 
+// SetReinject puts a new re-injection service in force for the hand-backs from now on (a
+// reload that changed quarantine.reinject).
+func (s *Server) SetReinject(d smtpout.Destination) { s.reinjectNow.Store(&d) }
+
 // reinject hands a message that needs no holding to the re-injection service (through
 // smtpout, the one SMTP client), all recipients or none: a refused recipient is the whole
 // message's answer (Postfix's own re-injection smtpd refuses nothing from the intake
@@ -22,7 +26,11 @@ var replyReinjectDown = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCo
 func (s *Server) reinject(ctx context.Context, from string, opts smtp.MailOptions, rcpts []string, trace string, content []byte) (string, *smtp.SMTPError) {
 	ctx, cancel := context.WithTimeout(ctx, DefaultReinjectTimeout)
 	defer cancel()
-	c, err := smtpout.Dial(ctx, s.Reinject)
+	dest := s.Reinject
+	if p := s.reinjectNow.Load(); p != nil {
+		dest = *p
+	}
+	c, err := smtpout.Dial(ctx, dest)
 	if err != nil {
 		return "", reinjectError(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -81,9 +82,11 @@ type Server struct {
 	Now func() time.Time
 
 	initOnce sync.Once
-	initErr  error
-	srv      *smtp.Server
-	log      *slog.Logger
+	// reinjectNow is the re-injection service SetReinject put in force, nil for Reinject.
+	reinjectNow atomic.Pointer[smtpout.Destination]
+	initErr     error
+	srv         *smtp.Server
+	log         *slog.Logger
 
 	mu        sync.Mutex
 	closing   bool

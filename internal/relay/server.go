@@ -123,6 +123,8 @@ type Server struct {
 	srv       *smtp.Server
 	dummyHash []byte
 	authLimit *ratelimit.Limiter
+	// upstreamNow is the upstream SetUpstream put in force, nil for Upstream.
+	upstreamNow atomic.Pointer[smtpout.Destination]
 
 	closing  atomic.Bool // Shutdown or Close called: Serve returns ErrServerClosed
 	draining atomic.Bool // new transactions get 421

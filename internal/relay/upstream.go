@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 
 	"github.com/emersion/go-smtp"
@@ -25,11 +26,24 @@ type upstream struct {
 	dirty bool     // a transaction is open: RSET before the next MAIL
 }
 
+// SetUpstream puts a new upstream in force for the sessions that connect to it from now
+// on (a reload that changed relay.upstream); the sessions under way keep theirs.
+func (s *Server) SetUpstream(d smtpout.Destination) error {
+	if err := d.Check(); err != nil {
+		return fmt.Errorf("relay: Upstream: %w", err)
+	}
+	s.upstreamNow.Store(&d)
+	return nil
+}
+
 // dialUpstream opens a session with the upstream as Server.Upstream says (TLS, AUTH),
 // saying the relay's Hostname in EHLO unless the destination names its own.
 func (s *Server) dialUpstream() (*upstream, error) {
 	up := &upstream{srv: s}
 	d := s.Upstream
+	if p := s.upstreamNow.Load(); p != nil {
+		d = *p
+	}
 	if d.Hostname == "" {
 		d.Hostname = s.Hostname
 	}
