@@ -2,9 +2,9 @@ package scan
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"os/exec"
-	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"strings"

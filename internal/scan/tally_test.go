@@ -31,7 +31,9 @@ func testGuard(t testing.TB) *guard.Guard {
 
 var day0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
-func at(days, hours int) time.Time { return day0.AddDate(0, 0, days).Add(time.Duration(hours) * time.Hour) }
+func at(days, hours int) time.Time {
+	return day0.AddDate(0, 0, days).Add(time.Duration(hours) * time.Hour)
+}
 
 func TestTallyCountsFlaggedMail(t *testing.T) {
 	g := testGuard(t)
