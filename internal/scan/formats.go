@@ -2,12 +2,13 @@ package scan
 
 // The registry of formats. A reader adds its format with one line in its file:
 //
-//	func init() { Register(Format{Name: "postfix", Detect: detectPostfix, New: newPostfix}) }
+//	func init() { Register(PostfixFormat) }
 //
 // Detection asks the formats in registration order (within the package, the order of the
 // files' names) and takes the first whose Detect says yes, so Detect must be specific:
 // true only for content no other format also writes. A directory source goes to the
-// first format with a Dir that claims it.
+// first format whose DetectDir says yes (a Maildir), else to the first with a Dir and no
+// DetectDir (a folder of .eml files); a directory nobody claims is an error.
 
 import (
 	"fmt"

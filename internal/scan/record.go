@@ -77,8 +77,11 @@ type Format struct {
 	// New returns a Reader for one source.
 	New func() Reader
 	// Dir, when set, reads a directory source (a Maildir, a folder of .eml files): the
-	// format then claims directories, and Detect and New are for single files only.
-	// Dir reports whether path is of this format (false: leave it to another format),
-	// and the error that ended it, as Reader.Read does.
-	Dir func(path string, emit func(Record), skip func(Problem)) (bool, error)
+	// format then claims directories, and Detect and New are for single files only. It
+	// returns the error that ended the directory, as Reader.Read does.
+	Dir func(path string, emit func(Record), skip func(Problem)) error
+	// DetectDir, when set, reports whether a directory is of this format (a Maildir has
+	// cur/new/tmp). A directory goes to the first format whose DetectDir says yes, else
+	// to the first format with a Dir and no DetectDir.
+	DetectDir func(path string) bool
 }

@@ -148,21 +148,29 @@ func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 }
 
 func runDir(name string, s *sink, res SourceResult) SourceResult {
-	for _, f := range Formats() {
-		if f.Dir == nil {
-			continue
+	var f Format
+	for _, g := range Formats() {
+		if g.Dir != nil && g.DetectDir != nil && g.DetectDir(name) {
+			f = g
+			break
 		}
-		ok, err := f.Dir(name, s.emit, s.skip)
-		if !ok {
-			continue
+	}
+	if f.Dir == nil {
+		for _, g := range Formats() {
+			if g.Dir != nil && g.DetectDir == nil {
+				f = g
+				break
+			}
 		}
-		res.Format = f.Name
-		if err != nil {
-			s.skip(Problem{Source: name, Text: "reading stopped: " + err.Error()})
-		}
+	}
+	if f.Dir == nil {
+		res.Error = fmt.Sprintf("%s: a directory no format reads (expected a directory of: %s)", name, dirFormats())
 		return res
 	}
-	res.Error = fmt.Sprintf("%s: a directory no format reads (expected a directory of: %s)", name, dirFormats())
+	res.Format = f.Name
+	if err := f.Dir(name, s.emit, s.skip); err != nil {
+		s.skip(Problem{Source: name, Text: "reading stopped: " + err.Error()})
+	}
 	return res
 }
 

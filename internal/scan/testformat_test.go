@@ -24,26 +24,27 @@ func init() {
 		Name:   "testlog",
 		Detect: func(head []byte) bool { return bytes.HasPrefix(head, []byte(testlogHead)) },
 		New:    func() Reader { return testlogReader{} },
-		Dir: func(path string, emit func(Record), skip func(Problem)) (bool, error) {
-			if _, err := os.Stat(filepath.Join(path, ".testlog")); err != nil {
-				return false, nil
-			}
+		DetectDir: func(path string) bool {
+			_, err := os.Stat(filepath.Join(path, ".testlog"))
+			return err == nil
+		},
+		Dir: func(path string, emit func(Record), skip func(Problem)) error {
 			files, err := filepath.Glob(filepath.Join(path, "*.tl"))
 			if err != nil {
-				return true, err
+				return err
 			}
 			for _, f := range files {
 				fh, err := os.Open(f)
 				if err != nil {
-					return true, err
+					return err
 				}
 				err = testlogReader{}.Read(fh, f, emit, skip)
 				fh.Close()
 				if err != nil {
-					return true, err
+					return err
 				}
 			}
-			return true, nil
+			return nil
 		},
 	})
 }
