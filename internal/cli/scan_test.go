@@ -79,7 +79,7 @@ func TestScanExitStatusAndText(t *testing.T) {
 	if r.code != ExitFlagged || r.stderr != "" {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	for _, want := range []string{"3 messages (4 recipients) read from 1 sources, 2026-01-05 to 2026-02-03 (30 days)",
+	for _, want := range []string{"3 messages (4 recipients) read from 1 source, 2026-01-05 to 2026-02-03 (30 days)",
 		"2 messages (2 recipients) went to 2 lookalike domains", "gmai.com", "outlok.com", "alice.private@corp.example",
 		log + ":6: not a clilog line"} {
 		if !strings.Contains(r.stdout, want) {

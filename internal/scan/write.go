@@ -55,7 +55,7 @@ func WriteText(w io.Writer, r Report) error {
 	ew := &errWriter{w: w}
 	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
 	t := r.Totals
-	p("rcptguard scan: %d messages (%d recipients) read from %d sources", t.Messages, t.Records, len(r.Sources))
+	p("rcptguard scan: %d messages (%d recipients) read from %s", t.Messages, t.Records, plural(len(r.Sources), "source"))
 	if r.Period.First != nil {
 		p(", %s to %s (%d days)", r.Period.First.Format("2006-01-02"), r.Period.Last.Format("2006-01-02"), r.Period.Days)
 	}
@@ -118,9 +118,12 @@ func WriteText(w io.Writer, r Report) error {
 			for _, c := range r.PerWeek {
 				p("  %s  %d\n", c.Period, c.Messages)
 			}
-			p("\nFlagged messages per day\n")
-			for _, c := range r.PerDay {
-				p("  %s  %d\n", c.Period, c.Messages)
+			// Days only for a short period: the JSON report has them all.
+			if r.Period.Days <= 31 {
+				p("\nFlagged messages per day\n")
+				for _, c := range r.PerDay {
+					p("  %s  %d\n", c.Period, c.Messages)
+				}
 			}
 		}
 
@@ -159,7 +162,7 @@ func WriteText(w io.Writer, r Report) error {
 		p(", %d records, %d skipped\n", s.Records, s.Problems)
 	}
 	if r.Problems.Total > 0 {
-		p("\nSkipped: %d pieces of input\n", r.Problems.Total)
+		p("\nSkipped: %s of input\n", plural(int(r.Problems.Total), "piece"))
 		for _, pr := range r.Problems.First {
 			p("  %s:%d: %s\n", clean(pr.Source), pr.Line, clean(pr.Text))
 		}
@@ -191,6 +194,13 @@ func clean(s string) string {
 	}
 	q := strconv.QuoteToGraphic(s)
 	return q[1 : len(q)-1]
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
