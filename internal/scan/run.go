@@ -3,6 +3,7 @@ package scan
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -120,6 +121,23 @@ func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 		return res
 	}
 	defer release()
+	if kind != "" {
+		// Decompress in a goroutine of its own, so that one compressed source keeps two
+		// cores busy: one inflating, one reading records.
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		src := dec
+		go func() {
+			defer close(done)
+			_, err := io.CopyBuffer(pw, src, make([]byte, 256<<10))
+			pw.CloseWithError(err)
+		}()
+		defer func() {
+			pr.CloseWithError(errStopped) // the reader may have stopped before the end
+			<-done
+		}()
+		dec = pr
+	}
 	br := bufio.NewReaderSize(&lineCounter{r: dec, n: &lines}, HeadSize+4096)
 	head, herr := br.Peek(HeadSize)
 	f, ok := Detect(head)
@@ -189,6 +207,8 @@ func dirFormats() string {
 	}
 	return string(names)
 }
+
+var errStopped = errors.New("reading stopped")
 
 // counter counts the bytes read from a source (before decompression).
 type counter struct {
