@@ -45,11 +45,14 @@ func Formats() []Format {
 	return slices.Clone(registry.formats)
 }
 
-// FormatNames lists the registered formats' names, for messages.
+// FormatNames lists the names of the formats a file may be in (not those that read only
+// directories), for messages.
 func FormatNames() string {
 	var names []string
 	for _, f := range Formats() {
-		names = append(names, f.Name)
+		if f.Detect != nil {
+			names = append(names, f.Name)
+		}
 	}
 	if len(names) == 0 {
 		return "(no format is built in)"

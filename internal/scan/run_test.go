@@ -140,7 +140,11 @@ func TestRunDirectoryStdinAndErrors(t *testing.T) {
 	if r := res[2]; !strings.Contains(r.Error, "a directory no format reads") || !strings.Contains(r.Error, "testlog") {
 		t.Errorf("other directory: %+v", r)
 	}
-	if r := res[3]; !strings.Contains(r.Error, unknown+": no format recognised (expected one of: ") || !strings.Contains(r.Error, "testlog") {
+	if r := res[2]; !strings.Contains(r.Error, "testlog, testdironly") {
+		t.Errorf("other directory: %+v", r)
+	}
+	if r := res[3]; !strings.Contains(r.Error, unknown+": no format recognised (expected one of: ") || !strings.Contains(r.Error, "testlog") ||
+		strings.Contains(r.Error, "testdironly") {
 		t.Errorf("unknown: %+v", r)
 	}
 	if r := res[4]; !strings.Contains(r.Error, "missing") {

@@ -49,6 +49,15 @@ func init() {
 	})
 }
 
+// A format that reads only directories, and none of those in the tests.
+func init() {
+	Register(Format{
+		Name:      "testdironly",
+		DetectDir: func(string) bool { return false },
+		Dir:       func(string, func(Record), func(Problem)) error { return nil },
+	})
+}
+
 type testlogReader struct{}
 
 func (testlogReader) Read(r io.Reader, name string, emit func(Record), skip func(Problem)) error {

@@ -140,7 +140,7 @@ func WriteText(w io.Writer, r Report) error {
 			if t.FlaggedMessages > 0 {
 				share = float64(d.Messages) * 100 / float64(t.FlaggedMessages)
 			}
-			p("  %s  %d messages (%.0f%%), %s", clean(d.Domain), d.Messages, share, d.Verdict)
+			p("  %s  %s (%.0f%%), %s", clean(d.Domain), plural(int(d.Messages), "message"), share, d.Verdict)
 			if d.ProbablyLegitimate {
 				p("; probably legitimate (%d senders since %s): to allow it, add to the config  %s", d.Senders, dayText(d.FirstSeen), d.AllowLine)
 			}
