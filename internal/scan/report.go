@@ -135,9 +135,16 @@ type Prediction struct {
 
 // Problems are the pieces of sources that were skipped.
 type Problems struct {
-	Total     int64       `json:"total"`
-	PerSource []SourceCnt `json:"per_source"`
-	First     []Problem   `json:"first"`
+	Total     int64        `json:"total"`
+	PerSource []SourceCnt  `json:"per_source"`
+	First     []ProblemRow `json:"first"`
+}
+
+// ProblemRow is one skipped piece of a source.
+type ProblemRow struct {
+	Source string `json:"source"`
+	Line   int64  `json:"line"` // 0 when the source is not read by lines
+	Text   string `json:"text"`
 }
 
 // SourceCnt is a count for one source.
@@ -257,9 +264,9 @@ func Build(t *Tally, sources []SourceResult, o Options) Report {
 	p.BySituation, p.ByTechnique = groups(sit), groups(tech)
 	p.Drivers = r.Domains[:min(len(r.Domains), o.Top)]
 
-	r.Problems = Problems{Total: t.ProblemCount, First: slices.Clone(t.Problems), PerSource: []SourceCnt{}}
-	if r.Problems.First == nil {
-		r.Problems.First = []Problem{}
+	r.Problems = Problems{Total: t.ProblemCount, First: []ProblemRow{}, PerSource: []SourceCnt{}}
+	for _, p := range t.Problems {
+		r.Problems.First = append(r.Problems.First, ProblemRow(p))
 	}
 	for s, n := range t.ProblemsPerSource {
 		r.Problems.PerSource = append(r.Problems.PerSource, SourceCnt{s, n})

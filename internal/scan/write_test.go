@@ -37,6 +37,9 @@ func TestWriteJSON(t *testing.T) {
 	if doc["schema"] != Schema || len(doc["domains"].([]any)) != 2 {
 		t.Fatalf("JSON report %s", buf.String())
 	}
+	if p := doc["problems"].(map[string]any)["first"].([]any)[0].(map[string]any); p["source"] != "a" || p["line"] != 4.0 {
+		t.Fatalf("problems %v", doc["problems"])
+	}
 	d := doc["domains"].([]any)[0].(map[string]any)
 	if d["domain"] != "gmai.com" || d["outcomes"].(map[string]any)["sent"] != 1.0 || d["verdict"] != "hold" {
 		t.Fatalf("first domain %v", d)
