@@ -51,6 +51,7 @@ func Run(sources []string, t *Tally, o RunOptions) []SourceResult {
 // sink batches one source's records into the tally.
 type sink struct {
 	t       *Tally
+	name    string // the source as given (a directory's files are read as one)
 	batch   []Record
 	records int64
 	skipped int64
@@ -70,14 +71,14 @@ func (s *sink) skip(p Problem) {
 }
 
 func (s *sink) flush() {
-	s.t.Add(s.batch...)
+	s.t.addFrom(s.name, s.batch)
 	clear(s.batch)
 	s.batch = s.batch[:0]
 }
 
 func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 	res.Name = name
-	s := &sink{t: t, batch: make([]Record, 0, 512)}
+	s := &sink{t: t, name: name, batch: make([]Record, 0, 512)}
 	defer func() {
 		s.flush()
 		t.EndSource(name)

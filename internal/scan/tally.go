@@ -87,7 +87,17 @@ func (t *Tally) Add(rs ...Record) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := range rs {
-		t.add(&rs[i])
+		t.add(&rs[i], rs[i].Source)
+	}
+}
+
+// addFrom counts records read from the source named top (a directory's files are one
+// source: they share one window of recent messages, forgotten by EndSource(top)).
+func (t *Tally) addFrom(top string, rs []Record) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range rs {
+		t.add(&rs[i], top)
 	}
 }
 
@@ -109,7 +119,7 @@ func (t *Tally) EndSource(name string) {
 	delete(t.recent, name)
 }
 
-func (t *Tally) add(r *Record) {
+func (t *Tally) add(r *Record, top string) {
 	if !t.since.IsZero() || !t.until.IsZero() {
 		if r.Time.IsZero() {
 			t.Undated++
@@ -121,7 +131,7 @@ func (t *Tally) add(r *Record) {
 		}
 	}
 	t.Records++
-	t.countMessage(r)
+	t.countMessage(r, top)
 	if !r.Time.IsZero() {
 		if t.First.IsZero() || r.Time.Before(t.First) {
 			t.First = r.Time
@@ -197,24 +207,26 @@ func (t *Tally) decide(dom string) *decided {
 }
 
 // countMessage counts r's message once per source (within the window).
-func (t *Tally) countMessage(r *Record) {
+func (t *Tally) countMessage(r *Record, top string) {
 	if r.Message == "" {
 		t.Messages++
 		return
 	}
-	w := t.recent[r.Source]
+	w := t.recent[top]
 	if w == nil {
-		w = &window{seen: make(map[string]struct{}, windowSize), ring: make([]string, windowSize)}
-		t.recent[r.Source] = w
+		w = &window{seen: map[string]struct{}{}}
+		t.recent[top] = w
 	}
 	if _, ok := w.seen[r.Message]; ok {
 		return
 	}
-	if old := w.ring[w.pos]; old != "" {
-		delete(w.seen, old)
+	if len(w.ring) < windowSize {
+		w.ring = append(w.ring, r.Message)
+	} else {
+		delete(w.seen, w.ring[w.pos])
+		w.ring[w.pos] = r.Message
+		w.pos = (w.pos + 1) % windowSize
 	}
-	w.ring[w.pos] = r.Message
-	w.pos = (w.pos + 1) % windowSize
 	w.seen[r.Message] = struct{}{}
 	t.Messages++
 }

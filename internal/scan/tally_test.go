@@ -199,3 +199,23 @@ func BenchmarkTally(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// A message's recipients count once while they are within the window of recent messages;
+// the window is per source as given (a directory's files share one) and is forgotten at
+// the end of the source.
+func TestTallyMessageWindow(t *testing.T) {
+	ta := NewTally(testGuard(t), time.Time{}, time.Time{})
+	recs := []Record{{Recipient: "a@example.org", Message: "M0"}}
+	for i := 1; i <= windowSize; i++ {
+		recs = append(recs, Record{Recipient: "a@example.org", Message: "M" + itoa(int64(i))})
+	}
+	recs = append(recs, Record{Recipient: "b@example.org", Message: "M0"}, Record{Recipient: "b@example.org", Message: "M5"})
+	ta.addFrom("dir", recs)
+	if ta.Messages != windowSize+2 {
+		t.Fatalf("%d messages, want %d (M0 again after the window, M5 within it)", ta.Messages, windowSize+2)
+	}
+	ta.EndSource("dir")
+	if len(ta.recent) != 0 {
+		t.Fatal("the window outlived its source")
+	}
+}
