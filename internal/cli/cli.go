@@ -31,6 +31,8 @@ Usage:
                   [--block LIST] [--no-providers] [--json] [INPUT ...]
   rcptguard permute [--json] [--techniques LIST] DOMAIN ...
   rcptguard serve [--config FILE]
+  rcptguard scan [--config FILE] [--since DATE] [--until DATE] [--format text|json|csv]
+                 [-o FILE] [--progress auto|always|never] [--redact-senders] SOURCE ...
   rcptguard init [--postfix] [--dry-run] [--force] [--postfix-config DIR] [--config PATH]
   rcptguard history import|show [--config FILE] ARG ...
   rcptguard quarantine list|show|release|discard|retry|purge [--config FILE] [--db PATH] ...
@@ -57,6 +59,8 @@ func Run(args []string, env Env) int {
 		return runConfig(args[1:], env)
 	case "serve":
 		return runServe(args[1:], env)
+	case "scan":
+		return runScan(args[1:], env)
 	case "init":
 		return runInit(args[1:], env)
 	case "history":

@@ -76,4 +76,9 @@ type Format struct {
 	Detect func(head []byte) bool
 	// New returns a Reader for one source.
 	New func() Reader
+	// Dir, when set, reads a directory source (a Maildir, a folder of .eml files): the
+	// format then claims directories, and Detect and New are for single files only.
+	// Dir reports whether path is of this format (false: leave it to another format),
+	// and the error that ended it, as Reader.Read does.
+	Dir func(path string, emit func(Record), skip func(Problem)) (bool, error)
 }
