@@ -1,0 +1,220 @@
+package scan
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+)
+
+// WriteHTML writes the report as one self-contained HTML page for people who do not read
+// terminals: no script, no external resource (styles inline, charts as inline SVG), so it
+// can be mailed to management and opened anywhere, JavaScript on or off.
+func WriteHTML(w io.Writer, r Report) error {
+	return htmlPage.Execute(w, htmlView(r))
+}
+
+// bar is one bar of a chart, its geometry worked out here so that the template only
+// places it.
+type bar struct {
+	Label, Value string
+	X, Y, W, H   float64
+	Class        string
+}
+
+// chart is an inline SVG bar chart.
+type chart struct {
+	Title      string
+	Width      int
+	Height     int
+	Bars       []bar
+	Horizontal bool
+}
+
+type pageView struct {
+	R        Report
+	Summary  []string
+	Charts   []chart
+	Outcomes []bar // one stacked bar: where the flagged mail went
+	Total    int64
+}
+
+const chartWidth = 720
+
+func htmlView(r Report) pageView {
+	v := pageView{R: r, Summary: summaryLines(r)}
+	if len(r.PerDay) > 0 {
+		v.Charts = append(v.Charts, columns("Flagged messages per day", r.PerDay))
+	}
+	var tech []DayCount
+	for _, g := range r.Prediction.ByTechnique {
+		tech = append(tech, DayCount{Period: g.Name, Messages: int64(g.Total.Hold + g.Total.Warn + g.Total.Reject + 0.5)})
+	}
+	if len(tech) > 0 {
+		v.Charts = append(v.Charts, rows("Flagged messages by technique", tech))
+	}
+	var top []DayCount
+	for _, d := range r.Domains[:min(len(r.Domains), 10)] {
+		top = append(top, DayCount{Period: d.Domain, Messages: d.Messages})
+	}
+	if len(top) > 0 {
+		v.Charts = append(v.Charts, rows("Top lookalike domains (messages)", top))
+	}
+	var o Outcomes
+	for _, d := range r.Domains {
+		o.Sent += d.Outcomes.Sent
+		o.Bounced += d.Outcomes.Bounced
+		o.Deferred += d.Outcomes.Deferred
+		o.Expired += d.Outcomes.Expired
+		o.Unknown += d.Outcomes.Unknown
+	}
+	v.Total = o.Sent + o.Bounced + o.Deferred + o.Expired + o.Unknown
+	if v.Total > 0 {
+		x := 0.0
+		for _, p := range []struct {
+			name, class string
+			n           int64
+		}{{"left the organisation", "sent", o.Sent}, {"bounced", "bounced", o.Bounced}, {"deferred", "deferred", o.Deferred},
+			{"expired", "expired", o.Expired}, {"unknown", "unknown", o.Unknown}} {
+			if p.n == 0 {
+				continue
+			}
+			w := float64(p.n) / float64(v.Total) * chartWidth
+			v.Outcomes = append(v.Outcomes, bar{Label: p.name, Value: fmt.Sprint(p.n), X: x, W: w, H: 28, Class: p.class})
+			x += w
+		}
+	}
+	return v
+}
+
+// columns is a vertical bar chart of counts in order (days).
+func columns(title string, cs []DayCount) chart {
+	const h, top = 160.0, 10.0
+	c := chart{Title: title, Width: chartWidth, Height: int(h + 40)}
+	var most int64 = 1
+	for _, d := range cs {
+		most = max(most, d.Messages)
+	}
+	step := float64(chartWidth) / float64(len(cs))
+	for i, d := range cs {
+		bh := float64(d.Messages) / float64(most) * (h - top)
+		label := ""
+		if i == 0 || i == len(cs)-1 {
+			label = d.Period
+		}
+		c.Bars = append(c.Bars, bar{Label: label, Value: fmt.Sprintf("%s: %d", d.Period, d.Messages),
+			X: float64(i) * step, Y: h - bh, W: max(step*0.8, 1), H: bh})
+	}
+	return c
+}
+
+// rows is a horizontal bar chart of named counts.
+func rows(title string, cs []DayCount) chart {
+	const rowH, labelW = 22.0, 240.0
+	c := chart{Title: title, Width: chartWidth, Height: int(rowH*float64(len(cs)) + 10), Horizontal: true}
+	var most int64 = 1
+	for _, d := range cs {
+		most = max(most, d.Messages)
+	}
+	for i, d := range cs {
+		c.Bars = append(c.Bars, bar{Label: d.Period, Value: fmt.Sprint(d.Messages),
+			X: labelW, Y: float64(i) * rowH, W: max(float64(d.Messages)/float64(most)*(chartWidth-labelW-60), 1), H: rowH - 6})
+	}
+	return c
+}
+
+// summaryLines are the report's first sentences, as the text report says them.
+func summaryLines(r Report) []string {
+	var b strings.Builder
+	WriteText(&b, Report{Schema: r.Schema, Period: r.Period, Totals: r.Totals, Sources: r.Sources,
+		Senders: r.Senders, Prediction: r.Prediction, Redacted: r.Redacted, Domains: nil})
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var htmlPage = template.Must(template.New("scan").Funcs(template.FuncMap{
+	"join": strings.Join,
+	"day":  dayText,
+	"f":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>rcptguard scan report</title>
+<style>
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2127;margin:0;background:#f6f7f9}
+main{max-width:980px;margin:0 auto;padding:24px}
+h1{font-size:24px;margin:0 0 12px}
+h2{font-size:18px;margin:28px 0 8px}
+.summary p{margin:4px 0}
+section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:16px;margin:16px 0;overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff2;vertical-align:top}
+th{background:#f0f2f5}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+svg text{font:12px system-ui,sans-serif;fill:#1d2127}
+rect.b{fill:#3b6fb6}
+rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} rect.expired{fill:#8e44ad} rect.unknown{fill:#bdc3c7}
+.legend span{display:inline-block;margin-right:14px}
+.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
+.legit{color:#2e7d32}
+</style>
+</head>
+<body>
+<main>
+<h1>What went to lookalike domains</h1>
+<div class="summary">{{range .Summary}}<p>{{.}}</p>{{end}}</div>
+{{if .Outcomes}}<section>
+<h2>Where the flagged mail went</h2>
+<svg role="img" aria-label="Where the flagged mail went" width="720" height="30" viewBox="0 0 720 30">
+{{range .Outcomes}}<rect class="{{.Class}}" x="{{.X}}" y="0" width="{{.W}}" height="{{.H}}"><title>{{.Label}}: {{.Value}}</title></rect>{{end}}
+</svg>
+<p class="legend">{{range .Outcomes}}<span><span class="sw" style="background:{{if eq .Class "sent"}}#c0392b{{else if eq .Class "bounced"}}#7f8c8d{{else if eq .Class "deferred"}}#e6a23c{{else if eq .Class "expired"}}#8e44ad{{else}}#bdc3c7{{end}}"></span>{{.Label}} {{.Value}}</span>{{end}}</p>
+</section>{{end}}
+{{range .Charts}}<section>
+<h2>{{.Title}}</h2>
+<svg role="img" aria-label="{{.Title}}" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
+{{if .Horizontal}}{{range .Bars}}<text x="0" y="{{.Y}}" dy="13">{{.Label}}</text><rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Label}}: {{.Value}}</title></rect><text x="{{.X}}" dx="{{.W}}" y="{{.Y}}" dy="13"> {{.Value}}</text>
+{{end}}{{else}}{{range .Bars}}<rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Value}}</title></rect>{{if .Label}}<text x="{{.X}}" y="190">{{.Label}}</text>{{end}}
+{{end}}{{end}}</svg>
+</section>{{end}}
+{{with .R}}{{if .Domains}}<section>
+<h2>Lookalike domains</h2>
+<table>
+<tr><th>Domain</th><th>Looks like</th><th>Verdict</th><th>Techniques</th><th>Messages</th><th>Senders</th><th>Left</th><th>Bounced</th><th>Deferred</th><th>First</th><th>Last</th></tr>
+{{range .Domains}}<tr><td>{{.Domain}}{{if .ProbablyLegitimate}} <span class="legit" title="{{.AllowLine}}">probably legitimate</span>{{end}}</td><td>{{join .Intended ", "}}</td><td>{{.Verdict}}</td><td>{{join .Techniques ", "}}</td><td class="n">{{.Messages}}</td><td class="n">{{.Senders}}</td><td class="n">{{.Outcomes.Sent}}</td><td class="n">{{.Outcomes.Bounced}}</td><td class="n">{{.Outcomes.Deferred}}</td><td>{{day .FirstSeen}}</td><td>{{day .LastSeen}}</td></tr>
+{{end}}</table>
+<h2>Why</h2>
+<table>{{range .Domains}}<tr><td>{{.Domain}}</td><td>{{.Reason}}</td></tr>{{end}}</table>
+</section>
+<section>
+<h2>Senders</h2>
+<table><tr><th>Sender</th><th>Messages to lookalikes</th><th>Domains</th></tr>
+{{range .Senders}}<tr><td>{{.Sender}}</td><td class="n">{{.Messages}}</td><td class="n">{{.Domains}}</td></tr>{{end}}
+</table>
+</section>
+<section>
+<h2>If enforcement were on</h2>
+<table><tr><th></th><th>Held</th><th>Warned</th><th>Rejected</th></tr>
+<tr><td>Over the period</td><td class="n">{{f .Prediction.Total.Hold}}</td><td class="n">{{f .Prediction.Total.Warn}}</td><td class="n">{{f .Prediction.Total.Reject}}</td></tr>
+<tr><td>Per day</td><td class="n">{{f .Prediction.PerDay.Hold}}</td><td class="n">{{f .Prediction.PerDay.Warn}}</td><td class="n">{{f .Prediction.PerDay.Reject}}</td></tr>
+<tr><td>Per 1,000 messages</td><td class="n">{{f .Prediction.Per1000.Hold}}</td><td class="n">{{f .Prediction.Per1000.Warn}}</td><td class="n">{{f .Prediction.Per1000.Reject}}</td></tr>
+{{range .Prediction.BySituation}}<tr><td>situation {{.Name}}</td><td class="n">{{f .Total.Hold}}</td><td class="n">{{f .Total.Warn}}</td><td class="n">{{f .Total.Reject}}</td></tr>{{end}}
+</table>
+</section>{{end}}
+{{if .Problems.Total}}<section>
+<h2>Skipped</h2>
+<p>{{.Problems.Total}} pieces of the sources could not be read; the rest was scanned.</p>
+<table>{{range .Problems.First}}<tr><td>{{.Source}}:{{.Line}}</td><td>{{.Text}}</td></tr>{{end}}</table>
+</section>{{end}}{{end}}
+<p style="color:#777;font-size:12px">Made by rcptguard scan ({{.R.Schema}}). Addresses and counts only; no message content.</p>
+</main>
+</body>
+</html>
+`))

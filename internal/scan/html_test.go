@@ -1,0 +1,92 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
+)
+
+// htmlReport is a report of some flagged mail over a few days.
+func htmlReport(t *testing.T) Report {
+	t.Helper()
+	ta := NewTally(testGuard(t), at(0, 0).AddDate(0, 0, -30), at(30, 0))
+	for i := range 12 {
+		ta.Add(Record{Time: at(i%5, i), Sender: "alice@corp.example", Recipient: "bob@gmai.com", Outcome: Sent, Message: "Q" + string(rune('a'+i)), Source: "log"})
+	}
+	ta.Add(
+		Record{Time: at(2, 0), Sender: "<bob&co>@corp.example", Recipient: "x@gmial.com", Outcome: Bounced, Message: "B1", Source: "log"},
+		Record{Time: at(3, 0), Sender: "carol@corp.example", Recipient: "y@outlok.com", Outcome: Deferred, Message: "C1", Source: "log"},
+		Record{Time: at(3, 0), Sender: "carol@corp.example", Recipient: "z@example.org", Outcome: Sent, Message: "C2", Source: "log"},
+	)
+	return Build(ta, []SourceResult{{Name: "log", Format: "test", Records: 15}}, Options{})
+}
+
+// TestHTMLIsSelfContained: the page has no script and no external resource, escapes what
+// the mail brought (a sender with markup), and carries its charts as inline SVG.
+func TestHTMLIsSelfContained(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, htmlReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, bad := range []string{"<script", "src=", "href=", "http://", "https://", "@import", "url(", "<bob&co>"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the page contains %q", bad)
+		}
+	}
+	for _, want := range []string{"gmai.com", "gmail.com", "gmial.com", "&lt;bob&amp;co&gt;@corp.example", "Flagged messages per day",
+		"Where the flagged mail went", "left the organisation 12", "If enforcement were on"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if n := len(regexp.MustCompile(`<svg `).FindAllString(page, -1)); n < 3 {
+		t.Errorf("%d inline SVG charts, want at least 3", n)
+	}
+}
+
+// TestHTMLRendersInChromiumWithoutJavaScript opens the page from a file in a real headless
+// Chromium with JavaScript switched off and saves a screenshot (docs/scan.md shows it).
+func TestHTMLRendersInChromiumWithoutJavaScript(t *testing.T) {
+	bctx := testenv.Browser(t)
+	path := filepath.Join(t.TempDir(), "report.html")
+	var b bytes.Buffer
+	if err := WriteHTML(&b, htmlReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noJS := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})
+	if err := chromedp.Do(bctx, noJS, chromedp.EmulateViewport(1100, 900),
+		chromedp.Navigate("file://"+path), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+		t.Fatalf("open the report: %v", err)
+	}
+	text, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"What went to lookalike domains", "gmai.com", "Lookalike domains", "If enforcement were on"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the rendered page lacks %q:\n%s", want, text)
+		}
+	}
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.SaveScreenshot(t, testenv.ScreenshotDir(t), "scan-report.png", png)
+}
