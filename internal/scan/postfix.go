@@ -81,7 +81,7 @@ func (pr *PostfixReader) Read(r io.Reader, name string, emit func(Record), skip 
 
 // readLines splits r into lines without copying them, in a buffer of PostfixMaxLine.
 func (p *postfixParser) readLines(r io.Reader) error {
-	buf := make([]byte, PostfixMaxLine+1)
+	buf := make([]byte, 256<<10) // grows to PostfixMaxLine+1 for long lines
 	start, end := 0, 0
 	long := false // in the middle of a line longer than PostfixMaxLine
 	for {
@@ -110,6 +110,10 @@ func (p *postfixParser) readLines(r io.Reader) error {
 				return nil
 			}
 			return err
+		}
+		if start == 0 && end == len(buf) && len(buf) <= PostfixMaxLine {
+			buf = append(buf, make([]byte, min(len(buf), PostfixMaxLine+1-len(buf)))...)
+			continue
 		}
 		if start == 0 && end == len(buf) { // a line longer than PostfixMaxLine
 			p.lineNo++
