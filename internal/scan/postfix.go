@@ -26,8 +26,6 @@ package scan
 // Postfix lines with invalid UTF-8 are Problems; the reader goes on after them.
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"io/fs"
 	"strconv"
@@ -73,61 +71,9 @@ func (pr *PostfixReader) Read(r io.Reader, name string, emit func(Record), skip 
 			}
 		}
 	}
-	err := p.readLines(r)
-	p.flushBad()
+	err := p.consume(r)
 	p.q.finish(p)
 	return err
-}
-
-// readLines splits r into lines without copying them, in a buffer of PostfixMaxLine.
-func (p *postfixParser) readLines(r io.Reader) error {
-	buf := make([]byte, 256<<10) // grows to PostfixMaxLine+1 for long lines
-	start, end := 0, 0
-	long := false // in the middle of a line longer than PostfixMaxLine
-	for {
-		n, err := r.Read(buf[end:])
-		end += n
-		for start < end {
-			nl := bytes.IndexByte(buf[start:end], '\n')
-			if nl < 0 {
-				break
-			}
-			line := buf[start : start+nl]
-			start += nl + 1
-			if long {
-				long = false
-				continue // the end of the long line, counted already
-			}
-			p.lineNo++
-			p.line(line)
-		}
-		if err != nil {
-			if start < end && !long { // a last line without a newline
-				p.lineNo++
-				p.line(buf[start:end])
-			}
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if start == 0 && end == len(buf) && len(buf) <= PostfixMaxLine {
-			buf = append(buf, make([]byte, min(len(buf), PostfixMaxLine+1-len(buf)))...)
-			continue
-		}
-		if start == 0 && end == len(buf) { // a line longer than PostfixMaxLine
-			p.lineNo++
-			p.problem("line longer than 1 MiB skipped")
-			long, end = true, 0
-			continue
-		}
-		if long {
-			start, end = 0, 0
-			continue
-		}
-		end = copy(buf, buf[start:end])
-		start = 0
-	}
 }
 
 // postfixParser is the state of one Read.
@@ -139,9 +85,8 @@ type postfixParser struct {
 	q     postfixQueue
 
 	lineNo  int64
-	badFrom int64 // the first of a run of lines that are not log lines; 0: none
-	badTo   int64
 	key     []byte // scratch for host/queue ID
+	scratch []byte // scratch for a record's strings
 }
 
 func newPostfixParser(pr *PostfixReader, name string, emit func(Record), skip func(Problem)) *postfixParser {
@@ -156,74 +101,44 @@ func newPostfixParser(pr *PostfixReader, name string, emit func(Record), skip fu
 }
 
 func (p *postfixParser) problem(text string) {
-	p.flushBad()
 	p.skip(Problem{Source: p.name, Line: p.lineNo, Text: text})
 }
 
-// flushBad reports a run of lines that were not log lines as one Problem.
-func (p *postfixParser) flushBad() {
-	if p.badFrom == 0 {
-		return
-	}
+// badLines reports a run of lines that were not log lines as one Problem.
+func (p *postfixParser) badLines(from, to int64) {
 	text := "not a syslog or Postfix log line (binary data?): skipped"
-	if p.badTo > p.badFrom {
-		text = strconv.FormatInt(p.badTo-p.badFrom+1, 10) + " lines (to line " +
-			strconv.FormatInt(p.badTo, 10) + ") that are not syslog or Postfix log lines (binary data?): skipped"
+	if to > from {
+		text = strconv.FormatInt(to-from+1, 10) + " lines (to line " +
+			strconv.FormatInt(to, 10) + ") that are not syslog or Postfix log lines (binary data?): skipped"
 	}
-	line := p.badFrom
-	p.badFrom, p.badTo = 0, 0
-	p.skip(Problem{Source: p.name, Line: line, Text: text})
+	p.skip(Problem{Source: p.name, Line: from, Text: text})
 }
 
-// line handles one line (without its newline).
-func (p *postfixParser) line(b []byte) {
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
-	}
-	if len(b) == 0 {
+// item handles one line the splitter found of interest.
+func (p *postfixParser) item(buf []byte, it *postfixItem) {
+	p.lineNo = it.line
+	switch it.kind {
+	case postfixBad:
+		p.badLines(it.line, it.lineTo)
+		return
+	case postfixLong:
+		p.problem("line longer than 1 MiB skipped")
 		return
 	}
-	h, ok := postfixHeader(b)
-	if !ok {
-		if p.badFrom == 0 {
-			p.badFrom = p.lineNo
-		}
-		p.badTo = p.lineNo
-		return
-	}
-	if p.badFrom != 0 {
-		p.flushBad()
-	}
-	if !h.postfix {
-		return // another program's line in a shared syslog file
-	}
-	qid, payload, ok := postfixQueueID(b[h.msg:])
-	if !ok {
-		return
-	}
-	var kind byte
-	switch {
-	case hasPrefixStr(payload, "to=<"):
-		kind = 't'
-	case hasPrefixStr(payload, "from=<"):
-		kind = 'f'
-	case string(payload) == "removed":
-		kind = 'r'
-	default:
-		return
-	}
-	t, ok := p.clock.parse(b[:h.tsEnd])
+	b := buf[it.start:it.end]
+	t, ok := p.clock.parse(b[:it.tsEnd])
 	if !ok {
 		p.problem("unreadable timestamp: line skipped")
 		return
 	}
-	p.key = append(append(append(p.key[:0], b[h.hostStart:h.hostEnd]...), '/'), qid...)
-	switch kind {
-	case 't':
+	p.key = append(append(append(p.key[:0], b[it.hostStart:it.hostEnd]...), '/'), b[it.qid:it.qidEnd]...)
+	payload := b[it.qidEnd+2:]
+	switch it.kind {
+	case postfixTo:
 		p.delivery(t, payload)
-	case 'f':
+	case postfixFrom:
 		p.sender(t, payload)
-	case 'r':
+	case postfixRemoved:
 		if m := p.q.get(p.key); m != nil {
 			p.q.close(p, m)
 		}
@@ -277,10 +192,14 @@ func (p *postfixParser) delivery(t time.Time, payload []byte) {
 		return
 	}
 	m := p.q.open(p, p.key, t)
-	p.q.status(p, m, postfixRcpt{
-		time: t, line: p.lineNo, outcome: out,
-		to: string(d.to), origTo: string(d.origTo), relay: string(d.relay), reply: string(d.reply),
-	})
+	// One allocation for the four strings.
+	p.scratch = append(append(append(append(p.scratch[:0], d.to...), d.origTo...), d.relay...), d.reply...)
+	all := string(p.scratch)
+	r := postfixRcpt{time: t, line: p.lineNo, outcome: out}
+	r.to, all = all[:len(d.to)], all[len(d.to):]
+	r.origTo, all = all[:len(d.origTo)], all[len(d.origTo):]
+	r.relay, r.reply = all[:len(d.relay)], all[len(d.relay):]
+	p.q.status(p, m, r)
 }
 
 // record emits one recipient of m.

@@ -148,52 +148,42 @@ type postfixFields struct {
 }
 
 // postfixDelivery parses "to=<a@b>, orig_to=<c@d>, relay=r, delay=1, ..., status=sent
-// (reply)". to= and status= are required.
+// (reply)". to= and status= are required; Postfix writes orig_to= and relay= first and
+// status= last, so the first ", status=" after them is the field (the reply may hold
+// anything).
 func postfixDelivery(b []byte) (d postfixFields, ok bool) {
 	var rest []byte
 	if d.to, rest, ok = postfixAngle(b[len("to="):]); !ok || len(d.to) == 0 {
 		return d, false
 	}
-	for len(rest) > 0 {
-		if !hasPrefixStr(rest, ", ") {
+	if hasPrefixStr(rest, ", orig_to=") {
+		if d.origTo, rest, ok = postfixAngle(rest[len(", orig_to="):]); !ok {
 			return d, false
 		}
-		rest = rest[2:]
-		eq := bytes.IndexByte(rest, '=')
-		if eq <= 0 {
-			return d, false
-		}
-		key := rest[:eq]
-		rest = rest[eq+1:]
-		switch string(key) {
-		case "orig_to":
-			if d.origTo, rest, ok = postfixAngle(rest); !ok {
-				return d, false
-			}
-			continue
-		case "status":
-			// The last field: a word, then the reply, which may hold anything.
-			end := bytes.IndexByte(rest, ' ')
-			if end < 0 {
-				end = len(rest)
-			}
-			if end == 0 {
-				return d, false
-			}
-			d.status = rest[:end]
-			d.reply = postfixReply(rest[end:])
-			return d, true
-		}
+	}
+	if hasPrefixStr(rest, ", relay=") {
+		rest = rest[len(", relay="):]
 		end := bytes.Index(rest, []byte(", "))
 		if end < 0 {
-			end = len(rest)
+			return d, false
 		}
-		if string(key) == "relay" {
-			d.relay = rest[:end]
-		}
-		rest = rest[end:]
+		d.relay, rest = rest[:end], rest[end:]
 	}
-	return d, false
+	i := bytes.Index(rest, []byte(", status="))
+	if i < 0 {
+		return d, false
+	}
+	rest = rest[i+len(", status="):]
+	end := bytes.IndexByte(rest, ' ')
+	if end < 0 {
+		end = len(rest)
+	}
+	if end == 0 {
+		return d, false
+	}
+	d.status = rest[:end]
+	d.reply = postfixReply(rest[end:])
+	return d, true
 }
 
 // postfixReply is the text after a status word: " (250 2.0.0 Ok)" gives "250 2.0.0 Ok";
@@ -206,14 +196,7 @@ func postfixReply(b []byte) []byte {
 	return b
 }
 
-func validUTF8(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return utf8.Valid(b)
-		}
-	}
-	return true
-}
+func validUTF8(b []byte) bool { return utf8.Valid(b) }
 
 // postfixClock turns timestamps into times, caching the last one (many lines share a
 // second) and giving RFC 3164 timestamps a year.

@@ -34,6 +34,7 @@ type postfixQueue struct {
 	maxOpen   int
 	maxAge    time.Duration
 	lastSweep time.Time
+	last      *postfixMsg // the last one used: lines of a message often come together
 }
 
 func (q *postfixQueue) init(maxOpen int, maxAge time.Duration) {
@@ -46,11 +47,19 @@ func (q *postfixQueue) init(maxOpen int, maxAge time.Duration) {
 	q.ids, q.maxOpen, q.maxAge = map[string]*postfixMsg{}, maxOpen, maxAge
 }
 
-func (q *postfixQueue) get(key []byte) *postfixMsg { return q.ids[string(key)] }
+func (q *postfixQueue) get(key []byte) *postfixMsg {
+	if q.last != nil && q.last.key == string(key) {
+		return q.last
+	}
+	return q.ids[string(key)]
+}
 
 // open returns the queue ID key, opening it if needed, and marks it seen at t.
 func (q *postfixQueue) open(p *postfixParser, key []byte, t time.Time) *postfixMsg {
-	m := q.ids[string(key)]
+	m := q.last
+	if m == nil || m.key != string(key) {
+		m = q.ids[string(key)]
+	}
 	if m == nil {
 		if len(q.ids) >= q.maxOpen {
 			q.evictOldest(p)
@@ -59,6 +68,7 @@ func (q *postfixQueue) open(p *postfixParser, key []byte, t time.Time) *postfixM
 		q.ids[m.key] = m
 	}
 	m.seen, m.line = t, p.lineNo
+	q.last = m
 	return m
 }
 
@@ -99,11 +109,13 @@ func (q *postfixQueue) close(p *postfixParser, m *postfixMsg) {
 		p.record(m, &m.pending[i])
 	}
 	delete(q.ids, m.key)
+	if q.last == m {
+		q.last = nil
+	}
 }
 
 // evict ends a queue ID that was never closed, as a Problem.
 func (q *postfixQueue) evict(p *postfixParser, m *postfixMsg, why string) {
-	p.flushBad()
 	p.skip(Problem{Source: p.name, Line: m.line, Text: "queue ID " + m.key + " evicted without \"removed\" " + why})
 	q.close(p, m)
 }
