@@ -121,8 +121,8 @@ func (p *postfixParser) item(buf []byte, it *postfixItem) {
 	case postfixBad:
 		p.badLines(it.line, it.lineTo)
 		return
-	case postfixLong:
-		p.problem("line longer than 1 MiB skipped")
+	case postfixProblem:
+		p.problem(it.problem)
 		return
 	}
 	b := buf[it.start:it.end]
@@ -132,12 +132,11 @@ func (p *postfixParser) item(buf []byte, it *postfixItem) {
 		return
 	}
 	p.key = append(append(append(p.key[:0], b[it.hostStart:it.hostEnd]...), '/'), b[it.qid:it.qidEnd]...)
-	payload := b[it.qidEnd+2:]
 	switch it.kind {
 	case postfixTo:
-		p.delivery(t, payload)
+		p.delivery(t, b, it)
 	case postfixFrom:
-		p.sender(t, payload)
+		p.sender(t, b, it)
 	case postfixRemoved:
 		if m := p.q.get(p.key); m != nil {
 			p.q.close(p, m)
@@ -148,57 +147,27 @@ func (p *postfixParser) item(buf []byte, it *postfixItem) {
 
 // sender handles "from=<a@b>, size=1, nrcpt=1 (queue active)" and
 // "from=<a@b>, status=expired, returned to sender".
-func (p *postfixParser) sender(t time.Time, payload []byte) {
-	from, rest, ok := postfixAngle(payload[len("from="):])
-	if !ok {
-		p.problem("Postfix from= line without a readable address: skipped")
-		return
-	}
-	if !validUTF8(payload) {
-		p.problem("invalid UTF-8 in a Postfix from= line: skipped")
-		return
-	}
+func (p *postfixParser) sender(t time.Time, b []byte, it *postfixItem) {
 	m := p.q.open(p, p.key, t)
-	if m.sender != string(from) {
+	if from := b[it.addr[0]:it.addr[1]]; m.sender != string(from) {
 		m.sender = string(from)
 	}
-	if hasPrefixStr(rest, ", status=expired") {
-		p.q.expire(p, m, t, postfixReply(rest[len(", status=expired"):]))
+	if it.expired {
+		p.q.expire(p, m, t, b[it.reply[0]:it.reply[1]])
 	}
 }
 
 // delivery handles "to=<a@b>, orig_to=<c@d>, relay=r, delay=1, ..., status=sent (reply)".
-func (p *postfixParser) delivery(t time.Time, payload []byte) {
-	d, ok := postfixDelivery(payload)
-	if !ok {
-		p.problem("Postfix to= line without a readable recipient and status: skipped")
-		return
-	}
-	var out Outcome
-	switch string(d.status) {
-	case "sent":
-		out = Sent
-	case "bounced":
-		out = Bounced
-	case "deferred", "SOFTBOUNCE":
-		out = Deferred
-	case "expired":
-		out = Expired
-	default: // deliverable, undeliverable: address verification probes, not mail
-		return
-	}
-	if !validUTF8(payload) {
-		p.problem("invalid UTF-8 in a Postfix to= line: skipped")
-		return
-	}
+func (p *postfixParser) delivery(t time.Time, b []byte, it *postfixItem) {
 	m := p.q.open(p, p.key, t)
+	to, origTo, relay, reply := b[it.addr[0]:it.addr[1]], b[it.origTo[0]:it.origTo[1]], b[it.relay[0]:it.relay[1]], b[it.reply[0]:it.reply[1]]
 	// One allocation for the four strings.
-	p.scratch = append(append(append(append(p.scratch[:0], d.to...), d.origTo...), d.relay...), d.reply...)
+	p.scratch = append(append(append(append(p.scratch[:0], to...), origTo...), relay...), reply...)
 	all := string(p.scratch)
-	r := postfixRcpt{time: t, line: p.lineNo, outcome: out}
-	r.to, all = all[:len(d.to)], all[len(d.to):]
-	r.origTo, all = all[:len(d.origTo)], all[len(d.origTo):]
-	r.relay, r.reply = all[:len(d.relay)], all[len(d.relay):]
+	r := postfixRcpt{time: t, line: p.lineNo, outcome: it.outcome}
+	r.to, all = all[:len(to)], all[len(to):]
+	r.origTo, all = all[:len(origTo)], all[len(origTo):]
+	r.relay, r.reply = all[:len(relay)], all[len(relay):]
 	p.q.status(p, m, r)
 }
 

@@ -3,7 +3,6 @@ package scan
 import (
 	"bytes"
 	"time"
-	"unicode/utf8"
 )
 
 // postfixHead is the syslog part of a line, as offsets into it:
@@ -48,29 +47,38 @@ func postfixHeader(b []byte) (h postfixHead, ok bool) {
 	for i < len(b) && b[i] == ' ' {
 		i++
 	}
+	// The host, then the tag: "name[pid]: " or "name: ", in one pass.
 	h.hostStart = i
-	sp := bytes.IndexByte(b[i:], ' ')
-	if sp <= 0 {
+	for i < len(b) && b[i] != ' ' {
+		i++
+	}
+	if i == h.hostStart || i+1 >= len(b) {
 		return h, false
 	}
-	h.hostEnd = i + sp
-	i = h.hostEnd + 1
-	// The tag: "name[pid]: " or "name: ".
-	colon := bytes.Index(b[i:], []byte(": "))
-	if colon <= 0 {
-		return h, false
+	h.hostEnd = i
+	i++
+	tagStart, slash, space, bracket := i, false, false, false
+	for ; i+1 < len(b); i++ {
+		switch b[i] {
+		case ':':
+			if b[i+1] == ' ' {
+				if i == tagStart {
+					return h, false
+				}
+				h.msg = i + 2
+				// "host kernel: [123.4] x: y" has no tag: an ordinary line of another program.
+				h.postfix = slash && !space
+				return h, true
+			}
+		case '/':
+			slash = slash || !bracket && i > tagStart
+		case ' ':
+			space = true
+		case '[':
+			bracket = true
+		}
 	}
-	tag := b[i : i+colon]
-	h.msg = i + colon + 2
-	if k := bytes.IndexByte(tag, '['); k >= 0 {
-		tag = tag[:k]
-	}
-	if bytes.IndexByte(tag, ' ') >= 0 {
-		// "host kernel: [123.4] x: y": not a tag; an ordinary line of another program.
-		return h, true
-	}
-	h.postfix = bytes.IndexByte(tag, '/') > 0
-	return h, true
+	return h, false
 }
 
 // postfixMonth returns the month of "Mmm", or 0.
@@ -195,8 +203,6 @@ func postfixReply(b []byte) []byte {
 	}
 	return b
 }
-
-func validUTF8(b []byte) bool { return utf8.Valid(b) }
 
 // postfixClock turns timestamps into times, caching the last one (many lines share a
 // second) and giving RFC 3164 timestamps a year.

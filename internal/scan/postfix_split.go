@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"unicode/utf8"
 )
 
 // The Postfix reader works on two goroutines: a splitter reads the source in chunks,
@@ -17,17 +18,22 @@ const (
 	postfixFrom    = 'f'
 	postfixRemoved = 'r'
 	postfixBad     = 'b' // lines line to lineTo are not log lines
-	postfixLong    = 'L' // line is longer than PostfixMaxLine
+	postfixProblem = 'p' // line is a problem: problem says what
 )
 
 // postfixItem is a line of interest, as offsets into its chunk's buffer.
 type postfixItem struct {
 	line, lineTo       int64
-	kind               byte
-	start, end         int // the line is buf[start:end]; the rest is relative to start
-	tsEnd              int
-	hostStart, hostEnd int
-	qid, qidEnd        int
+	start, end         int   // the line is buf[start:end]; the offsets below are in the line
+	tsEnd              int32 // the timestamp is line[:tsEnd]
+	hostStart, hostEnd int32
+	qid, qidEnd        int32
+	// From the message: the address of to= or from=, and for to= lines the rest.
+	addr, origTo, relay, reply [2]int32
+	kind                       byte
+	outcome                    Outcome
+	expired                    bool // a from= line: status=expired, returned to sender
+	problem                    string
 }
 
 // postfixChunk is a buffer of whole lines and the items found in it.
@@ -37,7 +43,7 @@ type postfixChunk struct {
 	err   error // the read error that ended the source (not io.EOF); the last chunk
 }
 
-const postfixChunkSize = 256 << 10
+const postfixChunkSize = 1 << 20
 
 // consume runs the splitter over r and handles its items in order.
 func (p *postfixParser) consume(r io.Reader) error {
@@ -121,7 +127,7 @@ func postfixSplit(r io.Reader, free <-chan *postfixChunk, full chan<- *postfixCh
 		} else if len(carry) > PostfixMaxLine {
 			s.endBad()
 			s.line++
-			s.items = append(s.items, postfixItem{line: s.line, kind: postfixLong})
+			s.items = append(s.items, postfixItem{line: s.line, kind: postfixProblem, problem: postfixLongLine})
 			carry, skipping = carry[:0], true
 		}
 		c.buf, c.items = buf, s.items
@@ -156,7 +162,7 @@ func (s *postfixSplitter) split(buf []byte, start, end int) {
 	}
 	if len(b) > PostfixMaxLine {
 		s.endBad()
-		s.items = append(s.items, postfixItem{line: s.line, kind: postfixLong})
+		s.items = append(s.items, postfixItem{line: s.line, kind: postfixProblem, problem: postfixLongLine})
 		return
 	}
 	h, ok := postfixHeader(b)
@@ -175,20 +181,71 @@ func (s *postfixSplitter) split(buf []byte, start, end int) {
 	if !ok {
 		return
 	}
-	var kind byte
+	it := postfixItem{
+		line: s.line, start: start, end: end,
+		tsEnd: int32(h.tsEnd), hostStart: int32(h.hostStart), hostEnd: int32(h.hostEnd),
+		qid: int32(h.msg), qidEnd: int32(h.msg + len(qid)),
+	}
 	switch {
 	case hasPrefixStr(payload, "to=<"):
-		kind = postfixTo
+		it.kind = postfixTo
+		d, ok := postfixDelivery(payload)
+		if !ok {
+			s.problem("Postfix to= line without a readable recipient and status: skipped")
+			return
+		}
+		switch string(d.status) {
+		case "sent":
+			it.outcome = Sent
+		case "bounced":
+			it.outcome = Bounced
+		case "deferred", "SOFTBOUNCE":
+			it.outcome = Deferred
+		case "expired":
+			it.outcome = Expired
+		default: // deliverable, undeliverable: address verification probes, not mail
+			return
+		}
+		if !utf8.Valid(payload) {
+			s.problem("invalid UTF-8 in a Postfix to= line: skipped")
+			return
+		}
+		it.addr, it.origTo, it.relay, it.reply = postfixSpan(b, d.to), postfixSpan(b, d.origTo), postfixSpan(b, d.relay), postfixSpan(b, d.reply)
 	case hasPrefixStr(payload, "from=<"):
-		kind = postfixFrom
+		it.kind = postfixFrom
+		from, rest, ok := postfixAngle(payload[len("from="):])
+		if !ok {
+			s.problem("Postfix from= line without a readable address: skipped")
+			return
+		}
+		if !utf8.Valid(payload) {
+			s.problem("invalid UTF-8 in a Postfix from= line: skipped")
+			return
+		}
+		it.addr = postfixSpan(b, from)
+		if hasPrefixStr(rest, ", status=expired") {
+			it.expired = true
+			it.reply = postfixSpan(b, postfixReply(rest[len(", status=expired"):]))
+		}
 	case string(payload) == "removed":
-		kind = postfixRemoved
+		it.kind = postfixRemoved
 	default:
 		return
 	}
-	s.items = append(s.items, postfixItem{
-		line: s.line, kind: kind, start: start, end: end,
-		tsEnd: h.tsEnd, hostStart: h.hostStart, hostEnd: h.hostEnd,
-		qid: h.msg, qidEnd: h.msg + len(qid),
-	})
+	s.items = append(s.items, it)
+}
+
+const postfixLongLine = "line longer than 1 MiB skipped"
+
+func (s *postfixSplitter) problem(text string) {
+	s.items = append(s.items, postfixItem{line: s.line, kind: postfixProblem, problem: text})
+}
+
+// postfixSpan is where sub is in b (sub is a part of b, or empty).
+func postfixSpan(b, sub []byte) [2]int32 {
+	if len(sub) == 0 {
+		return [2]int32{}
+	}
+	o := cap(b) - cap(sub)
+	return [2]int32{int32(o), int32(o + len(sub))}
 }
