@@ -90,10 +90,10 @@ func postfixSplit(r io.Reader, free <-chan *postfixChunk, full chan<- *postfixCh
 			return
 		}
 		if cap(c.buf) < len(carry)+postfixChunkSize {
-			c.buf = make([]byte, 0, len(carry)+postfixChunkSize)
+			c.buf = make([]byte, 0, len(carry)+2*postfixChunkSize)
 		}
 		buf := append(c.buf[:0], carry...)
-		n, err := io.ReadAtLeast(r, buf[len(buf):cap(buf)], 1)
+		n, err := io.ReadAtLeast(r, buf[len(buf):len(buf)+postfixChunkSize], 1)
 		buf = buf[:len(buf)+n]
 		s.items = c.items[:0]
 		start := 0
