@@ -82,6 +82,7 @@ func postfixSplit(r io.Reader, free <-chan *postfixChunk, full chan<- *postfixCh
 	var s postfixSplitter
 	var carry []byte  // the start of a line cut by the end of the last chunk
 	skipping := false // in a line longer than PostfixMaxLine, reported already
+	size := 16 << 10  // bytes to read into the next chunk; grows to postfixChunkSize
 	for {
 		var c *postfixChunk
 		select {
@@ -89,11 +90,14 @@ func postfixSplit(r io.Reader, free <-chan *postfixChunk, full chan<- *postfixCh
 		case <-done:
 			return
 		}
-		if cap(c.buf) < len(carry)+postfixChunkSize {
-			c.buf = make([]byte, 0, len(carry)+2*postfixChunkSize)
+		if cap(c.buf) < len(carry)+size {
+			c.buf = make([]byte, 0, len(carry)+2*size)
 		}
 		buf := append(c.buf[:0], carry...)
-		n, err := io.ReadAtLeast(r, buf[len(buf):len(buf)+postfixChunkSize], 1)
+		n, err := io.ReadAtLeast(r, buf[len(buf):len(buf)+size], 1)
+		if n == size && size < postfixChunkSize {
+			size *= 2 // a big source: bigger chunks, fewer hand-overs
+		}
 		buf = buf[:len(buf)+n]
 		s.items = c.items[:0]
 		start := 0
