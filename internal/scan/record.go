@@ -41,9 +41,12 @@ type Record struct {
 	Time      time.Time // zero when the source does not say
 	Sender    string    // the envelope sender (or From:), "" when unknown or null
 	Recipient string    // the recipient's address as the source wrote it
-	Outcome   Outcome
-	Relay     string // the remote host it went to, when the source says
-	Reply     string // the remote's reply, when the source says
+	// OrigRecipient is the address the sender wrote when the source says it was rewritten
+	// (an alias, a virtual map, a .forward: Postfix's orig_to=) to Recipient; "" otherwise.
+	OrigRecipient string
+	Outcome       Outcome
+	Relay         string // the remote host it went to, when the source says
+	Reply         string // the remote's reply, when the source says
 	// Message identifies the message within the source (a queue ID, a Message-ID, a file
 	// name), so that the report counts messages, not recipients; "" when unknown.
 	Message string
