@@ -136,7 +136,7 @@ func TestEximOpenMessagesBounded(t *testing.T) {
 // address are Problems with their line; the lines after them are still read.
 func TestLogReadersBadInput(t *testing.T) {
 	cases := []struct {
-		f          Format
+		f           Format
 		good, good2 string
 	}{
 		{EximFormat,
