@@ -15,6 +15,9 @@ import (
 // in any order, among extra columns; a required column missing ends the source with an
 // error naming it. A row with the wrong number of fields is a Problem.
 
+// csvMaxColumns bounds a header: the exports have a few dozen columns.
+const csvMaxColumns = 1000
+
 // csvColumn is one column a CSV format reads, under any of its names.
 type csvColumn struct {
 	role     string
@@ -213,24 +216,28 @@ func (c *csvReader) Read(r io.Reader, name string, emit func(Record), skip func(
 			}
 			fields, sep, _, _ := csvHeader([]byte(line))
 			p.sep = sep
+			if len(fields) > csvMaxColumns {
+				lineErr = fmt.Errorf("%s: line %d: a header of %d columns: not a %s export", name, n, len(fields), c.kind.name)
+				return
+			}
+			roles := make(map[string]string) // normalized name → role
+			for _, col := range c.kind.columns {
+				for _, want := range col.names {
+					roles[normalizeColumn(want)] = col.role
+				}
+			}
 			header = make(map[string]int)
 			for i, f := range fields {
-				nf := normalizeColumn(f)
-				for _, col := range c.kind.columns {
-					if _, done := header[col.role]; done {
-						continue
-					}
-					for _, want := range col.names {
-						if nf == normalizeColumn(want) {
-							header[col.role] = i
-						}
+				if role, found := roles[normalizeColumn(f)]; found {
+					if _, done := header[role]; !done {
+						header[role] = i
 					}
 				}
 			}
 			ncols = len(fields)
 			for _, col := range c.kind.columns {
 				if _, found := header[col.role]; col.required && !found {
-					lineErr = fmt.Errorf("%s: line %d: the %s export has no %q column (header: %s)",
+					lineErr = fmt.Errorf("%s: line %d: the %s export has no %q column (header: %.200s)",
 						name, n, c.kind.name, col.names[0], strings.Join(fields, ","))
 					return
 				}

@@ -188,21 +188,33 @@ func syslogTime(s string, now time.Time) time.Time {
 }
 
 // sendmailFields splits "to=<a>,<b>, delay=00:00:01, relay=x. [1.2.3.4], stat=Sent (ok)"
-// into its keys: a piece that is not key=value belongs to the value before it.
+// into its keys: a piece that is not key=value belongs to the value before it, and
+// everything after stat= is stat's (its text may hold ", "). Linear in the line's length.
 func sendmailFields(body string) map[string]string {
 	kv := make(map[string]string, 8)
-	last := ""
-	for _, p := range strings.Split(body, ", ") {
-		k, v, found := strings.Cut(p, "=")
-		if last != "stat" && found && k != "" && alnum(k) {
-			kv[k] = v
-			last = k
-			continue
-		}
-		if last != "" {
-			kv[last] += ", " + p
+	key, vstart := "", 0
+	closeValue := func(end int) {
+		if key != "" {
+			kv[key] = body[vstart:end]
 		}
 	}
+	pos := 0
+	for key != "stat" {
+		next := strings.Index(body[pos:], ", ")
+		piece := body[pos:]
+		if next >= 0 {
+			piece = body[pos : pos+next]
+		}
+		if k, _, found := strings.Cut(piece, "="); found && k != "" && alnum(k) {
+			closeValue(max(pos-2, vstart))
+			key, vstart = k, pos+len(k)+1
+		}
+		if next < 0 {
+			break
+		}
+		pos += next + 2
+	}
+	closeValue(len(body))
 	return kv
 }
 
