@@ -145,8 +145,8 @@ func parseSendmailLine(s string, now time.Time) (t time.Time, qid, body string, 
 	}
 	sp := strings.LastIndexByte(s[:open], ' ')
 	prog := s[sp+1 : open]
-	if j := strings.LastIndexByte(prog, '/'); j >= 0 {
-		prog = prog[j+1:]
+	if strings.HasPrefix(prog, "/") { // "/usr/sbin/sendmail[1]", not "postfix/sendmail[1]"
+		prog = prog[strings.LastIndexByte(prog, '/')+1:]
 	}
 	if prog != "sendmail" && prog != "sm-mta" {
 		return
@@ -256,12 +256,18 @@ func loopbackRelay(relay string) bool {
 	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "IPv6:::1" || h == "::1"
 }
 
+// detectSendmail: sendmail's from=/to= lines, and more of them than Postfix lines (a
+// Postfix log may hold a stray line of another program called sendmail).
 func detectSendmail(head []byte) bool {
+	sendmail, postfix := 0, 0
 	for _, line := range strings.Split(string(head), "\n") {
 		_, _, body, ok := parseSendmailLine(line, time.Time{})
-		if ok && (strings.HasPrefix(body, "from=") || strings.HasPrefix(body, "to=")) {
-			return true
+		switch {
+		case ok && (strings.HasPrefix(body, "from=") || strings.HasPrefix(body, "to=")):
+			sendmail++
+		case strings.Contains(line, " postfix/") || strings.Contains(line, " postfix["):
+			postfix++
 		}
 	}
-	return false
+	return sendmail > 0 && sendmail >= postfix
 }

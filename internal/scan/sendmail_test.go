@@ -64,6 +64,14 @@ func TestSendmailDetect(t *testing.T) {
 			t.Errorf("Detect(%s) = %v, want %v", name, got, want)
 		}
 	}
+	// A Postfix log with a stray line of a program called sendmail is Postfix's.
+	postfix := "Jan  1 00:00:01 mx1 postfix/smtp[12]: 4F3A2B1C0D: to=<a@x.example>, relay=mx.x.example[1.2.3.4]:25, delay=1, dsn=2.0.0, status=sent (250 ok)\n" +
+		"Jan  1 00:00:01 mx1 postfix/qmgr[11]: 4F3A2B1C0D: removed\n" +
+		"Jan  1 00:10:00 mx1 sendmail[999]: 5C3D2E1F0A: to=<root@gmial.com>, delay=00:00:00, mailer=esmtp, stat=Sent\n" +
+		"Jan  1 00:10:01 mx1 postfix/sendmail[998]: 5C3D2E1F0B: to=<root@gmial.com>, stat=Sent\n"
+	if SendmailFormat.Detect([]byte(postfix)) {
+		t.Error("a Postfix log with one sendmail line detected as sendmail")
+	}
 }
 
 // TestSendmailOpenMessagesBounded: queue IDs with all their recipients settled (nrcpts)
