@@ -35,7 +35,6 @@ func exchangeKind(max int) *csvKind {
 		},
 	}
 	k.row = func(c csvRow, emit func(Record)) string {
-		problem := ""
 		var o Outcome
 		switch strings.ToUpper(c.get("event")) {
 		case "SEND", "SENDEXTERNAL", "DELIVER", "DUPLICATEDELIVER":
@@ -45,7 +44,7 @@ func exchangeKind(max int) *csvKind {
 		case "DEFER":
 			o = Deferred
 		default:
-			return problem // RECEIVE, SUBMIT, EXPAND, RESOLVE, TRANSFER, DSN, ...: not an outcome
+			return "" // RECEIVE, SUBMIT, EXPAND, RESOLVE, TRANSFER, DSN, ...: not an outcome
 		}
 		rec := Record{
 			Time:    csvTime(c.get("time")),
@@ -75,10 +74,7 @@ func exchangeKind(max int) *csvKind {
 			deferred.remove(key)
 			emit(r)
 		})
-		if msg != "" {
-			return msg
-		}
-		return problem
+		return msg
 	}
 	k.flush = func(emit func(Record)) {
 		deferred.drain(func(_ string, r Record) { emit(r) })
