@@ -13,7 +13,7 @@ import (
 var ExchangeFormat = Format{
 	Name: "exchange",
 	Detect: func(head []byte) bool {
-		if strings.HasPrefix(strings.TrimPrefix(string(head[:min(len(head), 64)]), "\ufeff"), "#Software: Microsoft Exchange") {
+		if h := csvDecodeHead(head[:min(len(head), 128)]); strings.HasPrefix(strings.TrimPrefix(string(h), "\ufeff"), "#Software: Microsoft Exchange") {
 			return true
 		}
 		return detectCSV(head, []string{"event-id|EventId", "recipient-address|Recipients"}, nil)

@@ -3,6 +3,7 @@ package scan
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,34 @@ func TestCSVBadInput(t *testing.T) {
 	}
 	if c := findRecord(t, recs, "c@army.ml"); c.Line != 600_004 {
 		t.Errorf("c read on line %d", c.Line)
+	}
+}
+
+// TestCSVUTF16: an export saved as UTF-16 (with its byte order mark) is detected and read.
+func TestCSVUTF16(t *testing.T) {
+	for _, name := range []string{"m365-reordered.csv", "exchange-tracking.log"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := []byte{0xff, 0xfe}
+		for _, r := range string(data) {
+			enc = append(enc, byte(r), byte(r>>8)) // the samples are ASCII
+		}
+		format := M365Format
+		if strings.HasPrefix(name, "exchange") {
+			format = ExchangeFormat
+		}
+		if !format.Detect(enc) {
+			t.Errorf("%s in UTF-16 not detected as %s", name, format.Name)
+		}
+		want, _, _ := readSource(t, format, name, data)
+		got, probs, err := readSource(t, format, name, enc)
+		if err != nil || len(probs) != 0 {
+			t.Fatalf("%s in UTF-16: err %v, problems %v", name, err, probs)
+		}
+		if g, w := triples(got), triples(want); !slices.Equal(g, w) || len(g) == 0 {
+			t.Errorf("%s in UTF-16: %q, want %q", name, g, w)
+		}
 	}
 }
