@@ -205,3 +205,17 @@ func TestCSVUTF16(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVSemicolons: a spreadsheet saved with ";" between fields (European locales).
+func TestCSVSemicolons(t *testing.T) {
+	data := "Sender;Recipient address;Message ID;Event status\n" +
+		"alice@contoso.com;\"bob@army.ml, carol@army.ml\";<abc@contoso.com>;Delivered\n"
+	if !WorkspaceFormat.Detect([]byte(data)) {
+		t.Error("not detected")
+	}
+	recs, probs, err := readSource(t, WorkspaceFormat, "semi.csv", []byte(data))
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("err %v, problems %v", err, probs)
+	}
+	wantTriples(t, recs, "alice@contoso.com>bob@army.ml=sent", "alice@contoso.com>carol@army.ml=sent")
+}
