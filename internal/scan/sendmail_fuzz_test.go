@@ -1,0 +1,5 @@
+package scan
+
+import "testing"
+
+func FuzzSendmailReader(f *testing.F) { fuzzReader(f, SendmailFormat, "sendmail-maillog.log") }
