@@ -100,6 +100,7 @@ func readHeader(lr *lineReader, name string, stop func([]byte) bool, skip func(P
 		fn := fieldName(line)
 		if fn == "" {
 			skip(Problem{Source: name, Line: lr.n, Text: fmt.Sprintf("not a header field (%q): rest of the message's header skipped", clipRaw(string(line)))})
+			h.ended = true // reported here: not reported again as a header without an end
 			return h, nil
 		}
 		inField, cur = true, -1

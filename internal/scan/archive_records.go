@@ -42,8 +42,9 @@ var addrParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
 }}
 
 // emitMessage gives one Record per distinct recipient address of the message whose kept
-// header is h. fallbackID names the message when it has no Message-ID.
-func emitMessage(h *messageHeader, env envelope, name, fallbackID string, emit func(Record), skip func(Problem)) {
+// header is h. fallbackID names the message when it has no Message-ID; start is the line
+// the message begins on.
+func emitMessage(h *messageHeader, env envelope, name, fallbackID string, start int64, emit func(Record), skip func(Problem)) {
 	id := fallbackID
 	if f := h.first("message-id"); f != nil && strings.TrimSpace(f.value) != "" {
 		id = clipRaw(strings.TrimSpace(f.value))
@@ -85,16 +86,8 @@ func emitMessage(h *messageHeader, env envelope, name, fallbackID string, emit f
 		}
 	}
 	if n == 0 {
-		skip(Problem{Source: name, Line: firstLine(h), Text: "message " + id + " names no recipient"})
+		skip(Problem{Source: name, Line: start, Text: "message " + id + " names no recipient"})
 	}
-}
-
-// firstLine is the line of the header's first kept field (0 when none was kept).
-func firstLine(h *messageHeader) int64 {
-	if len(h.fields) > 0 {
-		return h.fields[0].line
-	}
-	return 0
 }
 
 // fieldTitle spells a lower-case field name as headers usually do ("resent-to": "Resent-To").

@@ -76,7 +76,7 @@ func readOneMessage(r io.Reader, name, fallbackID string, emit func(Record), ski
 	if !h.ended {
 		skip(Problem{Source: name, Line: lr.n, Text: "truncated message: its header does not end"})
 	}
-	emitMessage(&h, envelope{}, name, fallbackID, emit, skip)
+	emitMessage(&h, envelope{}, name, fallbackID, 1, emit, skip)
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (mboxReader) Read(r io.Reader, name string, emit func(Record), skip func(Pr
 		if !h.ended {
 			skip(Problem{Source: name, Line: fromLine, Text: "truncated message: its header does not end"})
 		}
-		emitMessage(&h, env, name, fmt.Sprintf("%s:%d", name, fromLine), emit, skip)
+		emitMessage(&h, env, name, fmt.Sprintf("%s:%d", name, fromLine), fromLine, emit, skip)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
