@@ -82,7 +82,8 @@ func readOneMessage(r io.Reader, name, fallbackID string, emit func(Record), ski
 
 // ReadEMLDir reads a folder of messages, one per file (.eml files, a journaling archive),
 // with its subfolders, in name order. Files are taken by content, not name: a file that
-// does not begin like a message is a Problem, as is one that cannot be read; hidden files
+// begins with a From_ line is read as an mbox, one that does not begin like a message is
+// a Problem, as is one that cannot be read; hidden files
 // (".name") are passed over. The error is only for the folder itself not being readable.
 func ReadEMLDir(path string, emit func(Record), skip func(Problem)) error {
 	if _, err := os.Stat(path); err != nil {
@@ -126,11 +127,17 @@ func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)
 			skip(Problem{Source: p, Text: "not readable: " + err.Error()})
 			return
 		}
-		if !DetectEML(head[:n]) {
+		r = io.MultiReader(bytes.NewReader(head[:n]), f)
+		switch {
+		case DetectMbox(head[:n]): // a message saved with its From_ line (or a whole mbox)
+			if err := (mboxReader{}).Read(r, p, emit, skip); err != nil {
+				skip(Problem{Source: p, Text: err.Error()})
+			}
+			return
+		case !DetectEML(head[:n]):
 			skip(Problem{Source: p, Line: 1, Text: "not a message (no mail header at its start): skipped"})
 			return
 		}
-		r = io.MultiReader(bytes.NewReader(head[:n]), f)
 	}
 	if err := readOneMessage(r, p, filepath.Base(p), emit, skip); err != nil {
 		skip(Problem{Source: p, Text: err.Error()})

@@ -143,3 +143,18 @@ func TestUnreadableMessageFileIsAProblem(t *testing.T) {
 		t.Errorf("problems %q", c.probs)
 	}
 }
+
+func TestEMLFolderFileWithAFromLineIsReadAsMbox(t *testing.T) {
+	dir := t.TempDir()
+	msg := "From a@example.org Fri Dec  4 08:00:00 2026\nTo: b@gmai.com\n\nbody\n"
+	if err := os.WriteFile(filepath.Join(dir, "saved.eml"), []byte(msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	if err := ReadEMLDir(dir, c.emit, c.skip); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "saved.eml")
+	checkRecords(t, c.recs, []string{want + ":2 a@example.org -> b@gmai.com msg=" + want + ":1 t=2026-12-04T08:00:00Z unknown"})
+	checkProblems(t, c.probs, nil)
+}
