@@ -82,7 +82,8 @@ func (mboxReader) Read(r io.Reader, name string, emit func(Record), skip func(Pr
 			skipping = false
 		}
 		atStart = false
-		env := envelope{sender: sender, hasSender: ok, time: when}
+		// "From - date" (Thunderbird) and "From  date" name no sender: From: does.
+		env := envelope{sender: sender, hasSender: ok && sender != "" && sender != "-", time: when}
 		h, err := readHeader(lr, name, isSeparator, skip)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("%s: line %d: %w", name, lr.n+1, err)

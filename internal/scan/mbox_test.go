@@ -82,6 +82,12 @@ func TestMboxLongLinesInvalidUTF8AndHugeBodiesGoOn(t *testing.T) {
 	checkProblems(t, c.probs, [][2]string{{"m:2", "over 1 MB"}, {"m:3", "To: invalid UTF-8"}})
 }
 
+func TestMboxFromLineWithoutSenderTakesFromField(t *testing.T) {
+	c := readMbox(t, "m", []byte("From - Fri Dec  4 08:00:00 2026\nFrom: Tb <tb@example.org>\nTo: b@gmai.com\n\n"))
+	checkRecords(t, c.recs, []string{"m:3 tb@example.org -> b@gmai.com msg=m:1 t=2026-12-04T08:00:00Z unknown"})
+	checkProblems(t, c.probs, nil)
+}
+
 func TestParseFromLine(t *testing.T) {
 	for line, want := range map[string]bool{
 		"From a@b Thu Dec  3 10:00:00 2026":          true,
