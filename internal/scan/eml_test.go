@@ -26,11 +26,12 @@ func TestEMLFolderEncodedHeadersBccResentAndEnvelope(t *testing.T) {
 		"eml-folder/b.eml:2 mo@example.org -> nia@example.com msg=b.eml t=2026-12-04T08:00:00Z unknown",
 		"eml-folder/sub/c.eml:2 otto@example.org -> pat@gmai.com msg=<c@example.org> t=2026-12-04T09:00:00Z unknown",
 		"eml-folder/sub/c.eml:3 otto@example.org -> quinn@example.com msg=<c@example.org> t=2026-12-04T09:00:00Z unknown",
+		"eml-folder/sub/c.eml:6 otto@example.org -> rob@gmai.com msg=<c@example.org> t=2026-12-04T09:00:00Z unknown",
 	})
 	// .hidden.eml is passed over; the body's "To:" of a.eml is never read.
 	checkProblems(t, c.probs, [][2]string{
 		{"eml-folder/notes.txt:1", "not a message"},
-		{"eml-folder/sub/c.eml:5", "truncated message"},
+		{"eml-folder/sub/c.eml:6", "truncated message"},
 	})
 }
 
@@ -44,7 +45,7 @@ func TestEMLReaderReadsOneMessageAndNotItsBody(t *testing.T) {
 	if err := EMLFormat.New().Read(f, "testdata/eml-folder/sub/c.eml", c.emit, c.skip); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.recs) != 2 || len(c.probs) != 1 {
+	if len(c.recs) != 3 || len(c.probs) != 1 {
 		t.Errorf("records %q problems %q", c.recs, c.probs)
 	}
 	// A body of 50 MB is not read: the reader stops at the header's end.
