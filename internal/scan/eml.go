@@ -1,7 +1,10 @@
 package scan
 
 import (
+	"bufio"
 	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -111,7 +114,9 @@ func ReadEMLDir(path string, emit func(Record), skip func(Problem)) error {
 	})
 }
 
-// readMessageFile reads one message file; check says to make sure it begins like one.
+// readMessageFile reads one message file, plain or compressed with gzip or bzip2 (as
+// Dovecot's zlib plugin stores Maildir files); check says to make sure it begins like a
+// message.
 func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -119,22 +124,24 @@ func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)
 		return
 	}
 	defer f.Close()
-	var r io.Reader = f
+	r, err := decompressed(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		skip(Problem{Source: p, Text: "not readable: " + err.Error()})
+		return
+	}
 	if check {
-		head := make([]byte, 64<<10)
-		n, err := io.ReadFull(f, head)
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		head, err := r.Peek(64 << 10)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 			skip(Problem{Source: p, Text: "not readable: " + err.Error()})
 			return
 		}
-		r = io.MultiReader(bytes.NewReader(head[:n]), f)
 		switch {
-		case DetectMbox(head[:n]): // a message saved with its From_ line (or a whole mbox)
+		case DetectMbox(head): // a message saved with its From_ line (or a whole mbox)
 			if err := (mboxReader{}).Read(r, p, emit, skip); err != nil {
 				skip(Problem{Source: p, Text: err.Error()})
 			}
 			return
-		case !DetectEML(head[:n]):
+		case !DetectEML(head):
 			skip(Problem{Source: p, Line: 1, Text: "not a message (no mail header at its start): skipped"})
 			return
 		}
@@ -142,6 +149,23 @@ func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)
 	if err := readOneMessage(r, p, filepath.Base(p), emit, skip); err != nil {
 		skip(Problem{Source: p, Text: err.Error()})
 	}
+}
+
+// decompressed returns the stream of a file's bytes, decompressed when they begin with
+// the magic of gzip or bzip2.
+func decompressed(br *bufio.Reader) (*bufio.Reader, error) {
+	magic, _ := br.Peek(3)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return bufio.NewReaderSize(gz, 64<<10), nil
+	case bytes.Equal(magic, []byte("BZh")):
+		return bufio.NewReaderSize(bzip2.NewReader(br), 64<<10), nil
+	}
+	return br, nil
 }
 
 // sortedNames lists a folder's entries by name.

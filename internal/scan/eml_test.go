@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,4 +160,33 @@ func TestEMLFolderFileWithAFromLineIsReadAsMbox(t *testing.T) {
 	want := filepath.Join(dir, "saved.eml")
 	checkRecords(t, c.recs, []string{want + ":2 a@example.org -> b@gmai.com msg=" + want + ":1 t=2026-12-04T08:00:00Z unknown"})
 	checkProblems(t, c.probs, nil)
+}
+
+func TestMaildirFilesCompressedWithGzipAreRead(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte("From: a@example.org\nTo: b@gmai.com\nMessage-ID: <z@example.org>\n\nbody\n"))
+	zw.Close()
+	whole := b.Bytes()
+	if err := os.WriteFile(filepath.Join(dir, "cur", "1.M1.host,2,SZ"), whole, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Cut inside the header: a Problem, the other files still read.
+	if err := os.WriteFile(filepath.Join(dir, "new", "2.M2.host"), whole[:20], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	if err := ReadMaildir(dir, c.emit, c.skip); err != nil {
+		t.Fatal(err)
+	}
+	checkRecords(t, c.recs, []string{filepath.Join(dir, "cur", "1.M1.host,2,SZ") + ":2 a@example.org -> b@gmai.com msg=<z@example.org> t=- unknown"})
+	if len(c.probs) != 1 || !strings.Contains(c.probs[0], "2.M2.host:0 ") || !strings.Contains(c.probs[0], "unexpected EOF") {
+		t.Errorf("problems %q", c.probs)
+	}
 }
