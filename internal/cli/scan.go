@@ -19,7 +19,8 @@ func runScan(args []string, env Env) int {
 		cfgFile   = fs.String("config", "", "decide with the policy of the YAML config `FILE`")
 		sinceS    = fs.String("since", "", "count only mail from `DATE` on (YYYY-MM-DD or RFC 3339)")
 		untilS    = fs.String("until", "", "count only mail before the end of `DATE` (YYYY-MM-DD) or before an RFC 3339 time")
-		format    = fs.String("format", "text", "the report's `FORMAT`: text, json or csv")
+		format    = fs.String("format", "text", "the report's `FORMAT`: text, json, csv or html")
+		aliases   = fs.Bool("aliases", false, "read every SOURCE as forwards and aliases (alias and virtual maps, .forward, Sieve redirect, member lists)")
 		outFile   = fs.String("o", "", "write the report to `FILE` instead of standard output")
 		progress  = fs.String("progress", "auto", "progress on standard error: auto (on a terminal), always or never")
 		redact    = fs.Bool("redact-senders", false, "replace senders' local parts by a keyed hash")
@@ -51,9 +52,10 @@ func runScan(args []string, env Env) int {
 	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
 		return fail(env, "--since %s is not before --until %s", *sinceS, *untilS)
 	}
-	write := map[string]func(io.Writer, scan.Report) error{"text": scan.WriteText, "json": scan.WriteJSON, "csv": scan.WriteCSV}[*format]
+	write := map[string]func(io.Writer, scan.Report) error{"text": scan.WriteText, "json": scan.WriteJSON, "csv": scan.WriteCSV,
+		"html": scan.WriteHTML}[*format]
 	if write == nil {
-		return fail(env, "--format: %q is not text, json or csv (the HTML report is not built yet)", *format)
+		return fail(env, "--format: %q is not text, json, csv or html", *format)
 	}
 	showProgress := false
 	switch *progress {
@@ -118,6 +120,9 @@ func runScan(args []string, env Env) int {
 
 	tally := scan.NewTally(g, since, until)
 	ro := scan.RunOptions{Stdin: env.Stdin}
+	if *aliases {
+		ro.Force = &scan.AliasesFormat
+	}
 	if showProgress {
 		ro.Progress = scan.NewProgress(env.Stderr, time.Second)
 	}

@@ -170,7 +170,7 @@ func TestScanErrors(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"scan"},
-		{"scan", "--format", "html", log},
+		{"scan", "--format", "pdf", log},
 		{"scan", "--since", "yesterday", log},
 		{"scan", "--until", "2026-13-01", log},
 		{"scan", "--since", "2026-02-01", "--until", "2026-01-01", log},
@@ -193,5 +193,50 @@ func TestScanProgressAlways(t *testing.T) {
 	}
 	if r := run(t, nil, "scan", clilog(t, scanLines...)); r.stderr != "" {
 		t.Fatalf("progress on a non-terminal by default: %q", r.stderr)
+	}
+}
+
+// TestScanReadsEveryFormat: every kind of source the readers know is told by its content
+// and read, each by its own reader (the readers' own tests check every record);
+// --aliases reads forwards; --format html writes the page.
+func TestScanReadsEveryFormat(t *testing.T) {
+	td := filepath.Join("..", "scan", "testdata")
+	want := map[string]string{
+		"postfix-syslog.log": "postfix", "postfix-rfc3339.log": "postfix", "exim-mainlog.log": "exim",
+		"sendmail-maillog.log": "sendmail", "m365-messagetrace.csv": "m365", "exchange-tracking.log": "exchange",
+		"exchange-export.csv": "exchange", "workspace-els.csv": "workspace", "mbox-broken.mbox": "mbox",
+		"maildir": "maildir", "eml-folder": "eml",
+	}
+	var args []string
+	for f := range want {
+		args = append(args, filepath.Join(td, f))
+	}
+	r := run(t, nil, append([]string{"scan", "--format", "json"}, args...)...)
+	if r.code == ExitUsage {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var rep scan.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Sources {
+		if f := want[filepath.Base(s.Name)]; s.Format != f || s.Error != "" || s.Records == 0 {
+			t.Errorf("%s: format %q, %d records, error %q; want format %q with records", s.Name, s.Format, s.Records, s.Error, f)
+		}
+	}
+	if len(rep.Sources) != len(want) {
+		t.Errorf("%d sources in the report, want %d", len(rep.Sources), len(want))
+	}
+
+	al := run(t, nil, "scan", "--aliases", filepath.Join(td, "aliases-postfix.txt"))
+	if al.code != ExitFlagged || !strings.Contains(al.stdout, "gmai.com") {
+		t.Errorf("--aliases: exit %d, want 1 with gmai.com\n%s\n%s", al.code, al.stdout, al.stderr)
+	}
+	if plain := run(t, nil, "scan", filepath.Join(td, "aliases-postfix.txt")); plain.code != ExitUsage {
+		t.Errorf("an alias map without --aliases: exit %d, want 2 (no format recognised)", plain.code)
+	}
+	page := run(t, nil, "scan", "--format", "html", filepath.Join(td, "postfix-syslog.log"))
+	if page.code == ExitUsage || !strings.HasPrefix(page.stdout, "<!DOCTYPE html>") {
+		t.Errorf("--format html: exit %d\n%.300s", page.code, page.stdout)
 	}
 }

@@ -17,6 +17,9 @@ type RunOptions struct {
 	Stdin    io.Reader // for the source "-"
 	Workers  int       // sources read at once (default: the number of CPUs)
 	Progress *Progress // nil: none
+	// Force, when set, reads every file source with this format instead of telling it
+	// by content (`scan --aliases`: AliasesFormat, whose content is too plain to detect).
+	Force *Format
 }
 
 // Run reads every source into t, several at once, and says what became of each (in the
@@ -142,6 +145,9 @@ func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 	br := bufio.NewReaderSize(&lineCounter{r: dec, n: &lines}, HeadSize+4096)
 	head, herr := br.Peek(HeadSize)
 	f, ok := Detect(head)
+	if o.Force != nil {
+		f, ok = *o.Force, true
+	}
 	if !ok {
 		res.Bytes = read.Load()
 		if herr != nil && herr != io.EOF && herr != bufio.ErrBufferFull {
