@@ -2,10 +2,10 @@ package maillog
 
 import "bytes"
 
-// queueID splits "4F2A31234: payload" into the queue id and the payload. Postfix queue
+// QueueID splits "4F2A31234: payload" into the queue id and the payload. Postfix queue
 // ids are hexadecimal (short form) or alphanumeric (enable_long_queue_ids); NOQUEUE is
-// what smtpd logs for mail it did not queue.
-func queueID(msg []byte) (qid, payload []byte, ok bool) {
+// what smtpd logs for mail it did not queue. (The scan's Postfix reader uses it too.)
+func QueueID(msg []byte) (qid, payload []byte, ok bool) {
 	i := 0
 	for i < len(msg) && i <= 32 && isAlnum(msg[i]) {
 		i++
@@ -20,10 +20,10 @@ func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 }
 
-// angle reads "<address>" at the start of b and returns the address and what follows.
+// Angle reads "<address>" at the start of b and returns the address and what follows.
 // The address may hold a quoted local part with '>' or ',' in it; the closing '>' is the
 // first one outside quotes that ends the field (followed by ',' or the end).
-func angle(b []byte) (addr, rest []byte, ok bool) {
+func Angle(b []byte) (addr, rest []byte, ok bool) {
 	if len(b) == 0 || b[0] != '<' {
 		return nil, nil, false
 	}
@@ -50,7 +50,7 @@ type fields struct {
 // Only to= and status= are required.
 func deliveryFields(b []byte) (fs fields, ok bool) {
 	var rest []byte
-	if fs.to, rest, ok = angle(b[len("to="):]); !ok || len(fs.to) == 0 {
+	if fs.to, rest, ok = Angle(b[len("to="):]); !ok || len(fs.to) == 0 {
 		return fs, false
 	}
 	for len(rest) > 0 {
@@ -66,7 +66,7 @@ func deliveryFields(b []byte) (fs fields, ok bool) {
 		rest = rest[eq+1:]
 		switch string(key) {
 		case "orig_to":
-			if fs.origTo, rest, ok = angle(rest); !ok {
+			if fs.origTo, rest, ok = Angle(rest); !ok {
 				return fs, false
 			}
 			continue

@@ -155,7 +155,7 @@ func (p *parser) line(b []byte) (Delivery, bool) {
 		return Delivery{}, false
 	}
 	msg := b[h.msg:]
-	qid, payload, ok := queueID(msg)
+	qid, payload, ok := QueueID(msg)
 	if !ok || bytes.IndexByte(h.tag, '/') < 0 {
 		return Delivery{}, false // not about a queued message, or not from Postfix
 	}
@@ -163,7 +163,7 @@ func (p *parser) line(b []byte) (Delivery, bool) {
 	case hasPrefix(payload, "to=<"):
 		return p.delivery(h, qid, payload)
 	case hasPrefix(payload, "from=<") && string(h.program) == "qmgr":
-		from, _, ok := angle(payload[len("from="):])
+		from, _, ok := Angle(payload[len("from="):])
 		if !ok || len(from) > maxSender {
 			p.st.Skipped++
 			return Delivery{}, false

@@ -3,6 +3,8 @@ package scan
 import (
 	"bytes"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/maillog"
 )
 
 // postfixHead is the syslog part of a line, as offsets into it:
@@ -112,44 +114,6 @@ func postfixMonth(b []byte) time.Month {
 	return 0
 }
 
-// postfixQueueID splits "4F2A31234: payload". Queue IDs are hexadecimal (short) or
-// alphanumeric (enable_long_queue_ids); NOQUEUE is what smtpd logs for mail not queued.
-func postfixQueueID(msg []byte) (qid, payload []byte, ok bool) {
-	i := 0
-	for i < len(msg) && i <= 32 && postfixAlnum(msg[i]) {
-		i++
-	}
-	if i < 5 || i > 32 || len(msg) < i+2 || msg[i] != ':' || msg[i+1] != ' ' || string(msg[:i]) == "NOQUEUE" {
-		return nil, nil, false
-	}
-	return msg[:i], msg[i+2:], true
-}
-
-func postfixAlnum(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
-}
-
-// postfixAngle reads "<address>" at the start of b and returns the address and what
-// follows. A quoted local part may hold '>' or ','; the closing '>' is the first outside
-// quotes that ends the field (followed by ',' or the end).
-func postfixAngle(b []byte) (addr, rest []byte, ok bool) {
-	if len(b) == 0 || b[0] != '<' {
-		return nil, nil, false
-	}
-	quoted := false
-	for i := 1; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '\\' && quoted:
-			i++
-		case c == '"':
-			quoted = !quoted
-		case c == '>' && !quoted && (i+1 == len(b) || b[i+1] == ','):
-			return b[1:i], b[i+1:], true
-		}
-	}
-	return nil, nil, false
-}
-
 // postfixFields are the parts of a delivery line that a Record keeps.
 type postfixFields struct {
 	to, origTo, relay, status, reply []byte
@@ -161,11 +125,11 @@ type postfixFields struct {
 // anything).
 func postfixDelivery(b []byte) (d postfixFields, ok bool) {
 	var rest []byte
-	if d.to, rest, ok = postfixAngle(b[len("to="):]); !ok || len(d.to) == 0 {
+	if d.to, rest, ok = maillog.Angle(b[len("to="):]); !ok || len(d.to) == 0 {
 		return d, false
 	}
 	if hasPrefixStr(rest, ", orig_to=") {
-		if d.origTo, rest, ok = postfixAngle(rest[len(", orig_to="):]); !ok {
+		if d.origTo, rest, ok = maillog.Angle(rest[len(", orig_to="):]); !ok {
 			return d, false
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"unicode/utf8"
+
+	"github.com/rcptguard/rcptguard/internal/maillog"
 )
 
 // The Postfix reader works on two goroutines: a splitter reads the source in chunks,
@@ -181,7 +183,7 @@ func (s *postfixSplitter) split(buf []byte, start, end int) {
 	if !h.postfix {
 		return // another program's line in a shared syslog file
 	}
-	qid, payload, ok := postfixQueueID(b[h.msg:])
+	qid, payload, ok := maillog.QueueID(b[h.msg:])
 	if !ok {
 		return
 	}
@@ -217,7 +219,7 @@ func (s *postfixSplitter) split(buf []byte, start, end int) {
 		it.addr, it.origTo, it.relay, it.reply = postfixSpan(b, d.to), postfixSpan(b, d.origTo), postfixSpan(b, d.relay), postfixSpan(b, d.reply)
 	case hasPrefixStr(payload, "from=<"):
 		it.kind = postfixFrom
-		from, rest, ok := postfixAngle(payload[len("from="):])
+		from, rest, ok := maillog.Angle(payload[len("from="):])
 		if !ok {
 			s.problem("Postfix from= line without a readable address: skipped")
 			return
