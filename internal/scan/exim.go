@@ -24,29 +24,12 @@ type eximReader struct {
 type eximMessage struct {
 	sender   string
 	line     int64
-	deferred []Record // recipients whose last word is a deferral
+	deferred deferrals // recipients whose last word is a deferral
 }
 
-func (m *eximMessage) settle(rcpt string) {
-	for i, r := range m.deferred {
-		if r.Recipient == rcpt {
-			m.deferred = append(m.deferred[:i], m.deferred[i+1:]...)
-			return
-		}
-	}
-}
+func (m *eximMessage) settle(rcpt string) { m.deferred.settle(rcpt) }
 
-func (m *eximMessage) deferRcpt(r Record) {
-	for i := range m.deferred {
-		if m.deferred[i].Recipient == r.Recipient {
-			m.deferred[i] = r
-			return
-		}
-	}
-	if len(m.deferred) < 10_000 {
-		m.deferred = append(m.deferred, r)
-	}
-}
+func (m *eximMessage) deferRcpt(r Record) { m.deferred.add(r) }
 
 func (x *eximReader) Read(r io.Reader, name string, emit func(Record), skip func(Problem)) error {
 	open := newOpenSet[*eximMessage](x.max)

@@ -28,30 +28,15 @@ type sendmailMessage struct {
 	line     int64
 	nrcpts   int // from nrcpts=, 0 when unknown
 	settled  int
-	deferred []Record
+	deferred deferrals
 }
 
 func (m *sendmailMessage) settle(rcpt string) {
 	m.settled++
-	for i, r := range m.deferred {
-		if r.Recipient == rcpt {
-			m.deferred = append(m.deferred[:i], m.deferred[i+1:]...)
-			return
-		}
-	}
+	m.deferred.settle(rcpt)
 }
 
-func (m *sendmailMessage) deferRcpt(r Record) {
-	for i := range m.deferred {
-		if m.deferred[i].Recipient == r.Recipient {
-			m.deferred[i] = r
-			return
-		}
-	}
-	if len(m.deferred) < 10_000 {
-		m.deferred = append(m.deferred, r)
-	}
-}
+func (m *sendmailMessage) deferRcpt(r Record) { m.deferred.add(r) }
 
 func (s *sendmailReader) Read(r io.Reader, name string, emit func(Record), skip func(Problem)) error {
 	open := newOpenSet[*sendmailMessage](s.max)
