@@ -31,17 +31,18 @@ func (g *Guard) Inspect(env Envelope) MessageDecision {
 	for _, r := range env.Recipients {
 		ds = append(ds, g.CheckFrom(context.Background(), env.Sender, r))
 	}
-	return g.Combine(ds)
+	return Combine(ds)
 }
 
-// Combine is the decision for a message whose recipients this guard already decided one
-// by one (an adapter that checked them at RCPT need not check them again at the end).
-func (g *Guard) Combine(ds []Decision) MessageDecision {
-	md := MessageDecision{Monitor: g.policy.Monitor, Recipients: ds}
+// Combine is the decision for a message whose recipients were already decided one by one
+// (a door that checked them at RCPT need not check them again at the end): the most
+// severe verdict, in monitor mode only if every decision was (a reload may have switched
+// it in between).
+func Combine(ds []Decision) MessageDecision {
+	md := MessageDecision{Monitor: len(ds) > 0, Recipients: ds}
 	for _, d := range ds {
-		if d.Verdict > md.Verdict {
-			md.Verdict = d.Verdict
-		}
+		md.Verdict = max(md.Verdict, d.Verdict)
+		md.Monitor = md.Monitor && d.Monitor
 	}
 	return md
 }

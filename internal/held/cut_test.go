@@ -10,54 +10,8 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/smtpout"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
-
-// cutServer speaks just enough SMTP to take a message and closes the connection when it
-// sees the end of the data (cut is true) or when the data begins (cut is false), without
-// a reply either way.
-func cutServer(t *testing.T, atEnd bool) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				c.Write([]byte("220 cut ESMTP\r\n"))
-				data := false
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch {
-					case data && line == ".\r\n":
-						return // the end of the data: no reply
-					case data:
-					case strings.HasPrefix(strings.ToUpper(line), "EHLO"):
-						c.Write([]byte("250-cut\r\n250 8BITMIME\r\n"))
-					case strings.HasPrefix(strings.ToUpper(line), "DATA"):
-						if !atEnd {
-							return
-						}
-						c.Write([]byte("354 go on\r\n"))
-						data = true
-					default:
-						c.Write([]byte("250 ok\r\n"))
-					}
-				}
-			}(c)
-		}
-	}()
-	return l.Addr().String()
-}
 
 // TestCutAfterEndOfDataIsUnknown: a connection lost after the end of the data (the next
 // hop may have taken the message) is never retried by itself; one lost before is.
@@ -67,7 +21,7 @@ func TestCutAfterEndOfDataIsUnknown(t *testing.T) {
 		want  quarantine.Delivery
 	}{{true, quarantine.DeliveryUnknown}, {false, quarantine.DeliveryPending}} {
 		f := newFixture(t)
-		f.svc.Settings.Reinject = smtpout.Destination{Address: cutServer(t, tc.atEnd)}
+		f.svc.Settings.Reinject = smtpout.Destination{Address: testenv.CutServer(t, tc.atEnd)}
 		ctx := context.Background()
 		id := f.hold(t, heldMessage())
 		if err := f.svc.Decide(ctx, id, Release, "admin:root", ""); err != nil {

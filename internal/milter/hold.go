@@ -22,7 +22,7 @@ const Adapter = "milter"
 func (msg *message) collect(s *Server) bool {
 	if !msg.decided {
 		msg.decided = true
-		if s.Holder != nil && msg.g.Combine(msg.decisions).Enforced() == guard.Hold {
+		if s.Holder != nil && guard.Combine(msg.decisions).Enforced() == guard.Hold {
 			msg.content = newContent(s.spool(), s.maxMessageBytes())
 		}
 	}

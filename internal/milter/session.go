@@ -154,7 +154,7 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	}
 	defer msg.content.close()
 	// The recipients were decided at RCPT by the same guard: combine, do not check again.
-	md := msg.g.Combine(msg.decisions)
+	md := guard.Combine(msg.decisions)
 	ev.Sender, ev.Recipients, ev.NonSMTP = msg.sender, msg.rcpts, msg.nonSMTP
 	ev.AuthUser, ev.ClientAddr = msg.authUser, c.clientAddr
 	ev.Verdict, ev.Monitor, ev.Decisions = md.Verdict, md.Monitor, md.Recipients

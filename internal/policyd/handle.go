@@ -139,7 +139,7 @@ func (s *Server) eom(c *conn, req Request) string {
 	}
 	// The decisions made at RCPT, not asked again: a reload since then changes nothing
 	// about this message.
-	md := combine(ds)
+	md := guard.Combine(ds)
 	action := eomAction(md.Enforced(), md.Reason(), s.Filter)
 	if strings.HasPrefix(action, "FILTER ") {
 		if err := s.handOver(req, md.Recipients); err != nil {
@@ -190,18 +190,6 @@ func (s *Server) finish(req Request, ds []guard.Decision, action string) {
 		tx.Outcome = guard.Refused
 	}
 	s.Finished(tx)
-}
-
-// combine is the decision for a message from its recipients' decisions made at RCPT: the
-// most severe verdict, in monitor mode only if every decision was (a reload may have
-// switched it in between).
-func combine(ds []guard.Decision) guard.MessageDecision {
-	md := guard.MessageDecision{Monitor: len(ds) > 0, Recipients: ds}
-	for _, d := range ds {
-		md.Verdict = max(md.Verdict, d.Verdict)
-		md.Monitor = md.Monitor && d.Monitor
-	}
-	return md
 }
 
 // endedWithoutEOM is told of a transaction that ended without an END-OF-MESSAGE request

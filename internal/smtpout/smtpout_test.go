@@ -257,56 +257,13 @@ func TestConnectionFailuresAreTemporary(t *testing.T) {
 	}
 }
 
-// cutServer takes a message and closes the connection without a reply when it sees the
-// end of the data (atEnd) or when the data begins.
-func cutServer(t *testing.T, atEnd bool) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				c.Write([]byte("220 cut ESMTP\r\n"))
-				data := false
-				for {
-					line, err := r.ReadString('\n')
-					switch {
-					case err != nil, data && line == ".\r\n":
-						return
-					case data:
-					case strings.HasPrefix(strings.ToUpper(line), "EHLO"):
-						c.Write([]byte("250-cut\r\n250 8BITMIME\r\n"))
-					case strings.HasPrefix(strings.ToUpper(line), "DATA"):
-						if !atEnd {
-							return
-						}
-						c.Write([]byte("354 go on\r\n"))
-						data = true
-					default:
-						c.Write([]byte("250 ok\r\n"))
-					}
-				}
-			}(c)
-		}
-	}()
-	return l.Addr().String()
-}
-
 func TestLostAfterTheEndOfDataIsUnknown(t *testing.T) {
 	t.Parallel()
-	_, err := send(t, Destination{Address: cutServer(t, true)})
+	_, err := send(t, Destination{Address: testenv.CutServer(t, true)})
 	if Classify(err) != Unknown || !errors.Is(err, ErrLostAfterData) {
 		t.Errorf("cut after the dot: %v (%s), want unknown", err, Classify(err))
 	}
-	_, err = send(t, Destination{Address: cutServer(t, false)})
+	_, err = send(t, Destination{Address: testenv.CutServer(t, false)})
 	if Classify(err) != Temporary {
 		t.Errorf("cut at DATA: %v (%s), want temporary", err, Classify(err))
 	}
