@@ -305,11 +305,7 @@ func (d *Daemon) Start() (err error) {
 		d.policy.Filter = filterFor(a) // the port the intake really got (it may be configured as 0)
 	}
 	if d.held != nil {
-		st, err := d.heldSettings(cfg)
-		if err != nil {
-			return fmt.Errorf("quarantine: %w", err)
-		}
-		d.held.Settings = st
+		d.useWebAddr(cfg, &d.held.Settings) // read in openQuarantine; the port is known now
 		if err := d.held.Start(); err != nil {
 			return fmt.Errorf("quarantine: %w", err)
 		}

@@ -127,10 +127,16 @@ func (d *Daemon) heldSettings(cfg config.Config) (held.Settings, error) {
 	if err != nil {
 		return st, err
 	}
+	d.useWebAddr(cfg, &st)
+	return st, nil
+}
+
+// useWebAddr sets st's validation address to the web listener's real address (it may be
+// configured with port 0) when notice.base_url does not set it.
+func (d *Daemon) useWebAddr(cfg config.Config, st *held.Settings) {
 	if a := d.Addr("web"); a != "" && cfg.Notice.BaseURL == "" {
 		st.BaseURL = "http://" + a
 	}
-	return st, nil
 }
 
 // quarantineServers are the web pages (validation and administrators) and the intake
