@@ -5,7 +5,8 @@
 # same file on every run: scripts/genpostfixlog), builds scripts/scanpostfix (only the
 # Postfix reader, counting records) with CGO_ENABLED=0, reads the file once to have it in
 # the page cache, then runs the two RUNS times each, in turn (grep, reader, grep, ...), under
-# /usr/bin/time. It prints each run's wall and CPU seconds, the medians, the reader's wall
+# /usr/bin/time. It prints each run's wall and CPU seconds, the medians, the reader's peak
+# RSS, the reader's wall
 # time over grep's (the median of the pair-by-pair ratios: below 2 meets the goal) and both
 # rates in MB/s. The reader's count of sent records must equal grep's count.
 #
@@ -31,10 +32,10 @@ cat "$log" >/dev/null
 run() {
 	local name=$1
 	shift
-	/usr/bin/time -f '%e %U %S' -o "$tmp/time.txt" "$@" >"$tmp/$name.out"
-	read -r wall user sys <"$tmp/time.txt"
+	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time.txt" "$@" >"$tmp/$name.out"
+	read -r wall user sys rss <"$tmp/time.txt"
 	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-	echo "$wall $cpu" >>"$tmp/$name.txt"
+	echo "$wall $cpu $rss" >>"$tmp/$name.txt"
 	printf '%-5s run %d: wall %5.2f s, cpu %5.2f s\n' "$name" "$i" "$wall" "$cpu"
 }
 for ((i = 1; i <= runs; i++)); do
@@ -52,9 +53,10 @@ gw=$(cut -d' ' -f1 "$tmp/grep.txt" | median)
 gc=$(cut -d' ' -f2 "$tmp/grep.txt" | median)
 sw=$(cut -d' ' -f1 "$tmp/scan.txt" | median)
 sc=$(cut -d' ' -f2 "$tmp/scan.txt" | median)
-ratio=$(paste -d' ' "$tmp/scan.txt" "$tmp/grep.txt" | awk '{ print ($3 > 0 ? $1 / $3 : 0) }' | median)
-awk -v b="$bytes" -v gw="$gw" -v gc="$gc" -v sw="$sw" -v sc="$sc" -v r="$ratio" 'BEGIN {
+srss=$(cut -d' ' -f3 "$tmp/scan.txt" | sort -n | tail -1)
+ratio=$(paste -d' ' "$tmp/scan.txt" "$tmp/grep.txt" | awk '{ print ($4 > 0 ? $1 / $4 : 0) }' | median)
+awk -v b="$bytes" -v gw="$gw" -v gc="$gc" -v sw="$sw" -v sc="$sc" -v r="$ratio" -v rss="$srss" 'BEGIN {
 	printf "median grep:   wall %.2f s (%.0f MB/s), cpu %.2f s\n", gw, (gw > 0 ? b / gw / 1e6 : 0), gc
-	printf "median reader: wall %.2f s (%.0f MB/s), cpu %.2f s\n", sw, (sw > 0 ? b / sw / 1e6 : 0), sc
+	printf "median reader: wall %.2f s (%.0f MB/s), cpu %.2f s, peak RSS %.0f MiB\n", sw, (sw > 0 ? b / sw / 1e6 : 0), sc, rss / 1024
 	printf "reader/grep wall time (median of pairs): %.2f (goal: at most 2)\n", r
 }'
