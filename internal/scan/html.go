@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"time"
 )
 
 // WriteHTML writes the report as one self-contained HTML page for people who do not read
@@ -43,8 +44,10 @@ const chartWidth = 720
 
 func htmlView(r Report) pageView {
 	v := pageView{R: r, Summary: summaryLines(r)}
-	if len(r.PerDay) > 0 {
-		v.Charts = append(v.Charts, columns("Flagged messages per day", r.PerDay))
+	if days := calendar(r.PerDay, 24*time.Hour, time.DateOnly); len(days) > 0 && len(days) <= maxColumns {
+		v.Charts = append(v.Charts, columns("Flagged messages per day", days))
+	} else if len(r.PerWeek) > 0 {
+		v.Charts = append(v.Charts, columns("Flagged messages per week", r.PerWeek))
 	}
 	var tech []DayCount
 	for _, g := range r.Prediction.ByTechnique {
@@ -87,7 +90,37 @@ func htmlView(r Report) pageView {
 	return v
 }
 
-// columns is a vertical bar chart of counts in order (days).
+// maxColumns is the most days a per-day chart shows (about a year); a longer period is
+// drawn per week.
+const maxColumns = 400
+
+// calendar is cs (dated counts in order, Period in the given layout) with every step
+// between the first and the last, the empty ones at zero, so that the chart's axis is time;
+// nil when a period does not parse or there are more than maxColumns steps.
+func calendar(cs []DayCount, step time.Duration, layout string) []DayCount {
+	if len(cs) == 0 {
+		return nil
+	}
+	first, err1 := time.Parse(layout, cs[0].Period)
+	last, err2 := time.Parse(layout, cs[len(cs)-1].Period)
+	if err1 != nil || err2 != nil || last.Sub(first)/step >= maxColumns {
+		return nil
+	}
+	out := make([]DayCount, 0, last.Sub(first)/step+1)
+	i := 0
+	for t := first; !t.After(last); t = t.Add(step) {
+		d := DayCount{Period: t.Format(layout)}
+		if i < len(cs) && cs[i].Period == d.Period {
+			d.Messages = cs[i].Messages
+			i++
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// columns is a vertical bar chart of counts in order (days or weeks); the first and the
+// last are labelled under the axis.
 func columns(title string, cs []DayCount) chart {
 	const h, top = 160.0, 10.0
 	c := chart{Title: title, Width: chartWidth, Height: int(h + 40)}
@@ -98,12 +131,14 @@ func columns(title string, cs []DayCount) chart {
 	step := float64(chartWidth) / float64(len(cs))
 	for i, d := range cs {
 		bh := float64(d.Messages) / float64(most) * (h - top)
-		label := ""
-		if i == 0 || i == len(cs)-1 {
-			label = d.Period
+		b := bar{Value: fmt.Sprintf("%s: %d", d.Period, d.Messages), X: float64(i) * step, Y: h - bh, W: max(step*0.8, 1), H: bh}
+		switch {
+		case i == 0:
+			b.Label, b.Class = d.Period, "start"
+		case i == len(cs)-1:
+			b.Label, b.Class = d.Period, "end"
 		}
-		c.Bars = append(c.Bars, bar{Label: label, Value: fmt.Sprintf("%s: %d", d.Period, d.Messages),
-			X: float64(i) * step, Y: h - bh, W: max(step*0.8, 1), H: bh})
+		c.Bars = append(c.Bars, b)
 	}
 	return c
 }
@@ -181,7 +216,7 @@ rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} r
 <h2>{{.Title}}</h2>
 <svg role="img" aria-label="{{.Title}}" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
 {{if .Horizontal}}{{range .Bars}}<text x="0" y="{{.Y}}" dy="13">{{.Label}}</text><rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Label}}: {{.Value}}</title></rect><text x="{{.X}}" dx="{{.W}}" y="{{.Y}}" dy="13"> {{.Value}}</text>
-{{end}}{{else}}{{range .Bars}}<rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Value}}</title></rect>{{if .Label}}<text x="{{.X}}" y="190">{{.Label}}</text>{{end}}
+{{end}}{{else}}{{range .Bars}}<rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Value}}</title></rect>{{if .Label}}<text x="{{if eq .Class "end"}}{{.X}}" dx="{{.W}}{{else}}{{.X}}{{end}}" y="190" text-anchor="{{.Class}}">{{.Label}}</text>{{end}}
 {{end}}{{end}}</svg>
 </section>{{end}}
 {{with .R}}{{if .Domains}}<section>
@@ -210,7 +245,7 @@ rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} r
 </section>{{end}}
 {{if .Problems.Total}}<section>
 <h2>Skipped</h2>
-<p>{{.Problems.Total}} pieces of the sources could not be read; the rest was scanned.</p>
+<p>{{.Problems.Total}} {{if eq .Problems.Total 1}}piece{{else}}pieces{{end}} of the sources could not be read; the rest was scanned.</p>
 <table>{{range .Problems.First}}<tr><td>{{.Source}}:{{.Line}}</td><td>{{.Text}}</td></tr>{{end}}</table>
 </section>{{end}}{{end}}
 <p style="color:#777;font-size:12px">Made by rcptguard scan ({{.R.Schema}}). Addresses and counts only; no message content.</p>

@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -89,4 +91,22 @@ func TestHTMLRendersInChromiumWithoutJavaScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.SaveScreenshot(t, testenv.ScreenshotDir(t), "scan-report.png", png)
+}
+
+// TestPerDayChartHasATimeAxis: days without flagged mail are drawn as empty columns, and a
+// period too long for one column a day is drawn per week.
+func TestPerDayChartHasATimeAxis(t *testing.T) {
+	got := calendar([]DayCount{{"2026-01-30", 2}, {"2026-02-02", 1}}, 24*time.Hour, time.DateOnly)
+	want := []DayCount{{"2026-01-30", 2}, {"2026-01-31", 0}, {"2026-02-01", 0}, {"2026-02-02", 1}}
+	if !slices.Equal(got, want) {
+		t.Errorf("calendar = %v, want %v", got, want)
+	}
+	long := []DayCount{{"2020-01-01", 1}, {"2026-01-01", 1}}
+	if got := calendar(long, 24*time.Hour, time.DateOnly); got != nil {
+		t.Errorf("six years a column a day: %d columns", len(got))
+	}
+	v := htmlView(Report{PerDay: long, PerWeek: []DayCount{{"2020-W01", 1}, {"2026-W01", 1}}})
+	if len(v.Charts) != 1 || v.Charts[0].Title != "Flagged messages per week" {
+		t.Errorf("charts of six years: %+v", v.Charts)
+	}
 }
