@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -23,6 +24,13 @@ type lineReader struct {
 
 func newLineReader(r io.Reader) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// skipBOM passes over a UTF-8 byte order mark at the start.
+func (lr *lineReader) skipBOM() {
+	if b, _ := lr.br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		lr.br.Discard(len(utf8BOM))
+	}
 }
 
 // next returns the next line without its line ending (valid until the next call), whether

@@ -72,7 +72,7 @@ func normalizeColumn(s string) string {
 // "#Fields: " line is its header. It returns the header's fields, the separator, and the
 // number of lines up to and including the header.
 func csvHeader(head []byte) (fields []string, sep byte, lines int64, ok bool) {
-	head = bytes.TrimPrefix(csvDecodeHead(head), []byte("\xef\xbb\xbf"))
+	head = bytes.TrimPrefix(csvDecodeHead(head), utf8BOM)
 	for len(head) > 0 {
 		line := head
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
@@ -206,7 +206,7 @@ func (c *csvReader) Read(r io.Reader, name string, emit func(Record), skip func(
 			return
 		}
 		if first {
-			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+			b = bytes.TrimPrefix(b, utf8BOM)
 			first = false
 		}
 		line := string(b)

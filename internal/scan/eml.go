@@ -3,8 +3,6 @@ package scan
 import (
 	"bufio"
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +33,7 @@ var mailFields = map[string]bool{
 // head up to the blank line ending the header (or head's last whole line) is a header
 // field or a continuation, the first a field, and one names a field of stored mail.
 func DetectEML(head []byte) bool {
+	head = bytes.TrimPrefix(head, utf8BOM) // some Windows tools save messages with one
 	lines := bytes.Split(head, []byte("\n"))
 	if len(head) > 0 && head[len(head)-1] != '\n' && len(lines) > 1 {
 		lines = lines[:len(lines)-1] // a cut last line proves nothing
@@ -60,6 +59,9 @@ func DetectEML(head []byte) bool {
 	return known
 }
 
+// utf8BOM is the byte order mark some tools write at the start of a UTF-8 file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 type emlReader struct{}
 
 // Read gives the records of one message. It reads the header only: the body is left
@@ -72,6 +74,7 @@ func (emlReader) Read(r io.Reader, name string, emit func(Record), skip func(Pro
 // names the message when it has no Message-ID.
 func readOneMessage(r io.Reader, name, fallbackID string, emit func(Record), skip func(Problem)) error {
 	lr := newLineReader(r)
+	lr.skipBOM()
 	h, err := readHeader(lr, name, nil, skip)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: line %d: %w", name, lr.n+1, err)
@@ -114,9 +117,9 @@ func ReadEMLDir(path string, emit func(Record), skip func(Problem)) error {
 	})
 }
 
-// readMessageFile reads one message file, plain or compressed with gzip or bzip2 (as
-// Dovecot's zlib plugin stores Maildir files); check says to make sure it begins like a
-// message.
+// readMessageFile reads one message file, plain or compressed (gzip, bzip2, xz or zstd,
+// as Dovecot's mail_compress plugin stores Maildir files); check says to make sure it
+// begins like a message.
 func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -124,10 +127,15 @@ func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)
 		return
 	}
 	defer f.Close()
-	r, err := decompressed(bufio.NewReaderSize(f, 64<<10))
+	dr, _, release, err := Decompress(f)
 	if err != nil {
 		skip(Problem{Source: p, Text: "not readable: " + err.Error()})
 		return
+	}
+	defer release()
+	r, ok := dr.(*bufio.Reader) // a plain file: Decompress's own buffer
+	if !ok {
+		r = bufio.NewReaderSize(dr, 64<<10)
 	}
 	if check {
 		head, err := r.Peek(64 << 10)
@@ -149,23 +157,6 @@ func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)
 	if err := readOneMessage(r, p, filepath.Base(p), emit, skip); err != nil {
 		skip(Problem{Source: p, Text: err.Error()})
 	}
-}
-
-// decompressed returns the stream of a file's bytes, decompressed when they begin with
-// the magic of gzip or bzip2.
-func decompressed(br *bufio.Reader) (*bufio.Reader, error) {
-	magic, _ := br.Peek(3)
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		return bufio.NewReaderSize(gz, 64<<10), nil
-	case bytes.Equal(magic, []byte("BZh")):
-		return bufio.NewReaderSize(bzip2.NewReader(br), 64<<10), nil
-	}
-	return br, nil
 }
 
 // sortedNames lists a folder's entries by name.

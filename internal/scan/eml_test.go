@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 func TestEMLFolderEncodedHeadersBccResentAndEnvelope(t *testing.T) {
@@ -59,6 +62,14 @@ func TestEMLReaderReadsOneMessageAndNotItsBody(t *testing.T) {
 	if r.n > 1<<20 || len(c.recs) != 1 {
 		t.Errorf("read %d bytes, records %q", r.n, c.recs)
 	}
+	// A message saved with a byte order mark: its first field is read too.
+	c = &collector{}
+	if err := EMLFormat.New().Read(strings.NewReader("\xef\xbb\xbfTo: a@gmai.com\nCc: b@outlok.com\n\nhi\n"), "bom.eml", c.emit, c.skip); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.recs) != 2 || len(c.probs) != 0 {
+		t.Errorf("with a BOM: records %q problems %q", c.recs, c.probs)
+	}
 }
 
 type countingReader struct {
@@ -75,6 +86,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func TestDetectEML(t *testing.T) {
 	for head, want := range map[string]bool{
 		"From: a@b\nTo: c@d\n\nbody":                       true,
+		"\xef\xbb\xbfFrom: a@b\nTo: c@d\n\nbody":           true, // saved with a byte order mark
 		"Received: from x\n  by y\nSubject: s\n":           true,
 		"X-Custom: 1\nX-Other: 2\n\n":                      false, // no field of stored mail
 		"postmaster: root\nroot: admin@example.org\n":      false, // an aliases file
@@ -162,7 +174,7 @@ func TestEMLFolderFileWithAFromLineIsReadAsMbox(t *testing.T) {
 	checkProblems(t, c.probs, nil)
 }
 
-func TestMaildirFilesCompressedWithGzipAreRead(t *testing.T) {
+func TestMaildirFilesCompressedAreRead(t *testing.T) {
 	dir := t.TempDir()
 	for _, sub := range []string{"cur", "new", "tmp"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
@@ -181,11 +193,35 @@ func TestMaildirFilesCompressedWithGzipAreRead(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "new", "2.M2.host"), whole[:20], 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// xz and zstd, as Dovecot's mail_compress plugin can write them too.
+	var xb, zb bytes.Buffer
+	xw, err := xz.NewWriter(&xb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xw.Write([]byte("From: a@example.org\nTo: c@outlok.com\nMessage-ID: <x@example.org>\n\nbody\n"))
+	xw.Close()
+	sw, err := zstd.NewWriter(&zb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.Write([]byte("From: a@example.org\nTo: d@yaho.com\nMessage-ID: <s@example.org>\n\nbody\n"))
+	sw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "cur", "3.M3.host,2,S"), xb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cur", "4.M4.host,2,S"), zb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c := &collector{}
 	if err := ReadMaildir(dir, c.emit, c.skip); err != nil {
 		t.Fatal(err)
 	}
-	checkRecords(t, c.recs, []string{filepath.Join(dir, "cur", "1.M1.host,2,SZ") + ":2 a@example.org -> b@gmai.com msg=<z@example.org> t=- unknown"})
+	checkRecords(t, c.recs, []string{
+		filepath.Join(dir, "cur", "1.M1.host,2,SZ") + ":2 a@example.org -> b@gmai.com msg=<z@example.org> t=- unknown",
+		filepath.Join(dir, "cur", "3.M3.host,2,S") + ":2 a@example.org -> c@outlok.com msg=<x@example.org> t=- unknown",
+		filepath.Join(dir, "cur", "4.M4.host,2,S") + ":2 a@example.org -> d@yaho.com msg=<s@example.org> t=- unknown",
+	})
 	if len(c.probs) != 1 || !strings.Contains(c.probs[0], "2.M2.host:0 ") || !strings.Contains(c.probs[0], "unexpected EOF") {
 		t.Errorf("problems %q", c.probs)
 	}
