@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
@@ -56,18 +53,7 @@ func TestScanDocScreenshot(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	bctx := testenv.Browser(t)
-	noJS := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})
-	if err := chromedp.Do(bctx, noJS, chromedp.EmulateViewport(1100, 900),
-		chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
-		t.Fatalf("open the report: %v", err)
-	}
-	text, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := testenv.OpenWithoutJavaScript(t, bctx, page, 1100, 900, "main")
 	for _, want := range []string{"partners-example.com", "contoso.co", "outlok.com", "If enforcement were on"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the rendered page lacks %q", want)

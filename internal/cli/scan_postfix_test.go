@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +30,7 @@ func TestScanRealPostfixLog(t *testing.T) {
 		RelayHost: relay.Addr(),
 		ExtraMain: []string{
 			"virtual_alias_maps = inline:{ {travel@corp.test = carol@gmial.com} }",
-			fmt.Sprintf("transport_maps = inline:{ {gmai.com = smtp:%s}, {outlok.com = smtp:[127.0.0.1]:%d} }", nextHop(t, refusing.Addr()), closed),
+			fmt.Sprintf("transport_maps = inline:{ {gmai.com = smtp:%s}, {outlok.com = smtp:[127.0.0.1]:%d} }", testenv.NextHop(t, refusing.Addr()), closed),
 		},
 	})
 	msg := []byte("From: someone@corp.test\r\nSubject: figures\r\n\r\nhello\r\n")
@@ -119,13 +118,4 @@ func TestScanRealPostfixLog(t *testing.T) {
 	if p := rep.Prediction.Total; p.Hold != 4 || p.Warn != 0 || p.Reject != 0 {
 		t.Errorf("prediction %+v, want 4 held", p)
 	}
-}
-
-// nextHop turns host:port into [host]:port, a Postfix next hop without an MX lookup.
-func nextHop(t *testing.T, addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "[" + host + "]:" + port
 }

@@ -2,7 +2,6 @@ package scan
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/rcptguard/rcptguard/internal/testenv"
@@ -69,18 +66,7 @@ func TestHTMLRendersInChromiumWithoutJavaScript(t *testing.T) {
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	noJS := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})
-	if err := chromedp.Do(bctx, noJS, chromedp.EmulateViewport(1100, 900),
-		chromedp.Navigate("file://"+path), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
-		t.Fatalf("open the report: %v", err)
-	}
-	text, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := testenv.OpenWithoutJavaScript(t, bctx, path, 1100, 900, "main")
 	for _, want := range []string{"What went to lookalike domains", "gmai.com", "Lookalike domains", "If enforcement were on"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the rendered page lacks %q:\n%s", want, text)

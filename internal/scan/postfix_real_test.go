@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,7 +34,7 @@ func TestPostfixReaderRealLog(t *testing.T) {
 		ExtraMain: []string{
 			"virtual_alias_maps = inline:{ {travel@corp.test = carol@gmial.com} }",
 			fmt.Sprintf("transport_maps = inline:{ {gone.example = smtp:%s}, {later.example = smtp:%s}, {slow.example = smtp:[127.0.0.1]:%d} }",
-				bracketed(t, refusing.Addr()), bracketed(t, flaky.Addr()), closed),
+				testenv.NextHop(t, refusing.Addr()), testenv.NextHop(t, flaky.Addr()), closed),
 		},
 	})
 	msg := []byte("From: alice@corp.test\r\nSubject: figures\r\n\r\nhello\r\n")
@@ -125,13 +124,4 @@ func TestPostfixReaderRealLog(t *testing.T) {
 			t.Errorf("bounce reply %q, want the remote's 550", r.Reply)
 		}
 	}
-}
-
-// bracketed turns host:port into [host]:port, a Postfix next hop without MX lookup.
-func bracketed(t *testing.T, addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "[" + host + "]:" + port
 }

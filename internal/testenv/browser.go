@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -68,4 +70,24 @@ func SaveScreenshot(t testing.TB, dir, name string, png []byte) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", path)
+}
+
+// OpenWithoutJavaScript opens the local file path in the browser with JavaScript switched
+// off, in a viewport of width by height pixels, waits until the element sel is visible and
+// returns its text: how a self-contained report must read without scripts.
+func OpenWithoutJavaScript(t testing.TB, bctx context.Context, path string, width, height int64, sel string) string {
+	t.Helper()
+	noJS := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})
+	if err := chromedp.Do(bctx, noJS, chromedp.EmulateViewport(width, height),
+		chromedp.Navigate("file://"+path), chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	text, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
 }

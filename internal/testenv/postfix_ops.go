@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -257,4 +258,15 @@ func procStat(pid int) (pgrp int, state string, ok bool) {
 	}
 	pgrp, _ = strconv.Atoi(f[2])
 	return pgrp, f[0], f[0] != "Z"
+}
+
+// NextHop turns host:port into [host]:port, a Postfix next hop (relayhost, transport_maps)
+// reached without an MX lookup.
+func NextHop(t testing.TB, addr string) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "[" + host + "]:" + port
 }
