@@ -152,20 +152,25 @@ func (w *wideGen) edits(l []rune) {
 // glyphs replaces one or two characters of the label with lookalikes, and a doubled
 // letter with a doubled lookalike.
 func (w *wideGen) glyphs(label string) {
-	first := map[string]struct{}{}
-	glyphSwaps(label, func(s string) { first[s] = struct{}{} })
-	second := make(map[string]struct{}, 16*len(first))
-	for s := range first {
+	// In the order made, so that the output is the same on every run.
+	made := map[string]struct{}{label: {}}
+	var first []string
+	glyphSwaps(label, func(s string) {
+		if _, ok := made[s]; !ok {
+			made[s] = struct{}{}
+			first = append(first, s)
+		}
+	})
+	for _, s := range first {
 		w.emitGlyph(s)
-		glyphSwaps(s, func(s2 string) {
-			if _, ok := first[s2]; ok {
-				return
-			}
-			second[s2] = struct{}{}
-		})
 	}
-	for s := range second {
-		w.emitGlyph(s)
+	for _, s := range first {
+		glyphSwaps(s, func(s2 string) {
+			if _, ok := made[s2]; !ok {
+				made[s2] = struct{}{}
+				w.emitGlyph(s2)
+			}
+		})
 	}
 }
 
