@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -152,21 +153,37 @@ func (w *wideGen) edits(l []rune) {
 // glyphs replaces one or two characters of the label with lookalikes, and a doubled
 // letter with a doubled lookalike.
 func (w *wideGen) glyphs(label string) {
-	// In the order made, so that the output is the same on every run.
-	made := map[string]struct{}{label: {}}
+	// In the order made, so that the output is the same on every run. The swaps are
+	// built in a scratch buffer; only new ones become strings.
 	var first []string
-	glyphSwaps(label, func(s string) {
-		if _, ok := made[s]; !ok {
+	made := map[string]struct{}{label: {}}
+	var scratch []byte
+	glyphSwaps(label, &scratch, func(b []byte) {
+		if _, ok := made[string(b)]; !ok {
+			s := string(b)
 			made[s] = struct{}{}
 			first = append(first, s)
 		}
 	})
+	grow := len(first) * len(first) / 2
+	seen := make(map[string]struct{}, len(w.seen)+grow)
+	for k := range w.seen {
+		seen[k] = struct{}{}
+	}
+	w.seen = seen
+	made2 := make(map[string]struct{}, len(made)+grow)
+	for k := range made {
+		made2[k] = struct{}{}
+	}
+	made = made2
+	w.out = slices.Grow(w.out, grow)
 	for _, s := range first {
 		w.emitGlyph(s)
 	}
 	for _, s := range first {
-		glyphSwaps(s, func(s2 string) {
-			if _, ok := made[s2]; !ok {
+		glyphSwaps(s, &scratch, func(b []byte) {
+			if _, ok := made[string(b)]; !ok {
+				s2 := string(b)
 				made[s2] = struct{}{}
 				w.emitGlyph(s2)
 			}
@@ -204,27 +221,29 @@ func (w *wideGen) emitGlyph(s string) {
 		w.emitName(ascii, Homoglyph)
 		return
 	}
-	v := address.Domain{ASCII: ascii, Display: w.head + s + w.tail, Suffix: w.d.Suffix, Listed: w.d.Listed}
-	if v.Registrable() == w.reg || !v.Listed {
+	if !w.d.Listed {
 		return
 	}
+	// The label differs from d's (glyphs never rebuild it: it is in their made set), so
+	// the registrable domain differs too.
+	v := address.Domain{ASCII: ascii, Display: w.head + s + w.tail, Suffix: w.d.Suffix, Listed: true}
 	w.out = append(w.out, Variant{Domain: v, Technique: Homoglyph})
 }
 
 // glyphSwaps calls f with every string made from s by one lookalike replacement: one
 // character or a two-character run ("rn", "ae") for one of its glyphs, or a doubled
-// character for its glyph doubled.
-func glyphSwaps(s string, f func(string)) {
+// character for its glyph doubled. The bytes f gets are scratch, valid during the call.
+func glyphSwaps(s string, scratch *[]byte, f func([]byte)) {
 	tab := glyphTable()
-	var b strings.Builder
-	put := func(i, j int, g ...string) {
-		b.Reset()
-		b.WriteString(s[:i])
-		for _, x := range g {
-			b.WriteString(x)
+	put := func(i, j int, g string, twice bool) {
+		b := append((*scratch)[:0], s[:i]...)
+		b = append(b, g...)
+		if twice {
+			b = append(b, g...)
 		}
-		b.WriteString(s[j:])
-		f(b.String())
+		b = append(b, s[j:]...)
+		*scratch = b
+		f(b)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -232,17 +251,17 @@ func glyphSwaps(s string, f func(string)) {
 			continue // a glyph already: its bytes are not keys
 		}
 		for _, g := range tab.one[c] {
-			put(i, i+1, g)
+			put(i, i+1, g, false)
 		}
 		if i+1 < len(s) {
 			if gs, ok := tab.two[[2]byte{c, s[i+1]}]; ok {
 				for _, g := range gs {
-					put(i, i+2, g)
+					put(i, i+2, g, false)
 				}
 			}
 			if s[i+1] == c {
 				for _, g := range tab.one[c] {
-					put(i, i+2, g, g)
+					put(i, i+2, g, true)
 				}
 			}
 		}
