@@ -71,6 +71,29 @@ if [ "$lack" -gt 0 ]; then
 fi
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Generation alone, without either program's start-up: dnstwist's Fuzzer.generate() timed
+# in Python (only when DNSTWIST names a dnstwist.py to import), engine.PermuteWide by its
+# Go benchmark; RUNS measures each, the median.
+if [[ "${DNSTWIST:-}" == *.py ]]; then
+	for ((i = 1; i <= runs; i++)); do
+		python3 - "$(dirname "$DNSTWIST")" "$domain" <<'PY' >>"$tmp/gen-dnstwist.txt"
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import dnstwist
+t = time.perf_counter()
+f = dnstwist.Fuzzer(sys.argv[2])
+f.generate()
+print(time.perf_counter() - t)
+PY
+	done
+	PERMUTE_DOMAIN=$domain go test -run X -bench BenchmarkPermuteWide -benchtime 10x -count "$runs" ./internal/engine/ |
+		awk '/^BenchmarkPermuteWide/ { print $3 / 1e9 }' >"$tmp/gen-rcptguard.txt"
+	gd=$(median <"$tmp/gen-dnstwist.txt")
+	gr=$(median <"$tmp/gen-rcptguard.txt")
+	awk -v d="$gd" -v r="$gr" 'BEGIN { printf "generation alone: dnstwist %.1f ms, rcptguard %.2f ms: %.0fx faster\n", d * 1000, r * 1000, d / r }'
+fi
+
 dw=$(cut -d' ' -f1 "$tmp/dnstwist.txt" | median)
 dc=$(cut -d' ' -f2 "$tmp/dnstwist.txt" | median)
 rw=$(cut -d' ' -f1 "$tmp/rcptguard.txt" | median)

@@ -154,9 +154,14 @@ func TestWideExamples(t *testing.T) {
 	}
 }
 
-// BenchmarkPermuteWide generates the wide lookalikes of a ten-letter domain.
+// BenchmarkPermuteWide generates the wide lookalikes of a five- and a ten-letter domain,
+// or of $PERMUTE_DOMAIN alone when it is set (scripts/bench-permute.sh sets it).
 func BenchmarkPermuteWide(b *testing.B) {
-	for _, name := range []string{"gmail.com", "wingtiptoy.com"} {
+	names := []string{"gmail.com", "wingtiptoy.com"}
+	if env := os.Getenv("PERMUTE_DOMAIN"); env != "" {
+		names = []string{env}
+	}
+	for _, name := range names {
 		d := mustDomain(b, name)
 		b.Run(name, func(b *testing.B) {
 			n := 0
