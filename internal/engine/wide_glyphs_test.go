@@ -151,7 +151,12 @@ func latinBase(r rune) string {
 	}
 	return ""
 found:
-	base, _, _ := strings.Cut(name, " WITH ")
+	base, marks, _ := strings.Cut(name, " WITH ")
+	if strings.Contains(marks, " AND ") {
+		// Two marks ("A WITH CIRCUMFLEX AND ACUTE"): further from the plain letter, and
+		// they would double the pairs of glyphs.
+		return ""
+	}
 	if b, ok := nameBase[base]; ok {
 		return b
 	}
