@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"slices"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/engine"
@@ -14,8 +15,9 @@ func runPermute(args []string, env Env) int {
 	fs := flag.NewFlagSet("permute", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object per lookalike")
 	techs := fs.String("techniques", "", "only these techniques (`LIST`, comma-separated; default all)")
+	wide := fs.Bool("wide", false, "every lookalike a squatter could register (at least dnstwist's), not only those rcptguard flags")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: rcptguard permute [--json] [--techniques LIST] DOMAIN ...\n\nPrints every lookalike of each DOMAIN that rcptguard would flag, with its technique.\n\n")
+		fmt.Fprint(fs.Output(), "Usage: rcptguard permute [--json] [--techniques LIST] [--wide] DOMAIN ...\n\nPrints every lookalike of each DOMAIN that rcptguard would flag, with its technique;\nwith --wide, every lookalike a squatter could register.\n\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(fs.Output(), "\nTechniques: %v\n", engine.Techniques())
 	}
@@ -43,7 +45,13 @@ func runPermute(args []string, env Env) int {
 	out := bufio.NewWriter(env.Stdout)
 	var b []byte
 	for _, d := range doms {
-		for _, v := range engine.Permute(d, ts) {
+		var vs []engine.Variant
+		if *wide {
+			vs = onlyTechniques(engine.PermuteWide(d), ts)
+		} else {
+			vs = engine.Permute(d, ts)
+		}
+		for _, v := range vs {
 			b = b[:0]
 			if *asJSON {
 				b = append(b, `{"of":`...)
@@ -73,4 +81,12 @@ func runPermute(args []string, env Env) int {
 		return ExitUsage
 	}
 	return ExitOK
+}
+
+// onlyTechniques keeps the variants made by one of ts (all when ts is empty).
+func onlyTechniques(vs []engine.Variant, ts []engine.Technique) []engine.Variant {
+	if len(ts) == 0 {
+		return vs
+	}
+	return slices.DeleteFunc(vs, func(v engine.Variant) bool { return !slices.Contains(ts, v.Technique) })
 }

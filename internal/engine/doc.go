@@ -9,7 +9,9 @@
 // name, and suffix confusions are looked up in precomputed tables.
 //
 // Every kind of mistake (Technique) is implemented twice, as a detector (Check) and as a
-// generator (Permute), and a property test holds the two together.
+// generator (Permute), and a property test holds the two together. PermuteWide generates
+// more, for discovery rather than detection: every lookalike a squatter could register (at
+// least what dnstwist's fuzzers make; a test holds it to a fixture of dnstwist's output).
 //
 // The engine reports findings with evidence and a score; it does not choose verdicts. That
 // is the guard's job, with the administrator's policy.
