@@ -56,10 +56,10 @@ func (r *Resolver) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg
 		}
 		server := r.servers[a%len(r.servers)]
 		last.server, last.attempts = server, a+1
-		reply, err := r.send(ctx, r.udp, q, server)
+		reply, err := r.send(ctx, false, q, server)
 		if err == nil && reply.Truncated {
 			r.counts.tcpFallbacks.Add(1)
-			reply, err = r.send(ctx, r.tcp, q, server)
+			reply, err = r.send(ctx, true, q, server)
 		}
 		if ctx.Err() != nil {
 			return nil, ctxErr(name, ctx.Err())
@@ -87,13 +87,17 @@ func (r *Resolver) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg
 	return nil, last
 }
 
-// send waits for the rate limiter and asks once.
-func (r *Resolver) send(ctx context.Context, c *dns.Client, q *dns.Msg, server string) (*dns.Msg, error) {
+// send waits for the rate limiter and asks once, over UDP (a pooled socket) or TCP (a new
+// connection).
+func (r *Resolver) send(ctx context.Context, tcp bool, q *dns.Msg, server string) (*dns.Msg, error) {
 	if err := r.limit.wait(ctx); err != nil {
 		return nil, err
 	}
 	r.counts.queries.Add(1)
-	reply, _, err := c.ExchangeContext(ctx, q, server)
+	if !tcp {
+		return r.pools[server].exchange(ctx, r.udp, q, server)
+	}
+	reply, _, err := r.tcp.ExchangeContext(ctx, q, server)
 	return reply, err
 }
 

@@ -26,6 +26,7 @@ type Resolver struct {
 	attempts int
 	limit    *limiter
 	udp, tcp *dns.Client
+	pools    map[string]*udpPool // by server, made in New, read only after
 	counts   counters
 }
 
@@ -63,6 +64,10 @@ func New(c Config) (*Resolver, error) {
 		return nil, fmt.Errorf("dns: rate %v is not a number of questions per second", c.Rate)
 	}
 	r.limit = newLimiter(c.Rate)
+	r.pools = map[string]*udpPool{}
+	for _, s := range r.servers {
+		r.pools[s] = newPool()
+	}
 	r.udp = &dns.Client{Net: "udp", Timeout: r.timeout, UDPSize: ednsSize}
 	r.tcp = &dns.Client{Net: "tcp", Timeout: r.timeout}
 	return r, nil
