@@ -283,7 +283,7 @@ func TestLookupHonoursRate(t *testing.T) {
 	if min := time.Duration(float64(n-1) / rate * float64(time.Second)); took < min {
 		t.Errorf("%d questions at %v/s took %v, under %v", n, rate, took, min)
 	}
-	if took > 4*time.Second {
+	if took > 6*time.Second {
 		t.Errorf("%d questions at %v/s took %v: the limiter is far slower than the rate", n, rate, took)
 	}
 	if s := r.Stats(); s.Queries != n || d.Queries() != n {
@@ -295,7 +295,7 @@ func TestLookupHonoursRate(t *testing.T) {
 // TestLookupConcurrent runs many lookups of different kinds at once (run it with -race).
 func TestLookupConcurrent(t *testing.T) {
 	d := testenv.StartDNS(t, testenv.DNSOptions{Zone: fixtureZone, AnswerAll: true})
-	r := newResolver(t, Config{Servers: []string{d.Addr()}})
+	r := newResolver(t, Config{Servers: []string{d.Addr()}, Timeout: 5 * time.Second})
 	var wg sync.WaitGroup
 	for g := range 64 {
 		wg.Go(func() {
@@ -320,8 +320,9 @@ func TestLookupConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if s := r.Stats(); s.Queries != 64*20*4 {
-		t.Errorf("stats %+v, want %d queries", s, 64*20*4)
+	// On a starved machine an answer may come after the timeout: then it was asked again.
+	if s := r.Stats(); s.Queries != 64*20*4+s.Retries || s.Retries != s.Timeouts || d.Queries() != int64(s.Queries) {
+		t.Errorf("stats %+v, server %d; want %d queries and one retry per timeout", s, d.Queries(), 64*20*4)
 	}
 }
 
