@@ -73,10 +73,10 @@ func build(domain string, replies map[uint16]*dns.Msg) Facts {
 			lower(time.Duration(h.Ttl) * time.Second)
 			switch rr := rr.(type) {
 			case *dns.MX:
-				if host, _ := hostName(rr.Mx); host != "" {
-					mxs = append(mxs, MX{Host: host, Pref: rr.Preference})
-				} else {
+				if rr.Mx == "." {
 					roots++
+				} else if host, _ := hostName(rr.Mx); host != "" {
+					mxs = append(mxs, MX{Host: host, Pref: rr.Preference})
 				}
 			case *dns.NS:
 				if host, _ := hostName(rr.Ns); host != "" {

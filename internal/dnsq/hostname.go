@@ -14,7 +14,8 @@ const maxHostLen = 253
 // with a byte other than a letter, a digit, '-' or '_', an empty label, a label over 63
 // bytes, or over 253 bytes in all); the text returned then escapes every such byte as \DDD
 // and is cut to 253 bytes, so it is printable ASCII without spaces and cannot pass for the
-// name of another host. The root name "." gives "" (not ok).
+// name of another host. The root name "." and a name with an empty label (which cannot come
+// from a DNS message) give "", not ok.
 func hostName(s string) (host string, ok bool) {
 	labels, ok := splitLabels(s)
 	var b strings.Builder
@@ -22,7 +23,10 @@ func hostName(s string) (host string, ok bool) {
 		if i > 0 {
 			b.WriteByte('.')
 		}
-		if len(l) == 0 || len(l) > 63 {
+		if len(l) == 0 {
+			return "", false
+		}
+		if len(l) > 63 {
 			ok = false
 		}
 		for j := 0; j < len(l); j++ {
@@ -51,6 +55,7 @@ func hostName(s string) (host string, ok bool) {
 		if i := strings.LastIndexByte(host, '\\'); i >= 0 && len(host)-i < 4 {
 			host = host[:i]
 		}
+		host = strings.TrimRight(host, ".")
 	}
 	return host, ok
 }

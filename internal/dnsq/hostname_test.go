@@ -21,7 +21,8 @@ func TestHostName(t *testing.T) {
 		{`a\.b.example.`, `a\046b.example`, false},             // a dot inside a label
 		{`caf\195\169.example.`, `caf\195\169.example`, false}, // UTF-8 bytes
 		{`mx\"<b>.example.`, `mx\034\060b\062.example`, false},
-		{"a..example.", "a..example", false},
+		{"a..example.", "", false},
+		{"..", "", false},
 		{`x\999.example`, `x\092999.example`, false}, // an escape out of range keeps its backslash, escaped
 		{`x\`, `x\092`, false},
 		{long + ".example.", long + ".example", true},
