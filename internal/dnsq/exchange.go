@@ -97,8 +97,12 @@ func (r *Resolver) send(ctx context.Context, tcp bool, q *dns.Msg, server string
 	if !tcp {
 		return r.pools[server].exchange(ctx, r.udp, q, server)
 	}
-	reply, _, err := r.tcp.ExchangeContext(ctx, q, server)
-	return reply, err
+	co, err := r.tcp.DialContext(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer co.Close()
+	return exchangeOn(ctx, r.tcp, q, co)
 }
 
 func sameQuestion(q, reply *dns.Msg) bool {

@@ -2,6 +2,7 @@ package dnsq
 
 import (
 	"context"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -41,9 +42,9 @@ func (p *udpPool) exchange(ctx context.Context, c *dns.Client, q *dns.Msg, serve
 		}
 		pc = &pooledConn{Conn: co}
 	}
-	reply, _, err := c.ExchangeWithConnContext(ctx, q, pc.Conn)
+	reply, err := exchangeOn(ctx, c, q, pc.Conn)
 	pc.uses++
-	if err != nil || pc.uses >= maxUses {
+	if err != nil || ctx.Err() != nil || pc.uses >= maxUses {
 		pc.Close()
 		return reply, err
 	}
@@ -51,6 +52,17 @@ func (p *udpPool) exchange(ctx context.Context, c *dns.Client, q *dns.Msg, serve
 	case p.idle <- pc:
 	default:
 		pc.Close()
+	}
+	return reply, err
+}
+
+// exchangeOn asks q on co and stops waiting when ctx ends, not only at its deadline (the
+// library watches the deadline alone): a cancelled squat run does not wait for timeouts.
+func exchangeOn(ctx context.Context, c *dns.Client, q *dns.Msg, co *dns.Conn) (*dns.Msg, error) {
+	stop := context.AfterFunc(ctx, func() { co.SetDeadline(time.Now()) })
+	reply, _, err := c.ExchangeWithConnContext(ctx, q, co)
+	if !stop() && err == nil {
+		err = ctx.Err()
 	}
 	return reply, err
 }

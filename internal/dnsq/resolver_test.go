@@ -346,3 +346,24 @@ func TestNewChecksConfig(t *testing.T) {
 		t.Errorf("defaults: timeout %v, attempts %d, limiter %v", r.timeout, r.attempts, r.limit)
 	}
 }
+
+func TestLookupStopsWhenCancelled(t *testing.T) {
+	d := testenv.StartDNS(t, testenv.DNSOptions{Zone: fixtureZone, Drop: []string{"army.ml"}})
+	r := newResolver(t, Config{Servers: []string{d.Addr()}, Timeout: 30 * time.Second})
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		// Cancel once the question has reached the server, not after a guessed delay.
+		for d.Queries() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	f := r.Lookup(ctx, "army.ml")
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Lookup took %v after the cancel; the attempt's timeout was 30s", took)
+	}
+	if f.Status != Unknown || !errors.Is(f.Err, context.Canceled) {
+		t.Fatalf("Lookup = %+v, want unknown: cancelled", f)
+	}
+}
