@@ -2,7 +2,6 @@ package dnsq
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -74,8 +73,10 @@ func New(c Config) (*Resolver, error) {
 }
 
 // Lookup asks what domain is: its MX first (which also says whether the name exists), then,
-// when it exists, its NS, A and AAAA at once. A failure gives Status Unknown and Err, never
-// a guess. domain is ASCII (A-labels), with or without the final dot, in any case.
+// when it exists, its NS, A and AAAA at once. A failure of any of them gives Status Unknown
+// and Err (errors.Is ErrTimeout, ErrServFail, ErrUnreachable, or the context's error), never
+// a guess from half the answers. domain is ASCII (A-labels), with or without the final dot,
+// in any case.
 func (r *Resolver) Lookup(ctx context.Context, domain string) Facts {
 	name, ok := normDomain(domain)
 	if !ok {
@@ -95,8 +96,8 @@ func (r *Resolver) Lookup(ctx context.Context, domain string) Facts {
 			wg.Go(func() { msgs[i], errs[i] = r.ask(ctx, name, qtype) })
 		}
 		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return Facts{Domain: name, Err: firstErr(errs)}
+		if err := firstErr(errs); err != nil {
+			return Facts{Domain: name, Err: err}
 		}
 		for i, qtype := range rest {
 			replies[qtype] = msgs[i]
