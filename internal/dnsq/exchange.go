@@ -54,6 +54,7 @@ func (r *Resolver) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg
 		if a > 0 {
 			r.counts.retries.Add(1)
 		}
+		q.Id = dns.Id() // a new random ID for every attempt, as for a new question
 		server := r.servers[a%len(r.servers)]
 		last.server, last.attempts = server, a+1
 		reply, err := r.send(ctx, false, q, server)
