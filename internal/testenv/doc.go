@@ -1,7 +1,8 @@
 // Package testenv holds test-only helpers that start real components: an
 // in-process SMTP sink, private Postfix instances, a private PostgreSQL server,
-// a headless Chromium, and an SMTP client that reports the reply to every
-// command.
+// a headless Chromium, an SMTP client that reports the reply to every
+// command, and a DNS server on loopback (UDP and TCP) serving zone fixtures,
+// with SERVFAIL, dropped questions and truncation on demand (StartDNS).
 //
 // Nothing in production imports this package; only _test.go files do.
 //
