@@ -1,0 +1,231 @@
+package watch
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/dnsq"
+)
+
+// FileName is the SQLite watch store's file name in rcptguard's data folder.
+const FileName = "watch.db"
+
+// dataDirMode is the mode the data folder is created with, as `rcptguard serve` creates
+// it (daemon.DataDirMode): held mail and the history are in it too.
+const dataDirMode = 0o700
+
+// backend is one database's queries; Store holds the logic both share.
+type backend interface {
+	// update runs fn in one write transaction that excludes every other update of the
+	// same data, by this process or another.
+	update(ctx context.Context, fn func(w writer) error) error
+	// rows returns every row of watch_domains.
+	rows(ctx context.Context) ([]dbRow, error)
+	// row returns one domain's row.
+	row(ctx context.Context, domain string) (dbRow, bool, error)
+	// lastOwnerChange returns the domain's latest change with owner set, and its run's time.
+	lastOwnerChange(ctx context.Context, domain string) (changeRow, int64, bool, error)
+	lastRun(ctx context.Context) (Run, bool, error)
+	close() error
+}
+
+// writer is what a run writes, inside update's transaction.
+type writer interface {
+	rows(ctx context.Context) ([]dbRow, error)
+	put(ctx context.Context, rows []dbRow) error
+	addRun(ctx context.Context, r Run) (int64, error)
+	addChanges(ctx context.Context, run int64, cs []changeRow) error
+}
+
+// Store is the watch's memory. It is safe for concurrent use, and several processes may
+// use the same data: their runs are recorded one after the other.
+type Store struct {
+	b backend
+	// OwnerMin is how many lookalikes in the store an MX host must receive mail for, for
+	// a known correspondent's move to it to count as changing hands; 0 means 1.
+	OwnerMin int
+}
+
+// Open opens the watch store in the PostgreSQL database at dsn when dsn is not "" (the
+// quarantine's, quarantine.postgres), else in the SQLite file at path; either is created
+// or brought up to date. A database written by a newer rcptguard is refused
+// (ErrNewerSchema).
+func Open(ctx context.Context, dsn, path string) (*Store, error) {
+	if dsn != "" {
+		return OpenPostgres(ctx, dsn)
+	}
+	return OpenSQLite(path)
+}
+
+// OpenIn opens the store as `rcptguard squat --watch` does: in the PostgreSQL database at
+// dsn when it is not "", else FileName in the data folder dir, created (0700) when missing.
+func OpenIn(ctx context.Context, dsn, dir string) (*Store, error) {
+	if dsn != "" {
+		return OpenPostgres(ctx, dsn)
+	}
+	if dir == "" {
+		return nil, errors.New("watch: no data folder")
+	}
+	if err := os.MkdirAll(dir, dataDirMode); err != nil {
+		return nil, fmt.Errorf("watch: data folder: %w", err)
+	}
+	return OpenSQLite(filepath.Join(dir, FileName))
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.b.close() }
+
+// Record stores a run's results and returns what changed since the previous facts of each
+// domain, in domain order. It is atomic: either the whole run is stored (facts, the run,
+// its changes) or nothing is. An entry whose lookup failed (dnsq.Unknown) keeps the
+// domain's previous facts and is no change; a domain answered for the first time is the
+// baseline and no change either. An invalid entry fails the run (ErrInvalid).
+func (s *Store) Record(ctx context.Context, at time.Time, entries []Entry) ([]Change, error) {
+	if at.IsZero() {
+		return nil, fmt.Errorf("watch: record: %w: no time", ErrInvalid)
+	}
+	es, err := normalise(entries)
+	if err != nil {
+		return nil, fmt.Errorf("watch: record: %w", err)
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	var changes []Change
+	err = s.b.update(ctx, func(w writer) error {
+		rows, err := w.rows(ctx)
+		if err != nil {
+			return err
+		}
+		prev := make(map[string]Seen, len(rows))
+		for _, r := range rows {
+			seen, err := fromRow(r)
+			if err != nil {
+				return err
+			}
+			prev[seen.Domain] = seen
+		}
+		p := makePlan(prev, es, at, s.OwnerMin)
+		out := make([]dbRow, len(p.rows))
+		for i, r := range p.rows {
+			out[i] = toRow(r)
+		}
+		if err := w.put(ctx, out); err != nil {
+			return err
+		}
+		id, err := w.addRun(ctx, Run{At: at, Domains: len(es), Unknown: p.unknown, Changes: len(p.changes)})
+		if err != nil {
+			return err
+		}
+		cs := make([]changeRow, len(p.changes))
+		for i, c := range p.changes {
+			cs[i] = toChangeRow(c)
+		}
+		if err := w.addChanges(ctx, id, cs); err != nil {
+			return err
+		}
+		changes = p.changes
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("watch: record a run of %d domains: %w", len(es), err)
+	}
+	return changes, nil
+}
+
+// Seen returns what the store keeps about one domain; ok is false when no run named it.
+func (s *Store) Seen(ctx context.Context, domain string) (Seen, bool, error) {
+	d, err := address.ParseDomain(domain)
+	if err != nil {
+		return Seen{}, false, fmt.Errorf("watch: %w", err)
+	}
+	r, ok, err := s.b.row(ctx, d.ASCII)
+	if err != nil || !ok {
+		return Seen{}, false, err
+	}
+	seen, err := fromRow(r)
+	if err != nil {
+		return Seen{}, false, err
+	}
+	return seen, true, nil
+}
+
+// Registered returns the domain as the store keeps it when the last answer about it was
+// that it is registered (a registration seen by squat); ok is false otherwise.
+func (s *Store) Registered(ctx context.Context, domain string) (Seen, bool, error) {
+	seen, ok, err := s.Seen(ctx, domain)
+	if err != nil || !ok || seen.Facts.Status != dnsq.Registered {
+		return Seen{}, false, err
+	}
+	return seen, true, nil
+}
+
+// ChangedOwner returns the change that suggests the known correspondent domain changed
+// hands (its MX moved to a host serving lookalikes, or it came back after being gone),
+// as long as it stands: the domain is still watched as known and still receives its mail
+// where it did after that change. ok is false otherwise.
+func (s *Store) ChangedOwner(ctx context.Context, domain string) (Change, bool, error) {
+	seen, ok, err := s.Seen(ctx, domain)
+	if err != nil || !ok || seen.Kind != Known {
+		return Change{}, false, err
+	}
+	r, at, ok, err := s.b.lastOwnerChange(ctx, seen.Domain)
+	if err != nil {
+		return Change{}, false, fmt.Errorf("watch: %s: %w", seen.Domain, err)
+	}
+	if !ok {
+		return Change{}, false, nil
+	}
+	c, err := fromChangeRow(r, at)
+	if err != nil {
+		return Change{}, false, err
+	}
+	if seen.Facts.Status != c.After.Status || !sameSet(seen.Facts.MailHosts(), c.After.MX) {
+		return Change{}, false, nil // it moved again since
+	}
+	return c, true, nil
+}
+
+// Farms returns the MX hosts that receive mail for at least min lookalikes in the store
+// (registered and able to receive at their last answer), most lookalikes first.
+func (s *Store) Farms(ctx context.Context, min int) ([]Farm, error) {
+	rows, err := s.b.rows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("watch: farms: %w", err)
+	}
+	all := make(map[string]Seen, len(rows))
+	for _, r := range rows {
+		if r.kind != Lookalike.String() || !r.canReceive {
+			continue
+		}
+		seen, err := fromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		all[seen.Domain] = seen
+	}
+	var out []Farm
+	for h, n := range farmCounts(all) {
+		if n >= max(min, 1) {
+			out = append(out, Farm{Host: h, Lookalikes: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b Farm) int {
+		return cmp.Or(cmp.Compare(b.Lookalikes, a.Lookalikes), cmp.Compare(a.Host, b.Host))
+	})
+	return out, nil
+}
+
+// LastRun returns the latest recorded run; ok is false before the first.
+func (s *Store) LastRun(ctx context.Context) (Run, bool, error) {
+	r, ok, err := s.b.lastRun(ctx)
+	if err != nil {
+		return Run{}, false, fmt.Errorf("watch: last run: %w", err)
+	}
+	return r, ok, nil
+}

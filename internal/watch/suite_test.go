@@ -1,0 +1,369 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rcptguard/rcptguard/internal/dnsq"
+)
+
+// opener opens the store named name for the test t; opening the same name again in the
+// same test opens the same data. exec runs SQL on a store's own database (the test's
+// way to make a run fail inside its transaction).
+type opener struct {
+	open func(t *testing.T, name string) *Store
+	// failChanges makes every insert of a change of domain fail in s's database; the
+	// returned function lifts it.
+	failChanges func(t *testing.T, s *Store, domain string) (lift func())
+}
+
+var t0 = time.Date(2026, 12, 1, 6, 0, 0, 123456789, time.UTC)
+
+func day(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+
+func nx() dnsq.Facts { return dnsq.Facts{Status: dnsq.NotRegistered} }
+
+func failed() dnsq.Facts {
+	return dnsq.Facts{Status: dnsq.Unknown, Err: errors.New("i/o timeout")}
+}
+
+// parked is registered with name servers and no way to receive mail.
+func parked(ns ...string) dnsq.Facts {
+	return dnsq.Facts{Status: dnsq.Registered, NS: ns}
+}
+
+// mail is registered with name servers ns1/ns2.parking.example and the MX hosts given.
+func mail(mx ...string) dnsq.Facts {
+	f := dnsq.Facts{Status: dnsq.Registered, NS: []string{"ns2.parking.example", "ns1.parking.example"}}
+	for i, h := range mx {
+		f.MX = append(f.MX, dnsq.MX{Host: h, Pref: uint16(10 * (i + 1))})
+	}
+	return f
+}
+
+func look(domain string, f dnsq.Facts) Entry {
+	return Entry{Domain: domain, Of: "army.mil", Technique: "tld-swap", Kind: Lookalike, Facts: f}
+}
+
+func known(domain string, f dnsq.Facts) Entry { return Entry{Domain: domain, Kind: Known, Facts: f} }
+
+func record(t *testing.T, s *Store, at time.Time, es ...Entry) []Change {
+	t.Helper()
+	cs, err := s.Record(context.Background(), at, es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+func kinds(cs []Change) string {
+	var out []string
+	for _, c := range cs {
+		s := c.Domain + ":" + c.Kind.String()
+		if c.Owner {
+			s += "!"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
+}
+
+func wantChanges(t *testing.T, run string, cs []Change, want string) {
+	t.Helper()
+	if got := kinds(cs); got != want {
+		t.Errorf("%s: changes %q, want %q", run, got, want)
+		for _, c := range cs {
+			t.Logf("  %s", Line(c))
+		}
+	}
+}
+
+func seen(t *testing.T, s *Store, domain string) Seen {
+	t.Helper()
+	v, ok, err := s.Seen(context.Background(), domain)
+	if err != nil || !ok {
+		t.Fatalf("Seen(%s) = %v, %v", domain, ok, err)
+	}
+	return v
+}
+
+func testStore(t *testing.T, o opener) {
+	t.Run("LookalikeLifecycle", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		const d = "army.ml"
+		wantChanges(t, "first run", record(t, s, day(0), look(d, nx())), "")
+		cs := record(t, s, day(1), look(d, parked("ns1.parking.example", "ns2.parking.example")))
+		wantChanges(t, "registered", cs, "army.ml:newly-registered")
+		if len(cs) == 1 && (cs[0].Of != "army.mil" || cs[0].Watched != Lookalike || !cs[0].At.Equal(day(1).Truncate(time.Microsecond))) {
+			t.Errorf("change %+v", cs[0])
+		}
+		cs = record(t, s, day(2), look(d, mail("mx1.parking.example")))
+		wantChanges(t, "receives", cs, "army.ml:now-receives")
+		if len(cs) == 1 && !slices.Equal(cs[0].After.MX, []string{"mx1.parking.example"}) {
+			t.Errorf("after MX %v", cs[0].After.MX)
+		}
+		// A failed lookup keeps the facts and is no change, nor is the next answer if
+		// nothing moved.
+		wantChanges(t, "lookup failed", record(t, s, day(3), look(d, failed())), "")
+		if v := seen(t, s, d); !v.LastChecked.Equal(day(2).Truncate(time.Microsecond)) || len(v.Facts.MX) != 1 ||
+			!v.FirstRegistered.Equal(day(1).Truncate(time.Microsecond)) || !v.FirstSeen.Equal(day(0).Truncate(time.Microsecond)) {
+			t.Errorf("after a failed lookup: %+v", v)
+		}
+		if r, ok, err := s.LastRun(context.Background()); err != nil || !ok || r.Domains != 1 || r.Unknown != 1 || r.Changes != 0 {
+			t.Errorf("LastRun = %+v, %v, %v", r, ok, err)
+		}
+		wantChanges(t, "same again", record(t, s, day(4), look(d, mail("mx1.parking.example"))), "")
+		cs = record(t, s, day(5), look(d, mail("mx.farm.example", "mx2.farm.example")))
+		wantChanges(t, "mx moved", cs, "army.ml:mx-moved")
+		if len(cs) == 1 && Line(cs[0]) != "army.ml (lookalike of army.mil): MX moved from mx1.parking.example to mx.farm.example, mx2.farm.example" {
+			t.Errorf("line %q", Line(cs[0]))
+		}
+		// The order of the MX records is no move.
+		f := mail("mx2.farm.example", "mx.farm.example")
+		wantChanges(t, "mx reordered", record(t, s, day(6), look(d, f)), "")
+		f.NS = []string{"ns1.other.example"}
+		wantChanges(t, "ns moved", record(t, s, day(7), look(d, f)), "army.ml:ns-moved")
+		cs = record(t, s, day(8), look(d, nx()))
+		wantChanges(t, "gone", cs, "army.ml:gone")
+		if len(cs) == 1 && Line(cs[0]) != "army.ml (lookalike of army.mil): gone (NXDOMAIN), was receiving mail at mx2.farm.example, mx.farm.example" {
+			t.Errorf("line %q", Line(cs[0]))
+		}
+		wantChanges(t, "came back", record(t, s, day(9), look(d, mail("mx.new.example"))), "army.ml:came-back army.ml:now-receives")
+		null := parked("ns1.parking.example", "ns2.parking.example")
+		null.NullMX = true
+		null.A = []netip.Addr{netip.MustParseAddr("192.0.2.7")}
+		cs = record(t, s, day(10), look(d, null))
+		wantChanges(t, "null MX", cs, "army.ml:stops-receiving")
+		if len(cs) == 1 && (!cs[0].After.NullMX || Line(cs[0]) != "army.ml (lookalike of army.mil): no longer accepts mail: null MX (was mx.new.example)") {
+			t.Errorf("change %+v: %q", cs[0], Line(cs[0]))
+		}
+		// Registered returns the stored facts, addresses included.
+		v, ok, err := s.Registered(context.Background(), "ARMY.ML.")
+		if err != nil || !ok || !v.Facts.NullMX || len(v.Facts.A) != 1 || v.Facts.CanReceive() || v.Of != "army.mil" || v.Technique != "tld-swap" {
+			t.Errorf("Registered = %+v, %v, %v", v, ok, err)
+		}
+	})
+	t.Run("FirstAnswerIsTheBaseline", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		wantChanges(t, "failed first", record(t, s, day(0), look("army.ml", failed()), look("arny.mil", mail("mx.x.example"))), "")
+		if v := seen(t, s, "army.ml"); v.Facts.Status != dnsq.Unknown || !v.LastChecked.IsZero() || !v.FirstSeen.Equal(day(0).Truncate(time.Microsecond)) {
+			t.Errorf("never answered: %+v", v)
+		}
+		if _, ok, err := s.Registered(context.Background(), "army.ml"); ok || err != nil {
+			t.Errorf("Registered(never answered) = %v, %v", ok, err)
+		}
+		// The first answer, registered and receiving, reports nothing: it was so before
+		// the watch began.
+		wantChanges(t, "first answer", record(t, s, day(1), look("army.ml", mail("mx.farm.example"))), "")
+		if v := seen(t, s, "army.ml"); !v.FirstRegistered.Equal(day(1).Truncate(time.Microsecond)) {
+			t.Errorf("first registered %v", v.FirstRegistered)
+		}
+		// A domain absent from a run keeps its row.
+		wantChanges(t, "other", record(t, s, day(2), look("army.ml", nx())), "army.ml:gone")
+		if v := seen(t, s, "arny.mil"); !v.Facts.CanReceive() {
+			t.Errorf("arny.mil lost its facts: %+v", v)
+		}
+	})
+	t.Run("KnownCorrespondentChangingHands", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		ctx := context.Background()
+		farm := []Entry{
+			look("army.ml", mail("mx.farm.example")), look("arrny.mil", mail("mx.farm.example", "mx2.farm.example")),
+			look("armv.mil", mail("mx.farm.example")), look("army-mil.com", mail("mx.single.example")),
+		}
+		base := append(slices.Clone(farm), known("fabrikam.com", mail("mx.fabrikam.com")),
+			known("contoso.com", mail("mx.contoso.com")), known("wingtip.com", mail("mx.wingtip.com")))
+		wantChanges(t, "baseline", record(t, s, day(0), base...), "")
+		run := append(slices.Clone(farm),
+			known("fabrikam.com", mail("mx.farm.example")),  // to a farm host: changed hands?
+			known("contoso.com", mail("mx.outlook.example")), // an ordinary move: not reported
+			known("wingtip.com", mail("mx.single.example")),  // serves one lookalike: OwnerMin is 1
+		)
+		cs := record(t, s, day(1), run...)
+		wantChanges(t, "moves", cs, "fabrikam.com:mx-moved! wingtip.com:mx-moved!")
+		if len(cs) > 0 && (!slices.Equal(cs[0].FarmHosts, []string{"mx.farm.example"}) ||
+			Line(cs[0]) != "fabrikam.com (known correspondent): MX moved from mx.fabrikam.com to mx.farm.example, "+
+				"which also serves lookalikes (mx.farm.example): it may have changed hands") {
+			t.Errorf("change %+v: %q", cs[0], Line(cs[0]))
+		}
+		c, ok, err := s.ChangedOwner(ctx, "Fabrikam.COM")
+		if err != nil || !ok || c.Kind != MXMoved || !c.Owner || !c.At.Equal(day(1).Truncate(time.Microsecond)) ||
+			!slices.Equal(c.Before.MX, []string{"mx.fabrikam.com"}) || !slices.Equal(c.After.MX, []string{"mx.farm.example"}) {
+			t.Errorf("ChangedOwner(fabrikam.com) = %+v, %v, %v", c, ok, err)
+		}
+		for _, d := range []string{"contoso.com", "army.ml", "nowhere.example"} {
+			if c, ok, err := s.ChangedOwner(ctx, d); ok || err != nil {
+				t.Errorf("ChangedOwner(%s) = %+v, %v, %v", d, c, ok, err)
+			}
+		}
+		// A failed lookup leaves it standing; a move elsewhere ends it.
+		record(t, s, day(2), known("fabrikam.com", failed()))
+		if _, ok, _ := s.ChangedOwner(ctx, "fabrikam.com"); !ok {
+			t.Error("a failed lookup ended the change of hands")
+		}
+		wantChanges(t, "moved on", record(t, s, day(3), known("fabrikam.com", mail("mx.fabrikam-new.com"))), "")
+		if c, ok, _ := s.ChangedOwner(ctx, "fabrikam.com"); ok {
+			t.Errorf("ChangedOwner after a move elsewhere = %+v", c)
+		}
+		// Gone, then back: reported, and it is a change of hands.
+		wantChanges(t, "gone", record(t, s, day(4), known("contoso.com", nx())), "contoso.com:gone")
+		if _, ok, _ := s.ChangedOwner(ctx, "contoso.com"); ok {
+			t.Error("gone is no change of hands yet")
+		}
+		cs = record(t, s, day(5), known("contoso.com", mail("mx.contoso.com")))
+		wantChanges(t, "back", cs, "contoso.com:came-back!")
+		if c, ok, _ := s.ChangedOwner(ctx, "contoso.com"); !ok || c.Kind != CameBack {
+			t.Errorf("ChangedOwner(contoso.com) after it came back = %+v, %v", c, ok)
+		}
+		farms, err := s.Farms(ctx, 2)
+		if err != nil || fmt.Sprint(farms) != "[{mx.farm.example 3}]" {
+			t.Errorf("Farms(2) = %v, %v", farms, err)
+		}
+		if farms, _ := s.Farms(ctx, 0); len(farms) != 3 {
+			t.Errorf("Farms(0) = %v, want three hosts", farms)
+		}
+	})
+	t.Run("OwnerMinCountsLookalikes", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		s.OwnerMin = 2
+		record(t, s, day(0), look("army.ml", mail("mx.one.example")), known("fabrikam.com", mail("mx.fabrikam.com")))
+		wantChanges(t, "to a host of one lookalike", record(t, s, day(1), known("fabrikam.com", mail("mx.one.example"))), "")
+	})
+	t.Run("DomainNamedTwiceIsWatchedOnce", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		record(t, s, day(0), look("fabrikam.co", failed()), known("FABRIKAM.CO", mail("mx.fabrikam.co")),
+			look("fabrikam.co", nx()))
+		if v := seen(t, s, "fabrikam.co"); v.Kind != Known || v.Of != "" || !v.Facts.CanReceive() {
+			t.Errorf("seen %+v", v)
+		}
+	})
+	t.Run("InvalidEntriesRecordNothing", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		for _, es := range [][]Entry{
+			{look("army.ml", nx()), look("not a domain", nx())},
+			{look("army.ml", nx()), {Domain: "arny.mil", Facts: nx()}},
+			{look("army.ml", nx()), {Domain: "arny.mil", Kind: Lookalike, Of: "bad..of", Facts: nx()}},
+		} {
+			if _, err := s.Record(context.Background(), day(0), es); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Record(%v) = %v, want ErrInvalid", es, err)
+			}
+		}
+		if _, err := s.Record(context.Background(), time.Time{}, nil); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Record without a time = %v", err)
+		}
+		if _, ok, err := s.Seen(context.Background(), "army.ml"); ok || err != nil {
+			t.Errorf("an invalid run left army.ml: %v, %v", ok, err)
+		}
+		if _, ok, err := s.LastRun(context.Background()); ok || err != nil {
+			t.Errorf("an invalid run was counted: %v, %v", ok, err)
+		}
+	})
+	t.Run("RecordIsAtomic", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		ctx := context.Background()
+		record(t, s, day(0), look("army.ml", nx()), look("zzz-army.ml", nx()))
+		first, _, _ := s.LastRun(ctx)
+		lift := o.failChanges(t, s, "zzz-army.ml")
+		// The domains' rows and the run are written, then the second change fails.
+		run := []Entry{look("army.ml", mail("mx.farm.example")), look("zzz-army.ml", mail("mx.farm.example"))}
+		if cs, err := s.Record(ctx, day(1), run); err == nil || !strings.Contains(err.Error(), "refused by the test") {
+			t.Fatalf("Record = %v, %v; want the database's refusal", cs, err)
+		}
+		if v := seen(t, s, "army.ml"); v.Facts.Status != dnsq.NotRegistered {
+			t.Errorf("a failed run changed army.ml: %+v", v)
+		}
+		if last, _, _ := s.LastRun(ctx); last != first {
+			t.Errorf("a failed run was recorded: %+v, want %+v", last, first)
+		}
+		if farms, _ := s.Farms(ctx, 1); len(farms) != 0 {
+			t.Errorf("farms after a failed run: %v", farms)
+		}
+		lift()
+		wantChanges(t, "again", record(t, s, day(1), run...),
+			"army.ml:newly-registered army.ml:now-receives zzz-army.ml:newly-registered zzz-army.ml:now-receives")
+	})
+	t.Run("ReopenKeepsState", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		record(t, s, day(0), look("army.ml", mail("mx.a.example")), known("fabrikam.com", mail("mx.fabrikam.com")))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s = o.open(t, "db")
+		if v := seen(t, s, "army.ml"); !slices.Equal(v.Facts.MailHosts(), []string{"mx.a.example"}) {
+			t.Errorf("after reopening: %+v", v)
+		}
+		wantChanges(t, "after reopening", record(t, s, day(1), look("army.ml", mail("mx.a.example", "mx.b.example")),
+			known("fabrikam.com", mail("mx.a.example"))), "army.ml:mx-moved fabrikam.com:mx-moved!")
+		s.Close()
+		s = o.open(t, "db")
+		if _, ok, err := s.ChangedOwner(context.Background(), "fabrikam.com"); !ok || err != nil {
+			t.Errorf("ChangedOwner after reopening = %v, %v", ok, err)
+		}
+		if r, ok, _ := s.LastRun(context.Background()); !ok || r.Changes != 2 || !r.At.Equal(day(1).Truncate(time.Microsecond)) {
+			t.Errorf("LastRun after reopening = %+v", r)
+		}
+	})
+	t.Run("ConcurrentRunsAreSerialised", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		stores := []*Store{o.open(t, "db"), o.open(t, "db")} // two handles on the same data
+		record(t, stores[0], day(0), look("army.ml", mail("mx-base.example")))
+		first, _, _ := stores[0].LastRun(ctx)
+		const runs = 12
+		var mu sync.Mutex
+		var all []Change
+		var wg sync.WaitGroup
+		for i := range runs {
+			wg.Go(func() {
+				cs, err := stores[i%2].Record(ctx, day(1+i), []Entry{look("army.ml", mail(fmt.Sprintf("mx-%d.example", i)))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				all = append(all, cs...)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		// One after the other, each run saw the one before: the moves form one chain,
+		// every host left once and reached once.
+		if len(all) != runs {
+			t.Fatalf("%d changes, want %d: %s", len(all), runs, kinds(all))
+		}
+		from, to := map[string]int{}, map[string]int{}
+		for _, c := range all {
+			if c.Kind != MXMoved {
+				t.Errorf("change %s", Line(c))
+			}
+			from[c.Before.MX[0]]++
+			to[c.After.MX[0]]++
+		}
+		for h, n := range from {
+			if n != 1 || (to[h] != 1 && h != "mx-base.example") {
+				t.Errorf("host %s left %d times, reached %d times: two runs read the same facts", h, n, to[h])
+			}
+		}
+		if len(to) != runs || from["mx-base.example"] != 1 {
+			t.Errorf("hosts reached %v", to)
+		}
+		if last, _, _ := stores[1].LastRun(ctx); last.ID-first.ID != runs {
+			t.Errorf("runs %d to %d, want %d more", first.ID, last.ID, runs)
+		}
+	})
+}
