@@ -12,9 +12,9 @@ import (
 // dbRow is one row of watch_domains as both databases hold it. Host lists and addresses
 // are JSON arrays; times are Unix microseconds (UTC), 0 for never.
 type dbRow struct {
-	domain, kind, of, technique, status      string
-	canReceive, nullMX                       bool
-	mx, ns, addrs                            string
+	domain, kind, of, technique, status     string
+	canReceive, nullMX                      bool
+	mx, ns, addrs                           string
 	firstSeen, firstRegistered, lastChecked int64
 }
 

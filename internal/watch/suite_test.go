@@ -185,7 +185,7 @@ func testStore(t *testing.T, o opener) {
 			known("contoso.com", mail("mx.contoso.com")), known("wingtip.com", mail("mx.wingtip.com")))
 		wantChanges(t, "baseline", record(t, s, day(0), base...), "")
 		run := append(slices.Clone(farm),
-			known("fabrikam.com", mail("mx.farm.example")),  // to a farm host: changed hands?
+			known("fabrikam.com", mail("mx.farm.example")),   // to a farm host: changed hands?
 			known("contoso.com", mail("mx.outlook.example")), // an ordinary move: not reported
 			known("wingtip.com", mail("mx.single.example")),  // serves one lookalike: OwnerMin is 1
 		)
