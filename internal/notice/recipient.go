@@ -14,6 +14,9 @@
 // Notices go only to the authenticated user or to an envelope sender in the
 // organisation's own domains ([Recipient]): a forged outside sender must not receive a
 // copy of what was held.
+//
+// It also composes the report of `rcptguard squat --watch --notify ADDR` (WatchReport):
+// what changed about the watched lookalikes and known correspondents, one line per change.
 package notice
 
 import (
