@@ -233,6 +233,18 @@ func testStore(t *testing.T, o opener) {
 			t.Errorf("Farms(0) = %v, want three hosts", farms)
 		}
 	})
+	t.Run("KnownFirstSeenMissingThenRegistered", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		// It was mailed, so it existed once: registered again is a comeback, not news.
+		record(t, s, day(0), known("lapsed.example", nx()))
+		cs := record(t, s, day(1), known("lapsed.example", mail("mx.new-owner.example")))
+		wantChanges(t, "registered", cs, "lapsed.example:came-back!")
+		if c, ok, err := s.ChangedOwner(context.Background(), "lapsed.example"); err != nil || !ok ||
+			!slices.Equal(c.After.MX, []string{"mx.new-owner.example"}) {
+			t.Errorf("ChangedOwner = %+v, %v, %v", c, ok, err)
+		}
+	})
 	t.Run("OwnerMinCountsLookalikes", func(t *testing.T) {
 		t.Parallel()
 		s := o.open(t, "db")
