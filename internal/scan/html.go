@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/report"
 )
 
 // WriteHTML writes the report as one self-contained HTML page for people who do not read
@@ -15,53 +17,34 @@ func WriteHTML(w io.Writer, r Report) error {
 	return htmlPage.Execute(w, htmlView(r))
 }
 
-// bar is one bar of a chart, its geometry worked out here so that the template only
-// places it.
-type bar struct {
-	Label, Value string
-	X, Y, W, H   float64
-	Class        string
-}
-
-// chart is an inline SVG bar chart.
-type chart struct {
-	Title      string
-	Width      int
-	Height     int
-	Bars       []bar
-	Horizontal bool
-}
-
 type pageView struct {
 	R        Report
 	Summary  []string
-	Charts   []chart
-	Outcomes []bar // one stacked bar: where the flagged mail went
+	Charts   []report.Chart
+	Outcomes []report.Bar // one stacked bar: where the flagged mail went
 	Total    int64
 }
-
-const chartWidth = 720
 
 func htmlView(r Report) pageView {
 	v := pageView{R: r, Summary: summaryLines(r)}
 	if days := calendar(r.PerDay, 24*time.Hour, time.DateOnly); len(days) > 0 && len(days) <= maxColumns {
-		v.Charts = append(v.Charts, columns("Flagged messages per day", days))
+		v.Charts = append(v.Charts, report.Columns("Flagged messages per day", counts(days)))
 	} else if len(r.PerWeek) > 0 {
-		v.Charts = append(v.Charts, columns("Flagged messages per week", r.PerWeek))
+		v.Charts = append(v.Charts, report.Columns("Flagged messages per week", counts(r.PerWeek)))
 	}
-	var tech []DayCount
+	var tech []report.Count
 	for _, g := range r.Prediction.ByTechnique {
-		tech = append(tech, DayCount{Period: g.Name, Messages: int64(g.Total.Hold + g.Total.Warn + g.Total.Reject + 0.5)})
+		tech = append(tech, report.Count{Name: g.Name, N: int64(g.Total.Hold + g.Total.Warn + g.Total.Reject + 0.5)})
 	}
 	if len(tech) > 0 {
-		v.Charts = append(v.Charts, rows("Flagged messages by technique", tech))
+		v.Charts = append(v.Charts, report.Rows("Flagged messages by technique", tech))
 	}
-	var top []DayCount
+	var top []report.Count
 	for _, d := range r.Domains[:min(len(r.Domains), 10)] {
-		top = append(top, DayCount{Period: d.Domain, Messages: d.Messages})
+		top = append(top, report.Count{Name: d.Domain, N: d.Messages})
 	}
 	if len(top) > 0 {
-		v.Charts = append(v.Charts, rows("Top lookalike domains (messages)", top))
+		v.Charts = append(v.Charts, report.Rows("Top lookalike domains (messages)", top))
 	}
 	var o Outcomes
 	for _, d := range r.Domains {
@@ -82,8 +65,8 @@ func htmlView(r Report) pageView {
 			if p.n == 0 {
 				continue
 			}
-			w := float64(p.n) / float64(v.Total) * chartWidth
-			v.Outcomes = append(v.Outcomes, bar{Label: p.name, Value: fmt.Sprint(p.n), X: x, W: w, H: 28, Class: p.class})
+			w := float64(p.n) / float64(v.Total) * report.ChartWidth
+			v.Outcomes = append(v.Outcomes, report.Bar{Label: p.name, Value: fmt.Sprint(p.n), X: x, W: w, H: 28, Class: p.class})
 			x += w
 		}
 	}
@@ -119,45 +102,6 @@ func calendar(cs []DayCount, step time.Duration, layout string) []DayCount {
 	return out
 }
 
-// columns is a vertical bar chart of counts in order (days or weeks); the first and the
-// last are labelled under the axis.
-func columns(title string, cs []DayCount) chart {
-	const h, top = 160.0, 10.0
-	c := chart{Title: title, Width: chartWidth, Height: int(h + 40)}
-	var most int64 = 1
-	for _, d := range cs {
-		most = max(most, d.Messages)
-	}
-	step := float64(chartWidth) / float64(len(cs))
-	for i, d := range cs {
-		bh := float64(d.Messages) / float64(most) * (h - top)
-		b := bar{Value: fmt.Sprintf("%s: %d", d.Period, d.Messages), X: float64(i) * step, Y: h - bh, W: max(step*0.8, 1), H: bh}
-		switch {
-		case i == 0:
-			b.Label, b.Class = d.Period, "start"
-		case i == len(cs)-1:
-			b.Label, b.Class = d.Period, "end"
-		}
-		c.Bars = append(c.Bars, b)
-	}
-	return c
-}
-
-// rows is a horizontal bar chart of named counts.
-func rows(title string, cs []DayCount) chart {
-	const rowH, labelW = 22.0, 240.0
-	c := chart{Title: title, Width: chartWidth, Height: int(rowH*float64(len(cs)) + 10), Horizontal: true}
-	var most int64 = 1
-	for _, d := range cs {
-		most = max(most, d.Messages)
-	}
-	for i, d := range cs {
-		c.Bars = append(c.Bars, bar{Label: d.Period, Value: fmt.Sprint(d.Messages),
-			X: labelW, Y: float64(i) * rowH, W: max(float64(d.Messages)/float64(most)*(chartWidth-labelW-60), 1), H: rowH - 6})
-	}
-	return c
-}
-
 // summaryLines are the report's first sentences, as the text report says them.
 func summaryLines(r Report) []string {
 	var b strings.Builder
@@ -172,29 +116,22 @@ func summaryLines(r Report) []string {
 	return out
 }
 
-var htmlPage = template.Must(template.New("scan").Funcs(template.FuncMap{
+// counts are dated counts for a chart.
+func counts(cs []DayCount) []report.Count {
+	out := make([]report.Count, len(cs))
+	for i, c := range cs {
+		out[i] = report.Count{Name: c.Period, N: c.Messages}
+	}
+	return out
+}
+
+var htmlPage = report.Page("scan", template.FuncMap{
 	"join": strings.Join,
 	"day":  dayText,
 	"f":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
-}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>rcptguard scan report</title>
+}, `{{template "head"}}<title>rcptguard scan report</title>
 <style>
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2127;margin:0;background:#f6f7f9}
-main{max-width:980px;margin:0 auto;padding:24px}
-h1{font-size:24px;margin:0 0 12px}
-h2{font-size:18px;margin:28px 0 8px}
-.summary p{margin:4px 0}
-section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:16px;margin:16px 0;overflow-x:auto}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff2;vertical-align:top}
-th{background:#f0f2f5}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-svg text{font:12px system-ui,sans-serif;fill:#1d2127}
-rect.b{fill:#3b6fb6}
+{{template "style"}}
 rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} rect.expired{fill:#8e44ad} rect.unknown{fill:#bdc3c7}
 .legend span{display:inline-block;margin-right:14px}
 .sw{display:inline-block;width:10px;height:10px;margin-right:4px}
@@ -212,13 +149,7 @@ rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} r
 </svg>
 <p class="legend">{{range .Outcomes}}<span><span class="sw" style="background:{{if eq .Class "sent"}}#c0392b{{else if eq .Class "bounced"}}#7f8c8d{{else if eq .Class "deferred"}}#e6a23c{{else if eq .Class "expired"}}#8e44ad{{else}}#bdc3c7{{end}}"></span>{{.Label}} {{.Value}}</span>{{end}}</p>
 </section>{{end}}
-{{range .Charts}}<section>
-<h2>{{.Title}}</h2>
-<svg role="img" aria-label="{{.Title}}" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
-{{if .Horizontal}}{{range .Bars}}<text x="0" y="{{.Y}}" dy="13">{{.Label}}</text><rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Label}}: {{.Value}}</title></rect><text x="{{.X}}" dx="{{.W}}" y="{{.Y}}" dy="13"> {{.Value}}</text>
-{{end}}{{else}}{{range .Bars}}<rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Value}}</title></rect>{{if .Label}}<text x="{{if eq .Class "end"}}{{.X}}" dx="{{.W}}{{else}}{{.X}}{{end}}" y="190" text-anchor="{{.Class}}">{{.Label}}</text>{{end}}
-{{end}}{{end}}</svg>
-</section>{{end}}
+{{range .Charts}}{{template "chart" .}}{{end}}
 {{with .R}}{{if .Domains}}<section>
 <h2>Lookalike domains</h2>
 <table>
@@ -252,4 +183,4 @@ rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} r
 </main>
 </body>
 </html>
-`))
+`)

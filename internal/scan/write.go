@@ -2,21 +2,19 @@ package scan
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
+
+	"github.com/rcptguard/rcptguard/internal/report"
 )
 
 // WriteJSON writes the report as one JSON document (schema in docs/scan.md).
 func WriteJSON(w io.Writer, r Report) error {
-	e := json.NewEncoder(w)
-	e.SetIndent("", "  ")
-	return e.Encode(r)
+	return report.WriteJSON(w, r)
 }
 
 // CSVHeader is the CSV report's header: one row per flagged recipient domain.
@@ -40,9 +38,7 @@ func WriteCSV(w io.Writer, r Report) error {
 			itoa(d.Outcomes.Deferred), itoa(d.Outcomes.Expired), itoa(d.Outcomes.Unknown),
 			strconv.FormatBool(d.ProbablyLegitimate), d.AllowLine, d.Reason}
 		for i, v := range row {
-			if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-				row[i] = "'" + v
-			}
+			row[i] = report.Cell(v)
 		}
 		c.Write(row)
 	}
@@ -52,10 +48,10 @@ func WriteCSV(w io.Writer, r Report) error {
 
 // WriteText writes the report for a terminal: a summary, then tables.
 func WriteText(w io.Writer, r Report) error {
-	ew := &errWriter{w: w}
+	ew := &report.ErrWriter{W: w}
 	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
 	t := r.Totals
-	p("rcptguard scan: %d messages (%d recipients) read from %s", t.Messages, t.Records, plural(len(r.Sources), "source"))
+	p("rcptguard scan: %d messages (%d recipients) read from %s", t.Messages, t.Records, report.Plural(len(r.Sources), "source"))
 	if r.Period.First != nil {
 		p(", %s to %s (%d days)", r.Period.First.Format("2006-01-02"), r.Period.Last.Format("2006-01-02"), r.Period.Days)
 	}
@@ -91,7 +87,7 @@ func WriteText(w io.Writer, r Report) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "DOMAIN\tINTENDED\tVERDICT\tTECHNIQUES\tMESSAGES\tSENDERS\tLEFT\tBOUNCED\tDEFERRED\tEXPIRED\tUNKNOWN\tFIRST\tLAST")
 		for _, d := range r.Domains {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", clean(d.Domain), clean(strings.Join(d.Intended, ",")),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", report.Clean(d.Domain), report.Clean(strings.Join(d.Intended, ",")),
 				d.Verdict, strings.Join(d.Techniques, ","), d.Messages, d.Senders, d.Outcomes.Sent, d.Outcomes.Bounced,
 				d.Outcomes.Deferred, d.Outcomes.Expired, d.Outcomes.Unknown, dayText(d.FirstSeen), dayText(d.LastSeen))
 		}
@@ -100,16 +96,16 @@ func WriteText(w io.Writer, r Report) error {
 		for _, d := range r.Domains {
 			var top []string
 			for _, s := range d.TopSenders {
-				top = append(top, fmt.Sprintf("%s (%d)", clean(s.Sender), s.Messages))
+				top = append(top, fmt.Sprintf("%s (%d)", report.Clean(s.Sender), s.Messages))
 			}
-			p("  %s: %s Top senders: %s.\n", clean(d.Domain), clean(d.Reason), strings.Join(top, ", "))
+			p("  %s: %s Top senders: %s.\n", report.Clean(d.Domain), report.Clean(d.Reason), strings.Join(top, ", "))
 		}
 
 		p("\nSenders\n")
 		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SENDER\tMESSAGES\tDOMAINS")
 		for _, s := range r.Senders {
-			fmt.Fprintf(tw, "%s\t%d\t%d\n", clean(s.Sender), s.Messages, s.Domains)
+			fmt.Fprintf(tw, "%s\t%d\t%d\n", report.Clean(s.Sender), s.Messages, s.Domains)
 		}
 		tw.Flush()
 
@@ -140,7 +136,7 @@ func WriteText(w io.Writer, r Report) error {
 			if t.FlaggedMessages > 0 {
 				share = float64(d.Messages) * 100 / float64(t.FlaggedMessages)
 			}
-			p("  %s  %s (%.0f%%), %s", clean(d.Domain), plural(int(d.Messages), "message"), share, d.Verdict)
+			p("  %s  %s (%.0f%%), %s", report.Clean(d.Domain), report.Plural(int(d.Messages), "message"), share, d.Verdict)
 			if d.ProbablyLegitimate {
 				p("; probably legitimate (%d senders since %s): to allow it, add to the config  %s", d.Senders, dayText(d.FirstSeen), d.AllowLine)
 			}
@@ -150,9 +146,9 @@ func WriteText(w io.Writer, r Report) error {
 
 	p("\nSources\n")
 	for _, s := range r.Sources {
-		p("  %s: ", clean(s.Name))
+		p("  %s: ", report.Clean(s.Name))
 		if s.Error != "" {
-			p("ERROR %s\n", clean(s.Error))
+			p("ERROR %s\n", report.Clean(s.Error))
 			continue
 		}
 		p("%s", s.Format)
@@ -162,45 +158,15 @@ func WriteText(w io.Writer, r Report) error {
 		p(", %d records, %d skipped\n", s.Records, s.Problems)
 	}
 	if r.Problems.Total > 0 {
-		p("\nSkipped: %s of input\n", plural(int(r.Problems.Total), "piece"))
+		p("\nSkipped: %s of input\n", report.Plural(int(r.Problems.Total), "piece"))
 		for _, pr := range r.Problems.First {
-			p("  %s:%d: %s\n", clean(pr.Source), pr.Line, clean(pr.Text))
+			p("  %s:%d: %s\n", report.Clean(pr.Source), pr.Line, report.Clean(pr.Text))
 		}
 		if n := r.Problems.Total - int64(len(r.Problems.First)); n > 0 {
 			p("  ... and %d more\n", n)
 		}
 	}
-	return ew.err
-}
-
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(b)
-	e.err = err
-	return n, err
-}
-
-// clean escapes what could garble a terminal: control characters and invalid UTF-8.
-func clean(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' || r == unicode.ReplacementChar }) < 0 {
-		return s
-	}
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
+	return ew.Err
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
