@@ -33,6 +33,9 @@ Usage:
   rcptguard serve [--config FILE]
   rcptguard scan [--config FILE] [--since DATE] [--until DATE] [--format text|json|csv]
                  [-o FILE] [--progress auto|always|never] [--redact-senders] SOURCE ...
+  rcptguard squat [--config FILE] [--resolver ADDR] [--rate N] [--concurrency N] [--wide]
+                  [--known-top N] [--format text|json|csv|html] [-o FILE] [--progress ...]
+                  [--export-block FILE] [DOMAIN ...]
   rcptguard init [--postfix] [--dry-run] [--force] [--postfix-config DIR] [--config PATH]
   rcptguard history import|show [--config FILE] ARG ...
   rcptguard quarantine list|show|release|discard|retry|purge [--config FILE] [--db PATH] ...
@@ -61,6 +64,8 @@ func Run(args []string, env Env) int {
 		return runServe(args[1:], env)
 	case "scan":
 		return runScan(args[1:], env)
+	case "squat":
+		return runSquat(args[1:], env)
 	case "init":
 		return runInit(args[1:], env)
 	case "history":

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -57,15 +56,9 @@ func runScan(args []string, env Env) int {
 	if write == nil {
 		return fail(env, "--format: %q is not text, json, csv or html", *format)
 	}
-	showProgress := false
-	switch *progress {
-	case "auto":
-		showProgress = isTerminal(env.Stderr)
-	case "always":
-		showProgress = true
-	case "never":
-	default:
-		return fail(env, "--progress: %q is not auto, always or never", *progress)
+	var showProgress bool
+	if showProgress, err = progressFlag(*progress, env.Stderr); err != nil {
+		return fail(env, "%v", err)
 	}
 	var redactor func(string) string
 	if *redactKey != "" && !*redact {
@@ -108,14 +101,9 @@ func runScan(args []string, env Env) int {
 	}
 
 	// Open the output before reading for hours, so that a wrong path fails at once.
-	out := env.Stdout
-	var file *os.File
-	if *outFile != "" {
-		if file, err = os.Create(*outFile); err != nil {
-			return fail(env, "%v", err)
-		}
-		defer file.Close()
-		out = file
+	out, err := openReport(*outFile, env.Stdout)
+	if err != nil {
+		return fail(env, "%v", err)
 	}
 
 	tally := scan.NewTally(g, since, until)
@@ -132,14 +120,7 @@ func runScan(args []string, env Env) int {
 	}
 	report := scan.Build(tally, results, scan.Options{Since: since, Until: until, Redact: redactor})
 
-	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := write(bw, report); err == nil {
-		err = bw.Flush()
-	}
-	if err == nil && file != nil {
-		err = file.Close()
-	}
-	if err != nil {
+	if err := out.write(func(w io.Writer) error { return write(w, report) }); err != nil {
 		return fail(env, "writing the report: %v", err)
 	}
 	code := ExitOK

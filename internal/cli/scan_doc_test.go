@@ -20,25 +20,7 @@ func TestScanDocExample(t *testing.T) {
 	if os.Getenv("SCAN_DOC_PRINT") != "" {
 		t.Logf("\n%s", r.stdout)
 	}
-	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "scan.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const mark = "<!-- scan-example: internal/cli/scan_doc_test.go -->\n\n"
-	_, after, ok := strings.Cut(string(doc), mark)
-	if !ok {
-		t.Fatalf("docs/scan.md has no %q", mark)
-	}
-	var block []string
-	for _, l := range strings.Split(after, "\n") {
-		text, indented := strings.CutPrefix(l, "    ")
-		if !indented && l != "" {
-			break
-		}
-		block = append(block, text)
-	}
-	want := strings.TrimRight(strings.Join(block, "\n"), "\n")
-	if got := strings.TrimRight(r.stdout, "\n"); got != want {
+	if got := strings.TrimRight(r.stdout, "\n"); got != docExample(t, "scan.md", "scan") {
 		t.Errorf("docs/scan.md's example differs from the command's output:\n%s", r.stdout)
 	}
 }
