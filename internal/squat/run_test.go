@@ -146,3 +146,20 @@ func TestRunCancelled(t *testing.T) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
 }
+
+// --wide looks up engine.PermuteWide's set: more names than the detector's generator.
+func TestRunWide(t *testing.T) {
+	srv := testenv.StartDNS(t, testenv.DNSOptions{Zone: armyZone})
+	of := domain(t, "army.mil")
+	r, err := Run(context.Background(), []Target{{Domain: of}}, resolverFor(t, srv.Addr(), dnsq.Config{}), Options{Wide: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide, narrow := len(engine.PermuteWide(of)), len(engine.Permute(of, nil))
+	if r.Totals.Generated != int64(wide) || wide <= narrow {
+		t.Errorf("generated %d with --wide (PermuteWide %d, Permute %d)", r.Totals.Generated, wide, narrow)
+	}
+	if r.Totals.Registered == 0 {
+		t.Errorf("nothing registered found in the wide set: %+v", r.Totals)
+	}
+}
