@@ -152,7 +152,7 @@ func (g *Guard) strengthen(d *Decision, allowed bool, live *liveFacts) {
 	dom := d.Address.Domain
 	if len(d.Findings) == 0 {
 		c, ok := e.changed[dom.ASCII]
-		if !ok || d.Blocked {
+		if !ok || d.Blocked || p.ChangedOwner == Allow {
 			return
 		}
 		ev := &Evident{Kind: ChangedOwner, Hosts: c.MovedTo, Verdict: d.Verdict}
