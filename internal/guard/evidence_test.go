@@ -129,7 +129,7 @@ func TestEvidenceInMonitorMode(t *testing.T) {
 // lookalike that accepts mail is then warned about, never silently let through.
 func TestSenderHistoryAndRegisteredLookalike(t *testing.T) {
 	h := &fakeHistory{rows: map[string]fakeRow{
-		"alice@contoso.com fabrikam.co":  familiar(40, 30),
+		"alice@contoso.com fabrikam.co": familiar(40, 30),
 		"alice@contoso.com fabrikam.cm": familiar(40, 30),
 	}}
 	g := New(evidenceEngine(t), DefaultPolicy()).WithEvidence(sampleEvidence()).WithSenders(SenderRule{History: h, Min: 5})
