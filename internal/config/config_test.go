@@ -202,7 +202,7 @@ func TestExampleConfig(t *testing.T) {
 	if c.DataDir != PackagedDataDir {
 		t.Errorf("example data_dir %q; the default with a config file is %q", c.DataDir, PackagedDataDir)
 	}
-	if c.Policy != d.Policy || c.Providers != d.Providers || c.Learning != d.Learning {
+	if c.Policy != d.Policy || c.Providers != d.Providers || c.Learning != d.Learning || !reflect.DeepEqual(c.DNS, d.DNS) {
 		t.Errorf("example policy %+v, providers %v, learning %+v; want the defaults %+v, %v, %+v",
 			c.Policy, c.Providers, c.Learning, d.Policy, d.Providers, d.Learning)
 	}
