@@ -48,7 +48,7 @@ type LookupResult uint8
 const (
 	LookupAnswered        LookupResult = iota + 1 // DNS answered (exists or not)
 	LookupCacheHit                                // the cache had a fresh answer
-	LookupTimeout                                 // the budget ran out while waiting
+	LookupTimeout                                 // no answer in time (the budget ran out while waiting)
 	LookupFailed                                  // SERVFAIL, refused, unreachable resolver...
 	LookupBudgetExhausted                         // the message's budget was spent: not asked
 )
@@ -133,7 +133,7 @@ func (g *Guard) lookup(ctx context.Context, d Decision) *liveFacts {
 	late := lctx.Err() != nil
 	cancel()
 	if f.Status == dnsq.Unknown || f.Err != nil {
-		if late || errors.Is(f.Err, context.DeadlineExceeded) {
+		if late || errors.Is(f.Err, context.DeadlineExceeded) || errors.Is(f.Err, dnsq.ErrTimeout) {
 			tell(LookupTimeout)
 		} else {
 			tell(LookupFailed)
