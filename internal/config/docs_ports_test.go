@@ -15,6 +15,7 @@ import (
 var otherDocPorts = map[string]string{
 	"0":     "a free port the system picks (benchmarks, tests)",
 	"25":    "SMTP: an upstream or the host's MTA",
+	"53":    "DNS: a resolver that live evidence asks (dns.resolver)",
 	"465":   "submission with implicit TLS: an upstream or smarthost (tls: implicit)",
 	"587":   "submission (STARTTLS, AUTH): an upstream or smarthost",
 	"10027": "Postfix's re-injection smtpd (docs/postfix.md), which rcptguard hands released mail to",

@@ -188,3 +188,18 @@ func FuzzHostText(f *testing.F) {
 		}
 	})
 }
+
+// The first example of docs/dns.md, word for word.
+func TestEvidenceDocExample(t *testing.T) {
+	eng, err := engine.New(engine.Inputs{Protected: testenv.Domains(t, "bank-army.mil")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e Evidence
+	e.AddRegistered("bank-army.ml", []string{"mx.example.ml"})
+	d := New(eng, DefaultPolicy()).WithEvidence(e).Check("bank-army.ml")
+	want := `Did you mean bank-army.mil? "ml" is one letter short of "mil"; bank-army.mil is protected. bank-army.ml is registered and accepts mail at mx.example.ml.`
+	if d.Verdict != Hold || d.Reason != want {
+		t.Errorf("%s %q\nwant hold %q", d.Verdict, d.Reason, want)
+	}
+}
