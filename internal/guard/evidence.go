@@ -140,10 +140,11 @@ type Evident struct {
 	Verdict Verdict
 }
 
-// strengthen applies the evidence to d, which the engine decided (result r's Allowed says
-// the administrators allowed it): the known evidence, and live, the facts a lookup at
-// decision time gave (nil when there was none, or it failed). A verdict is only ever
-// raised, never lowered: evidence that is missing or stale lets the engine's verdict stand.
+// strengthen applies the evidence to d, which the engine decided (allowed: the
+// administrators allowed it): the known evidence, and live, the facts a lookup at decision
+// time gave (nil when there was none, or it failed). A live answer is fresher than squat's
+// and takes its place. The engine's verdict is only ever raised, never lowered: evidence
+// that is missing or stale lets it stand.
 func (g *Guard) strengthen(d *Decision, allowed bool, live *liveFacts) {
 	if d.Verdict == Invalid || allowed {
 		return // the administrators allowed or trusted it: never flagged
