@@ -228,3 +228,22 @@ func TestLiveMonitorAndSenderHistory(t *testing.T) {
 		t.Errorf("familiar, at a farm: %s %q", d.Verdict, d.Reason)
 	}
 }
+
+// A live answer takes the place of squat's older one; a failed lookup leaves squat's.
+func TestLiveAnswerReplacesSquatsAndFailureKeepsIt(t *testing.T) {
+	p := DefaultPolicy()
+	p.Protected = Warn
+	g, _, _ := liveGuard(t, testenv.DNSOptions{Zone: liveZone, ServFail: []string{"contosso.com"}}, p, 300*time.Millisecond)
+	var e Evidence
+	e.AddRegistered("contoso.co", []string{"mx.gone.example"})
+	e.AddRegistered("contosso.com", []string{"mx.contosso.com"})
+	g = g.WithEvidence(e)
+	d := g.CheckFrom(context.Background(), "", "bob@contoso.co")
+	if d.Verdict != Warn || d.Evidence == nil || d.Evidence.Kind != Undeliverable || strings.Contains(d.Reason, "registered") {
+		t.Errorf("gone since squat saw it: %s %q", d.Verdict, d.Reason)
+	}
+	d = g.CheckFrom(context.Background(), "", "bob@contosso.com")
+	if d.Verdict != Hold || d.Evidence == nil || d.Evidence.Kind != Registered || d.Evidence.Live {
+		t.Errorf("SERVFAIL: %s %q %+v; want squat's registration to stand", d.Verdict, d.Reason, d.Evidence)
+	}
+}
