@@ -12,7 +12,7 @@ import (
 
 // evidenceEngine: contoso.com is the organisation's, fabrikam.com a known correspondent,
 // bank.ml and fabrikarn.com allowed (fabrikarn.com trusted by the administrators).
-func evidenceEngine(t *testing.T) *engine.Engine {
+func evidenceEngine(t testing.TB) *engine.Engine {
 	t.Helper()
 	eng, err := engine.New(engine.Inputs{
 		Own:       testenv.Domains(t, "contoso.com"),

@@ -39,7 +39,7 @@ func (l *lookups) take() []LookupResult {
 
 // liveGuard is a guard with live evidence asking a real DNS server on loopback, through a
 // real resolver and cache, as the daemon makes them.
-func liveGuard(t *testing.T, o testenv.DNSOptions, p Policy, budget time.Duration) (*Guard, *testenv.DNS, *lookups) {
+func liveGuard(t testing.TB, o testenv.DNSOptions, p Policy, budget time.Duration) (*Guard, *testenv.DNS, *lookups) {
 	t.Helper()
 	srv := testenv.StartDNS(t, o)
 	res, err := dnsq.New(dnsq.Config{Servers: []string{srv.Addr()}, Timeout: budget / 2, Attempts: 2})
@@ -246,4 +246,29 @@ func TestLiveAnswerReplacesSquatsAndFailureKeepsIt(t *testing.T) {
 	if d.Verdict != Hold || d.Evidence == nil || d.Evidence.Kind != Registered || d.Evidence.Live {
 		t.Errorf("SERVFAIL: %s %q %+v; want squat's registration to stand", d.Verdict, d.Reason, d.Evidence)
 	}
+}
+
+// BenchmarkCheckFromLive: a flagged recipient decided with live evidence answered from the
+// cache, against the same decision without live evidence.
+func BenchmarkCheckFromLive(b *testing.B) {
+	g, _, _ := liveGuard(b, testenv.DNSOptions{Zone: liveZone}, DefaultPolicy(), time.Second)
+	plain := New(evidenceEngine(b), DefaultPolicy())
+	ctx := context.Background()
+	g.CheckFrom(ctx, "", "bob@fabrikam.co") // fills the cache
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			g.CheckFrom(ctx, "", "bob@fabrikam.co")
+		}
+	})
+	b.Run("uncached-loopback", func(b *testing.B) {
+		nc := g.WithLive(LiveRule{Resolver: g.live.Resolver, Budget: time.Second})
+		for b.Loop() {
+			nc.CheckFrom(ctx, "", "bob@fabrikam.co")
+		}
+	})
+	b.Run("off", func(b *testing.B) {
+		for b.Loop() {
+			plain.CheckFrom(ctx, "", "bob@fabrikam.co")
+		}
+	})
 }
