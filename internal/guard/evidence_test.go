@@ -2,6 +2,8 @@ package guard
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +203,22 @@ func TestEvidenceDocExample(t *testing.T) {
 	want := `Did you mean bank-army.mil? "ml" is one letter short of "mil"; bank-army.mil is protected. bank-army.ml is registered and accepts mail at mx.example.ml.`
 	if d.Verdict != Hold || d.Reason != want {
 		t.Errorf("%s %q\nwant hold %q", d.Verdict, d.Reason, want)
+	}
+}
+
+// The JSON of a decision names the evidence, and only when there is some.
+func TestEvidenceInJSON(t *testing.T) {
+	g := New(evidenceEngine(t), DefaultPolicy()).WithEvidence(sampleEvidence())
+	var got map[string]any
+	if err := json.Unmarshal(g.Check("bob@fabrikam.co").AppendJSON(nil), &got); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := got["evidence"].(map[string]any)
+	if ev["kind"] != "registered" || ev["live"] != false || ev["farm"] != "mx.farm.example" || ev["farm_lookalikes"] != 12.0 ||
+		ev["verdict_before"] != "hold" || fmt.Sprint(ev["hosts"]) != "[mx.farm.example]" {
+		t.Errorf("evidence = %v", got["evidence"])
+	}
+	if b := g.Check("bob@fabrikam.de").AppendJSON(nil); strings.Contains(string(b), "evidence") || !json.Valid(b) {
+		t.Errorf("no evidence: %s", b)
 	}
 }
