@@ -15,6 +15,7 @@ import (
 // accepts no mail (null MX); fabrikam.co receives at a farm; contosso.com at its own host.
 const liveZone = `
 gmial.com. 300 IN MX 0 .
+gmal.com. 300 IN TXT "v=spf1 -all"
 fabrikam.co. 300 IN MX 10 mx.farm.example.
 contosso.com. 300 IN MX 10 mx.contosso.com.
 bank-army.ml. 300 IN MX 10 mx.example.ml.
@@ -77,6 +78,7 @@ func TestLiveUndeliverable(t *testing.T) {
 		for _, c := range []struct{ rcpt, sentence string }{
 			{"bob@contoso.co", "contoso.co does not exist: the mail cannot be delivered."},
 			{"bob@gmial.com", "gmial.com accepts no mail (its DNS publishes a null MX): the mail cannot be delivered."},
+			{"bob@gmal.com", "gmal.com has no mail server: the mail cannot be delivered."},
 		} {
 			d := g.CheckFrom(ctx, "alice@contoso.com", c.rcpt)
 			if d.Verdict != want || !strings.HasPrefix(d.Reason, "Did you mean") || !strings.HasSuffix(d.Reason, " "+c.sentence) {
@@ -90,7 +92,7 @@ func TestLiveUndeliverable(t *testing.T) {
 				t.Errorf("Check used live evidence: %q", d.Reason)
 			}
 		}
-		if got := rec.take(); !sameResults(got, LookupAnswered, LookupAnswered) {
+		if got := rec.take(); !sameResults(got, LookupAnswered, LookupAnswered, LookupAnswered) {
 			t.Errorf("lookups %v", got)
 		}
 	}
