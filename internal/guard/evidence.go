@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/address"
 )
 
 // Evidence is what `rcptguard squat --watch` found in DNS, handed to the guard as a whole
@@ -173,7 +175,7 @@ func (g *Guard) strengthen(d *Decision, allowed bool, live *liveFacts) {
 		if ev.Farm != "" || seen {
 			ev.Kind, v = Registered, p.RegisteredLookalike
 		}
-		g.raise(d, ev, v, receivesSentence(dom.Display, ev))
+		g.raise(d, ev, v, receivesSentence(dom, ev))
 	default:
 		hosts, ok := e.registered[dom.ASCII]
 		if !ok {
@@ -181,7 +183,7 @@ func (g *Guard) strengthen(d *Decision, allowed bool, live *liveFacts) {
 		}
 		ev := &Evident{Kind: Registered, Hosts: hosts, Verdict: d.Verdict}
 		ev.Farm, ev.FarmCount = e.farm(hosts)
-		g.raise(d, ev, p.RegisteredLookalike, receivesSentence(dom.Display, ev))
+		g.raise(d, ev, p.RegisteredLookalike, receivesSentence(dom, ev))
 	}
 }
 
@@ -196,8 +198,12 @@ func (g *Guard) raise(d *Decision, ev *Evident, v Verdict, sentence string) {
 	d.Reason += " " + sentence
 }
 
-func receivesSentence(name string, ev *Evident) string {
-	return fmt.Sprintf("%s is registered and accepts mail at %s%s.", name, hostList(ev.Hosts), farmClause(ev, ""))
+func receivesSentence(dom address.Domain, ev *Evident) string {
+	if len(ev.Hosts) == 1 && ev.Hosts[0] == dom.ASCII {
+		// No MX: its own address receives (RFC 5321 5.1).
+		return fmt.Sprintf("%s is registered and accepts mail at its own address%s.", dom.Display, farmClause(ev, ""))
+	}
+	return fmt.Sprintf("%s is registered and accepts mail at %s%s.", dom.Display, hostList(ev.Hosts), farmClause(ev, ""))
 }
 
 // farmClause says which of ev's hosts serves lookalikes, and how many: ", which serves 12

@@ -16,6 +16,7 @@ import (
 const liveZone = `
 gmial.com. 300 IN MX 0 .
 gmal.com. 300 IN TXT "v=spf1 -all"
+contoso.cm. 300 IN A 192.0.2.1
 fabrikam.co. 300 IN MX 10 mx.farm.example.
 contosso.com. 300 IN MX 10 mx.contosso.com.
 bank-army.ml. 300 IN MX 10 mx.example.ml.
@@ -113,6 +114,10 @@ func TestLiveMailHosts(t *testing.T) {
 	if d.Verdict != Warn || !strings.HasSuffix(d.Reason, " contosso.com is registered and accepts mail at mx.contosso.com.") ||
 		d.Evidence == nil || d.Evidence.Kind != Receives {
 		t.Errorf("own host: %s %q %+v", d.Verdict, d.Reason, d.Evidence)
+	}
+	d = g.CheckFrom(context.Background(), "", "bob@contoso.cm")
+	if !strings.HasSuffix(d.Reason, " contoso.cm is registered and accepts mail at its own address.") {
+		t.Errorf("address only: %s %q", d.Verdict, d.Reason)
 	}
 	// Squat saw it: the live answer confirms the registration and raises.
 	var e Evidence

@@ -105,7 +105,7 @@ func (g *Guard) CheckFrom(ctx context.Context, sender, input string) Decision {
 	d.Reason = fmt.Sprintf("You have written to %s %s times since %s.", dom.Display, count(n), first.UTC().Format("2 January 2006"))
 	if ev := d.Evidence; ev != nil && ev.Kind == Registered {
 		d.Verdict = Warn // a habit, but the domain is in someone's hands: never silently
-		d.Reason += " " + receivesSentence(dom.Display, ev)
+		d.Reason += " " + receivesSentence(dom, ev)
 	}
 	if r.OnPass != nil {
 		r.OnPass(d)
