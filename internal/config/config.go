@@ -57,6 +57,8 @@ type Config struct {
 	Limits Limits
 	// Learning configures the senders' own histories.
 	Learning Learning
+	// DNS configures live evidence (dns.go).
+	DNS DNS
 	// Path is the file the config came from, "" when built in.
 	Path string
 }
@@ -74,6 +76,7 @@ func Default() Config {
 	}
 	defaultServe(&c)
 	defaultLearning(&c)
+	defaultDNS(&c)
 	return c
 }
 

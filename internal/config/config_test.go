@@ -14,7 +14,8 @@ import (
 
 func TestDefault(t *testing.T) {
 	c := Default()
-	want := Policy{Protected: guard.Hold, Provider: guard.Hold, Known: guard.Hold, Namespace: guard.Warn, Blocked: guard.Reject, Nonexistent: guard.Reject, MixedScript: guard.Warn}
+	want := Policy{Protected: guard.Hold, Provider: guard.Hold, Known: guard.Hold, Namespace: guard.Warn, Blocked: guard.Reject, Nonexistent: guard.Reject, MixedScript: guard.Warn,
+		RegisteredLookalike: guard.Hold, ChangedOwner: guard.Warn, Undeliverable: guard.Allow}
 	if c.Policy != want || !c.Providers || c.KnownFile != "" || c.Path != "" ||
 		c.OwnDomains != nil || c.Protect != nil || c.Allow != nil || c.Block != nil {
 		t.Errorf("Default() = %+v", c)
@@ -67,6 +68,9 @@ policy:
   blocked: hold
   nonexistent: warn
   mixed_script: hold
+  registered_lookalike: reject
+  changed_owner: hold
+  undeliverable: reject
   monitor: true
 learning:
   sender_min: 3
@@ -90,8 +94,10 @@ learning:
 		Block:      []Entry{{"ml", true, 6}, {"xn--80ak6aa92e.com", false, 6}, {"xn--e1afmkfd.xn--p1ai", false, 6}},
 		KnownFile:  "/var/lib/rcptguard/known.txt",
 		Providers:  false,
-		Policy:     Policy{Protected: guard.Reject, Provider: guard.Warn, Known: guard.Allow, Namespace: guard.Hold, Blocked: guard.Hold, Nonexistent: guard.Warn, MixedScript: guard.Hold, Monitor: true},
-		Path:       "/etc/rcptguard/rcptguard.yaml",
+		Policy: Policy{Protected: guard.Reject, Provider: guard.Warn, Known: guard.Allow, Namespace: guard.Hold, Blocked: guard.Hold, Nonexistent: guard.Warn, MixedScript: guard.Hold,
+			RegisteredLookalike: guard.Reject, ChangedOwner: guard.Hold, Undeliverable: guard.Reject, Monitor: true},
+		DNS:  want.DNS,
+		Path: "/etc/rcptguard/rcptguard.yaml",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", c, want)
@@ -196,7 +202,7 @@ func TestExampleConfig(t *testing.T) {
 	if c.DataDir != PackagedDataDir {
 		t.Errorf("example data_dir %q; the default with a config file is %q", c.DataDir, PackagedDataDir)
 	}
-	if c.Policy != d.Policy || c.Providers != d.Providers || c.Learning != d.Learning {
+	if c.Policy != d.Policy || c.Providers != d.Providers || c.Learning != d.Learning || !reflect.DeepEqual(c.DNS, d.DNS) {
 		t.Errorf("example policy %+v, providers %v, learning %+v; want the defaults %+v, %v, %+v",
 			c.Policy, c.Providers, c.Learning, d.Policy, d.Providers, d.Learning)
 	}

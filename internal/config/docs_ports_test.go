@@ -15,7 +15,7 @@ import (
 var otherDocPorts = map[string]string{
 	"0":     "a free port the system picks (benchmarks, tests)",
 	"25":    "SMTP: an upstream or the host's MTA",
-	"53":    "DNS: the recursive resolver squat asks (--resolver, docs/squat.md)",
+	"53":    "DNS: the resolver squat (--resolver) and live evidence (dns.resolver) ask",
 	"465":   "submission with implicit TLS: an upstream or smarthost (tls: implicit)",
 	"587":   "submission (STARTTLS, AUTH): an upstream or smarthost",
 	"10027": "Postfix's re-injection smtpd (docs/postfix.md), which rcptguard hands released mail to",

@@ -47,7 +47,8 @@ func (c *Config) Validate() error {
 		key string
 		v   guard.Verdict
 	}{{"protected", p.Protected}, {"provider", p.Provider}, {"known", p.Known}, {"namespace", p.Namespace}, {"blocked", p.Blocked},
-		{"nonexistent", p.Nonexistent}, {"mixed_script", p.MixedScript}}
+		{"nonexistent", p.Nonexistent}, {"mixed_script", p.MixedScript},
+		{"registered_lookalike", p.RegisteredLookalike}, {"changed_owner", p.ChangedOwner}, {"undeliverable", p.Undeliverable}}
 	for _, v := range verdicts {
 		if v.v > guard.Reject {
 			bad(0, "policy.%s: %v is not a verdict a policy may assign (want allow, warn, hold or reject)", v.key, v.v)
@@ -55,6 +56,9 @@ func (c *Config) Validate() error {
 	}
 	if p.Blocked == guard.Allow {
 		bad(0, "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow")
+	}
+	for _, msg := range c.DNS.validate() {
+		bad(0, "%s", msg)
 	}
 	for _, msg := range c.Learning.validate() {
 		bad(0, "%s", msg)

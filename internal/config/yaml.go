@@ -31,6 +31,7 @@ type rawFile struct {
 	Admin      rawAdmin      `yaml:"admin"`
 	Limits     rawLimits     `yaml:"limits"`
 	Learning   rawLearning   `yaml:"learning"`
+	DNS        rawDNS        `yaml:"dns"`
 }
 
 type rawPolicy struct {
@@ -42,12 +43,16 @@ type rawPolicy struct {
 	Nonexistent yaml.Node `yaml:"nonexistent"`
 	MixedScript yaml.Node `yaml:"mixed_script"`
 	Monitor     yaml.Node `yaml:"monitor"`
+	// DNS evidence (dns.go).
+	RegisteredLookalike yaml.Node `yaml:"registered_lookalike"`
+	ChangedOwner        yaml.Node `yaml:"changed_owner"`
+	Undeliverable       yaml.Node `yaml:"undeliverable"`
 }
 
 // The keys, for suggestions after a typo.
 var (
-	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin", "limits", "learning"}
-	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "nonexistent", "mixed_script", "monitor"}
+	topKeys    = []string{"own_domains", "protect", "allow", "block", "known_file", "providers", "policy", "listen", "relay", "data_dir", "quarantine", "notice", "admin", "limits", "learning", "dns"}
+	policyKeys = []string{"protected", "provider", "known", "namespace", "blocked", "nonexistent", "mixed_script", "monitor", "registered_lookalike", "changed_owner", "undeliverable"}
 )
 
 func yamlDecoder(data []byte) *yaml.Decoder {
@@ -90,6 +95,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	errs = append(errs, r.applyQuarantine(c)...)
 	errs = append(errs, r.applyLimits(c)...)
 	errs = append(errs, r.applyLearning(c)...)
+	errs = append(errs, r.applyDNS(c)...)
 	if present(&p.Blocked) && c.Policy.Blocked == guard.Allow {
 		add(&Error{Line: p.Blocked.Line, Msg: "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow"})
 	}

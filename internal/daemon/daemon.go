@@ -95,6 +95,11 @@ type Daemon struct {
 	trustVersion int64
 	buildMu      sync.Mutex // one engine build at a time, so that the newest inputs win
 
+	// DNS evidence (dns.go), under buildMu: what squat --watch found, and the resolver
+	// of live evidence (nil when dns.evidence is off or before the first build).
+	evidence guard.Evidence
+	liveDNS  *liveDNS
+
 	reloading  chan struct{} // holds a token while a reload runs
 	reloadReq  chan struct{} // a pending RequestReload
 	stopReload chan struct{}
@@ -201,7 +206,10 @@ func (d *Daemon) useInputs(ctx context.Context, cfg config.Config, in engine.Inp
 	if err != nil {
 		return err
 	}
-	g := d.withSenders(guard.New(eng, cfg.Policy).WithTrusted(trusted), cfg)
+	g, err := d.withDNS(d.withSenders(guard.New(eng, cfg.Policy).WithTrusted(trusted), cfg), cfg)
+	if err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("not swapped in: %w", err) // a reload that took too long
 	}

@@ -26,6 +26,11 @@ func validate(cfg config.Config) (engine.Inputs, error) {
 	if err := destinations(cfg); err != nil {
 		return in, err
 	}
+	if cfg.DNS.Evidence { // the system's resolvers must be there (/etc/resolv.conf)
+		if _, _, err := setup.Resolver(cfg.DNS); err != nil {
+			return in, err
+		}
+	}
 	if cfg.Relay.Upstream.Address != "" && cfg.Relay.TLSCert != "" {
 		if _, err := tls.LoadX509KeyPair(cfg.Relay.TLSCert, cfg.Relay.TLSKey); err != nil {
 			return in, fmt.Errorf("relay TLS certificate: %w", err)

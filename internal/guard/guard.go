@@ -19,13 +19,23 @@ type Policy struct {
 	// and is the lookalike of nothing the organisation knows: a common disguise, warned
 	// about by default.
 	MixedScript Verdict
+	// RegisteredLookalike is the least verdict of a flagged recipient whose domain is
+	// registered and accepts mail, as squat saw it or at a known farm host (evidence.go).
+	RegisteredLookalike Verdict
+	// ChangedOwner is the verdict of a known correspondent that seems to have changed
+	// hands (its mail servers moved to a farm host, or it came back after being gone).
+	ChangedOwner Verdict
+	// Undeliverable is the least verdict of a flagged recipient whose domain, looked up at
+	// decision time (live.go), does not exist or accepts no mail; Allow keeps the verdict.
+	Undeliverable Verdict
 	// Monitor: decide, log and count, but let mail pass.
 	Monitor bool
 }
 
 // DefaultPolicy is the policy of DESIGN section 5.
 func DefaultPolicy() Policy {
-	return Policy{Protected: Hold, Provider: Hold, Known: Hold, Namespace: Warn, Blocked: Reject, Nonexistent: Reject, MixedScript: Warn}
+	return Policy{Protected: Hold, Provider: Hold, Known: Hold, Namespace: Warn, Blocked: Reject, Nonexistent: Reject, MixedScript: Warn,
+		RegisteredLookalike: Hold, ChangedOwner: Warn, Undeliverable: Allow}
 }
 
 // Guard decides about recipients with one engine and one policy.
@@ -34,6 +44,10 @@ type Guard struct {
 	policy  Policy
 	senders *SenderRule     // nil: no sender's history is asked (sender.go)
 	trusted map[string]bool // trusted by the administrators (trusted.go)
+	// evidence is what squat --watch found (evidence.go); live asks DNS at decision
+	// time (live.go), nil when off.
+	evidence Evidence
+	live     *LiveRule
 }
 
 // New returns a guard. The engine must not be nil.
@@ -61,8 +75,12 @@ type Decision struct {
 	Reason   string
 	Err      error
 	// Familiar is set when the sender's own history let a flagged recipient pass
-	// (CheckFrom): Verdict is then Allow, and the Findings stay.
+	// (CheckFrom): Verdict is then Allow (Warn for a lookalike that DNS evidence says is
+	// registered and accepts mail), and the Findings stay.
 	Familiar *Familiarity
+	// Evidence is the DNS evidence that added to the decision (evidence.go); nil when
+	// none did.
+	Evidence *Evident
 }
 
 // Enforced is the verdict that the mail path applies: Allow in monitor mode.
@@ -99,13 +117,20 @@ func (d Decision) Techniques() []engine.Technique {
 // Check decides about one recipient as written by a person or an MTA: an address or a
 // bare domain.
 func (g *Guard) Check(input string) Decision {
+	d, allowed := g.check(input)
+	g.strengthen(&d, allowed, nil)
+	return d
+}
+
+// check is Check without the evidence; allowed says the administrators allowed the domain.
+func (g *Guard) check(input string) (Decision, bool) {
 	a, err := address.Parse(input)
 	if err != nil {
-		return invalid(input, err)
+		return invalid(input, err), false
 	}
-	d := g.Decide(a.Domain)
+	d, allowed := g.decide(a.Domain)
 	d.Input, d.Address = input, a
-	return d
+	return d, allowed
 }
 
 func invalid(input string, err error) Decision {
@@ -124,13 +149,21 @@ func trimInvalid(s string) string {
 	return s
 }
 
-// Decide decides about a normalised domain.
+// Decide decides about a normalised domain, with the evidence of WithEvidence (never
+// with live evidence: only CheckFrom asks DNS).
 func (g *Guard) Decide(dom address.Domain) Decision {
+	d, allowed := g.decide(dom)
+	g.strengthen(&d, allowed, nil)
+	return d
+}
+
+// decide is Decide without the evidence; allowed says the administrators allowed dom.
+func (g *Guard) decide(dom address.Domain) (Decision, bool) {
 	r := g.eng.Check(dom)
 	d := Decision{Input: dom.ASCII, Address: address.Address{Domain: dom}, Monitor: g.policy.Monitor}
 	if r.Allowed {
 		d.Reason = g.allowReason(dom)
-		return d
+		return d, true
 	}
 	d.Findings, d.Blocked = r.Findings, r.Blocked
 	if r.Blocked {
@@ -148,7 +181,7 @@ func (g *Guard) Decide(dom address.Domain) Decision {
 		d.Score = max(d.Score, f.Score)
 	}
 	d.Reason = reason(r, d.Verdict)
-	return d
+	return d, false
 }
 
 // familyOfKnown reports whether every finding is against a known correspondent only

@@ -9,7 +9,7 @@ import (
 // --json` and of the HTTP API:
 // input, domain, display, verdict, intended, technique, score, reason, error, and the
 // findings in detail (each with its technique and its slips: one, or two for a compound
-// slip such as gnail.con).
+// slip such as gnail.con), and, when DNS evidence added to the decision, "evidence".
 func (d Decision) AppendJSON(b []byte) []byte {
 	b = append(b, `{"input":`...)
 	b = AppendJSONString(b, d.Input)
@@ -69,8 +69,37 @@ func (d Decision) AppendJSON(b []byte) []byte {
 		b = AppendJSONString(b, f.Detail())
 		b = append(b, '}')
 	}
-	b = append(b, "]}"...)
-	return b
+	b = append(b, ']')
+	if ev := d.Evidence; ev != nil {
+		b = ev.appendJSON(append(b, `,"evidence":`...))
+	}
+	return append(b, '}')
+}
+
+// appendJSON appends the evidence as a JSON object: kind, live, hosts, and the farm host
+// and how many lookalikes it serves, when one of the hosts is a farm.
+func (ev *Evident) appendJSON(b []byte) []byte {
+	b = append(b, `{"kind":`...)
+	b = AppendJSONString(b, ev.Kind.String())
+	b = append(b, `,"live":`...)
+	b = strconv.AppendBool(b, ev.Live)
+	b = append(b, `,"hosts":[`...)
+	for i, h := range ev.Hosts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendJSONString(b, h)
+	}
+	b = append(b, ']')
+	if ev.Farm != "" {
+		b = append(b, `,"farm":`...)
+		b = AppendJSONString(b, ev.Farm)
+		b = append(b, `,"farm_lookalikes":`...)
+		b = strconv.AppendInt(b, int64(ev.FarmCount), 10)
+	}
+	b = append(b, `,"verdict_before":`...)
+	b = AppendJSONString(b, ev.Verdict.String())
+	return append(b, '}')
 }
 
 func round(x float64) float64 { return float64(int(x*1000+0.5)) / 1000 }

@@ -25,11 +25,13 @@ type MessageDecision struct {
 	Recipients []Decision
 }
 
-// Inspect decides about every recipient of env, from env.Sender (CheckFrom).
+// Inspect decides about every recipient of env, from env.Sender (CheckFrom), with one
+// DNS budget for the whole message.
 func (g *Guard) Inspect(env Envelope) MessageDecision {
 	ds := make([]Decision, 0, len(env.Recipients))
+	ctx := WithBudget(context.Background(), NewBudget())
 	for _, r := range env.Recipients {
-		ds = append(ds, g.CheckFrom(context.Background(), env.Sender, r))
+		ds = append(ds, g.CheckFrom(ctx, env.Sender, r))
 	}
 	return Combine(ds)
 }

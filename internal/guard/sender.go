@@ -66,8 +66,15 @@ func (g *Guard) WithSenders(r SenderRule) *Guard {
 // The history is asked only when Check flagged the recipient, within the rule's timeout.
 // When it cannot answer, the verdict stays as Check gave it (and OnError is told): a
 // store that went away never lets mail pass.
+//
+// With live evidence (WithLive), a flagged recipient's domain is looked up first, within
+// the budget ctx carries (WithBudget). The sender's history never lets pass silently a
+// lookalike that the evidence says is registered and accepts mail (squat saw it, or its
+// mail host is a farm): it is warned about instead, the reason saying both; nor one that
+// DNS says cannot receive mail (policy.undeliverable applies).
 func (g *Guard) CheckFrom(ctx context.Context, sender, input string) Decision {
-	d := g.Check(input)
+	d, allowed := g.check(input)
+	g.strengthen(&d, allowed, g.lookup(ctx, d))
 	r := g.senders
 	if r == nil || !familiarMayPass(d) {
 		return d
@@ -96,6 +103,10 @@ func (g *Guard) CheckFrom(ctx context.Context, sender, input string) Decision {
 	d.Familiar = &Familiarity{Sender: who, Count: n, First: first, Last: last, Verdict: d.Verdict, Reason: d.Reason}
 	d.Verdict = Allow
 	d.Reason = fmt.Sprintf("You have written to %s %s times since %s.", dom.Display, count(n), first.UTC().Format("2 January 2006"))
+	if ev := d.Evidence; ev != nil && ev.Kind == Registered {
+		d.Verdict = Warn // a habit, but the domain is in someone's hands: never silently
+		d.Reason += " " + receivesSentence(dom, ev)
+	}
 	if r.OnPass != nil {
 		r.OnPass(d)
 	}
@@ -107,6 +118,9 @@ func (g *Guard) CheckFrom(ctx context.Context, sender, input string) Decision {
 func familiarMayPass(d Decision) bool {
 	if d.Verdict == Allow || d.Verdict == Invalid || d.Blocked || len(d.Findings) == 0 {
 		return false
+	}
+	if d.Evidence != nil && d.Evidence.Kind == Undeliverable {
+		return false // the mail cannot go anywhere: the habit is out of date
 	}
 	for _, f := range d.Findings {
 		if f.Class.Has(engine.Own) || f.Class.Has(engine.Protect) {

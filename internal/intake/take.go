@@ -100,6 +100,7 @@ func (ss *session) handBack(ctx context.Context, id, trace string, content []byt
 func (ss *session) plan(ctx context.Context, content []byte) (plan, *smtp.SMTPError) {
 	s := ss.srv
 	p := plan{queueID: PostfixQueueID(content)}
+	ctx = guard.WithBudget(ctx, guard.NewBudget()) // one DNS budget (live evidence) for the message
 	switch {
 	case p.queueID == "":
 		p.fallback = "no queue ID in a Received field of Postfix's smtpd on top of the message"

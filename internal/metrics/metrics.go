@@ -47,6 +47,10 @@ type Metrics struct {
 	// policy service's hand-over was found (IntakeHandoverResults): "missing" means the
 	// intake checked the recipients again with the guard in use.
 	IntakeHandovers *prometheus.CounterVec
+	// DNSLookups counts what became of the DNS lookups that live evidence (dns.evidence)
+	// wanted, by result (guard.LookupResults): answered, cache_hit, timeout, failed,
+	// budget_exhausted (not asked: the message's dns.budget was spent).
+	DNSLookups *prometheus.CounterVec
 }
 
 // IntakeHandoverResults are the values of the intake hand-over counter's result label.
@@ -120,6 +124,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "rcptguard_intake_handovers_total",
 			Help: "Messages the quarantine intake took in, by whether the policy service's hand-over was found.",
 		}, []string{"result"}),
+		DNSLookups: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_dns_evidence_lookups_total",
+			Help: "DNS lookups wanted by live evidence, by result (answered, cache_hit, timeout, failed, budget_exhausted).",
+		}, []string{"result"}),
+	}
+	for _, r := range guard.LookupResults {
+		m.DNSLookups.WithLabelValues(r.String())
 	}
 	for _, r := range IntakeHandoverResults {
 		m.IntakeHandovers.WithLabelValues(r)
@@ -173,6 +184,9 @@ func (m *Metrics) Count(adapter string, v guard.Verdict, technique string, monit
 	m.Decisions.WithLabelValues(adapter, v.String(), technique, mon).Inc()
 	m.Latency.WithLabelValues(adapter).Observe(took.Seconds())
 }
+
+// DNSLookup counts one lookup that live evidence wanted (guard.LiveRule.OnLookup).
+func (m *Metrics) DNSLookup(r guard.LookupResult) { m.DNSLookups.WithLabelValues(r.String()).Inc() }
 
 // SetEngine records the size of the engine in use.
 func (m *Metrics) SetEngine(e *engine.Engine) { m.Candidates.Set(float64(e.Size())) }

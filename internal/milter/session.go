@@ -38,7 +38,8 @@ type session struct {
 
 // message is what the adapter keeps about one message between its callbacks.
 type message struct {
-	g        *guard.Guard // the guard when the message began: one guard decides it all
+	g        *guard.Guard  // the guard when the message began: one guard decides it all
+	budget   *guard.Budget // the message's DNS time (live evidence), shared by its recipients
 	sender   string
 	authUser string
 	nonSMTP  bool
@@ -86,7 +87,7 @@ func (c *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.
 	case g == nil:
 		return c.tempFail(ev, ErrNoGuard, start), nil
 	}
-	c.msg = &message{g: g, sender: from, authUser: m.Get(gomilter.MacroAuthAuthen), nonSMTP: c.localPort0}
+	c.msg = &message{g: g, budget: guard.NewBudget(), sender: from, authUser: m.Get(gomilter.MacroAuthAuthen), nonSMTP: c.localPort0}
 	return gomilter.RespContinue, nil
 }
 
@@ -111,7 +112,7 @@ func (c *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 			rcpt = a
 		}
 	}
-	d := msg.g.CheckFrom(context.Background(), msg.sender, rcpt)
+	d := msg.g.CheckFrom(guard.WithBudget(context.Background(), msg.budget), msg.sender, rcpt)
 	if v := d.Enforced(); !msg.nonSMTP && (v == guard.Reject || v == guard.Invalid) {
 		ev.Recipients = []string{rcpt}
 		ev.Verdict, ev.Monitor, ev.Decisions = d.Verdict, d.Monitor, []guard.Decision{d}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/panics"
 )
 
@@ -31,6 +32,10 @@ type conn struct {
 	// smtpd process runs one transaction at a time, so a new instance on the same
 	// connection means the previous transaction ended (RSET, QUIT, a rejected DATA).
 	lastKey string
+	// budget is the DNS time (live evidence) of the transaction budgetKey, shared by its
+	// recipients: a new instance starts a new one.
+	budget    *guard.Budget
+	budgetKey string
 }
 
 func newConn(s *Server, nc net.Conn) *conn {

@@ -53,7 +53,10 @@ func (s *Server) rcpt(c *conn, req Request) string {
 	if g == nil {
 		return ""
 	}
-	d := g.CheckFrom(context.Background(), req.Sender(), rcpt)
+	if key := c.key(inst); c.budget == nil || c.budgetKey != key {
+		c.budget, c.budgetKey = guard.NewBudget(), key
+	}
+	d := g.CheckFrom(guard.WithBudget(context.Background(), c.budget), req.Sender(), rcpt)
 	action := rcptAction(d.Enforced(), d.Reason)
 	ev := Event{Stage: "rcpt", Verdict: d.Verdict, Monitor: d.Monitor, Recipient: rcpt, Sender: req.Sender(), Decision: d}
 	if passes(d.Enforced()) {

@@ -63,7 +63,8 @@ type RecipientEvent struct {
 type txn struct {
 	id        string
 	from      string
-	utf8      bool // the client said SMTPUTF8: replies may be UTF-8 (RFC 6531)
+	budget    *guard.Budget // the message's DNS time (live evidence), shared by its recipients
+	utf8      bool          // the client said SMTPUTF8: replies may be UTF-8 (RFC 6531)
 	rcpts     []*rcptRecord
 	held      bool // a recipient is held: the message is held or refused at the end of DATA
 	heldID    string

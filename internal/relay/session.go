@@ -92,7 +92,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		opts = &smtp.MailOptions{}
 	}
 	ss.messages++
-	t := &txn{id: ss.cc.id + "." + strconv.Itoa(ss.messages), from: from, utf8: opts.UTF8}
+	t := &txn{id: ss.cc.id + "." + strconv.Itoa(ss.messages), from: from, budget: guard.NewBudget(), utf8: opts.UTF8}
 	if err := ss.upstreamMail(from, opts); err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		t.rcpts = append(t.rcpts, &rcptRecord{d: guard.Decision{Input: to}, code: guard.TempFail.Code})
 		return smtpReply(guard.TempFail)
 	}
-	r := &rcptRecord{d: g.CheckFrom(context.Background(), t.from, to), code: 250}
+	r := &rcptRecord{d: g.CheckFrom(guard.WithBudget(context.Background(), t.budget), t.from, to), code: 250}
 	t.rcpts = append(t.rcpts, r)
 	s := ss.srv
 	v := r.d.Enforced()
