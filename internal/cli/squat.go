@@ -28,7 +28,9 @@ const squatUsage = `Usage: rcptguard squat [flags] [DOMAIN ...]
 Generates every lookalike of each DOMAIN (default: the config's own and protected
 domains, and with --known-top N the N known correspondents with the most mail), looks
 each up in DNS and reports which are registered and can receive mail, at which MX hosts,
-and which MX hosts serve many lookalikes (catch-all farms). docs/squat.md.
+and which MX hosts serve many lookalikes (catch-all farms). With --watch every answer is
+kept (watch.db in the data folder, or the quarantine's PostgreSQL) and the report says
+what changed since the last watch run; --notify mails the changes. docs/squat.md.
 Exit status: 0 no registered lookalike can receive mail, 1 some can, 2 usage,
 configuration or DNS error (no lookup answered: no report is written).
 
@@ -48,6 +50,8 @@ func runSquat(args []string, env Env) int {
 		wide        = fs.Bool("wide", false, "generate the wider set of lookalikes (at least dnstwist's)")
 		farmMin     = fs.Int("farm-min", 3, "an MX host serving `N` lookalikes or more is a catch-all farm")
 		exportBlock = fs.String("export-block", "", "write the lookalikes that can receive mail to `FILE` as a config block list")
+		watchFlag   = fs.Bool("watch", false, "keep every answer in the data folder (or the quarantine's PostgreSQL) and report what changed since the last --watch run")
+		notify      = fs.String("notify", "", "with --watch: mail the changes to `ADDR` through the notices' smarthost (none when nothing changed)")
 	)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), squatUsage)
@@ -74,6 +78,8 @@ func runSquat(args []string, env Env) int {
 		return fail(env, "--farm-min: %d is less than 1", *farmMin)
 	case *knownTop < 0:
 		return fail(env, "--known-top: %d is negative", *knownTop)
+	case *notify != "" && !*watchFlag:
+		return fail(env, "--notify needs --watch: only a watch run knows what changed")
 	}
 
 	cfg := config.Default()
@@ -105,9 +111,16 @@ func runSquat(args []string, env Env) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The hook for --watch and --notify (package watch): OnResult gets every result as it
-	// comes, and the report is there once Run returns.
 	opts := squat.Options{Concurrency: *concurrency, Wide: *wide, FarmMin: *farmMin}
+	var wt *squatWatch
+	if *watchFlag {
+		if wt, err = openSquatWatch(ctx, cfg, *notify); err != nil {
+			out.abandon()
+			return fail(env, "%v", err)
+		}
+		defer wt.close()
+		opts.OnResult = wt.add
+	}
 	if showProgress {
 		opts.Progress = squat.NewProgress(env.Stderr, time.Second)
 	}
@@ -124,6 +137,12 @@ func runSquat(args []string, env Env) int {
 		return fail(env, "%v", err)
 	}
 	report.Resolver = strings.Join(servers, ", ")
+	if wt != nil {
+		if err := wt.record(ctx, targets, res, &report, time.Now()); err != nil {
+			out.abandon()
+			return fail(env, "%v", err)
+		}
+	}
 
 	if err := out.write(func(w io.Writer) error { return write(w, report) }); err != nil {
 		return fail(env, "writing the report: %v", err)
@@ -135,6 +154,11 @@ func runSquat(args []string, env Env) int {
 		}
 		if err != nil {
 			return fail(env, "--export-block: %v", err)
+		}
+	}
+	if wt != nil {
+		if err := wt.mail(ctx, time.Now()); err != nil {
+			return fail(env, "%v (the report has the changes)", err)
 		}
 	}
 	if report.Totals.CanReceive > 0 {

@@ -58,6 +58,9 @@ type Daemon struct {
 	// HistoryCheckEvery is how often the history's generation is compared with the one
 	// the engine was built with (learn.go); 0: every minute.
 	HistoryCheckEvery time.Duration
+	// SquatCheckEvery is how often the watch store is checked for a new squat --watch run
+	// (squatfindings.go); 0: DefaultSquatCheck.
+	SquatCheckEvery time.Duration
 
 	Guard    guard.Current
 	Registry *prometheus.Registry
@@ -99,6 +102,7 @@ type Daemon struct {
 	// of live evidence (nil when dns.evidence is off or before the first build).
 	evidence guard.Evidence
 	liveDNS  *liveDNS
+	squat    *squatFindings // the check of the watch store; nil before Start or without a store
 
 	reloading  chan struct{} // holds a token while a reload runs
 	reloadReq  chan struct{} // a pending RequestReload
@@ -320,6 +324,7 @@ func (d *Daemon) Start() (err error) {
 	}
 	go d.reloadLoop(d.stopReload)
 	d.startTrust()
+	d.startSquatFindings(cfg)
 	for _, ln := range d.listeners {
 		d.Logger.Info("listening", "listener", ln.name, "addr", ln.l.Addr().String())
 		go func(ln listener) {
@@ -362,6 +367,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		d.stopReload = nil
 	}
 	d.stopTrust()
+	d.stopSquatFindings()
 	errs = append(errs, d.closeQuarantine(ctx), d.closeHistory())
 	d.Logger.Info("stopped")
 	return errors.Join(errs...)

@@ -145,7 +145,7 @@ func TestLiveFailureKeepsTheVerdictWithinTheBudget(t *testing.T) {
 		if d.Verdict != engine.Verdict || d.Reason != engine.Reason || d.Evidence != nil {
 			t.Errorf("%s: %s %q; want the engine's %s %q", c.rcpt, d.Verdict, d.Reason, engine.Verdict, engine.Reason)
 		}
-		if took > budget+100*time.Millisecond {
+		if took > budget+slack {
 			t.Errorf("%s took %s; the budget is %s", c.rcpt, took, budget)
 		}
 		if got := rec.take(); !sameResults(got, c.want) {
@@ -153,6 +153,11 @@ func TestLiveFailureKeepsTheVerdictWithinTheBudget(t *testing.T) {
 		}
 	}
 }
+
+// slack is how much later than its budget a lookup may return on a loaded machine (the
+// race detector, other tests on two cores): the scheduling, not the DNS. That a budget is
+// shared is asserted by the lookups' results (LookupBudgetExhausted), not by time alone.
+const slack = 400 * time.Millisecond
 
 // One budget for a whole message: once the first recipient spent it, the next ones are not
 // looked up, and the message waited no longer than the budget.
@@ -168,7 +173,7 @@ func TestLiveBudgetIsPerMessage(t *testing.T) {
 		}
 	}
 	took := time.Since(start)
-	if took > budget+100*time.Millisecond || b.Spent() < budget {
+	if took > budget+slack || b.Spent() < budget {
 		t.Errorf("three recipients took %s, budget spent %s; want the budget %s once", took, b.Spent(), budget)
 	}
 	if got := rec.take(); !sameResults(got, LookupTimeout, LookupBudgetExhausted, LookupBudgetExhausted) {
@@ -178,7 +183,7 @@ func TestLiveBudgetIsPerMessage(t *testing.T) {
 	q := srv.Queries()
 	start = time.Now()
 	md := g.Inspect(Envelope{Recipients: []string{"a@gmai.com", "b@gmal.com", "c@contoso.co"}})
-	if took := time.Since(start); md.Verdict != Hold || took > budget+100*time.Millisecond || srv.Queries() == q {
+	if took := time.Since(start); md.Verdict != Hold || took > budget+slack || srv.Queries() == q {
 		t.Errorf("Inspect: %s in %s, queries %d -> %d", md.Verdict, took, q, srv.Queries())
 	}
 	if got := rec.take(); !sameResults(got, LookupTimeout, LookupBudgetExhausted, LookupBudgetExhausted) {

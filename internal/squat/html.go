@@ -37,9 +37,10 @@ type htmlView struct {
 }
 
 var htmlPage = report.Page("squat", template.FuncMap{
-	"mail": MailText,
-	"mx":   func(ms []MX) string { return mxText(ms, ", ") },
-	"join": strings.Join,
+	"mail":         MailText,
+	"changesTitle": ChangesTitle,
+	"mx":           func(ms []MX) string { return mxText(ms, ", ") },
+	"join":         strings.Join,
 }, `{{template "head"}}<title>rcptguard squat report</title>
 <style>
 {{template "style"}}
@@ -71,6 +72,10 @@ tr.mail td:first-child{font-weight:600;color:#c0392b}
 <table><tr><th>Farm</th><th>Lookalikes</th><th>MX hosts</th><th>Lookalikes served</th></tr>
 {{range .Farms}}<tr><td>{{.Host}}</td><td class="n">{{.Lookalikes}}</td><td>{{join .MXHosts ", "}}</td><td>{{join .Domains ", "}}</td></tr>{{end}}
 </table>
+</section>{{end}}
+{{with .Changes}}<section>
+<h2>{{changesTitle .}}</h2>
+{{if .Items}}<table>{{range .Items}}<tr{{if .Owner}} class="mail"{{end}}><td>{{.Text}}</td></tr>{{end}}</table>{{end}}
 </section>{{end}}
 {{if .Unknown.Total}}<section>
 <h2>Could not be looked up ({{.Unknown.Total}})</h2>

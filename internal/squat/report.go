@@ -31,6 +31,25 @@ type Report struct {
 	// Farms are the mail hosts serving at least FarmMin lookalikes, most first.
 	Farms   []Farm   `json:"farms"`
 	Unknown Unknowns `json:"unknown"`
+	// Changes is what changed since the last --watch run; nil without --watch.
+	Changes *Changes `json:"changes,omitempty"`
+}
+
+// Changes is what `squat --watch` found changed since its last run (set by the command from
+// the watch store).
+type Changes struct {
+	Since *time.Time  `json:"since,omitempty"` // the last run; nil on the first
+	Items []ChangeRow `json:"items"`
+}
+
+// ChangeRow is one change.
+type ChangeRow struct {
+	Domain  string `json:"domain"`
+	Of      string `json:"of,omitempty"`           // the domain it imitates (lookalikes)
+	Watched string `json:"watched"`                // "lookalike" or "known"
+	Kind    string `json:"kind"`                   // newly-registered, now-receives, mx-moved, ...
+	Owner   bool   `json:"may_have_changed_hands"` // a known correspondent that may have changed hands
+	Text    string `json:"text"`                   // one line for a person
 }
 
 // Totals are the run's counts.

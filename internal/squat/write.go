@@ -92,6 +92,12 @@ func WriteText(w io.Writer, r Report) error {
 		}
 		tw.Flush()
 	}
+	if c := r.Changes; c != nil {
+		p("\n%s\n", ChangesTitle(*c))
+		for _, it := range c.Items {
+			p("  %s\n", report.Clean(it.Text))
+		}
+	}
 	if r.Unknown.Total > 0 {
 		p("\nCould not be looked up (%d)\n", r.Unknown.Total)
 		for _, f := range r.Unknown.First {
@@ -102,6 +108,17 @@ func WriteText(w io.Writer, r Report) error {
 		}
 	}
 	return ew.Err
+}
+
+// ChangesTitle heads the changes of a --watch run.
+func ChangesTitle(c Changes) string {
+	switch {
+	case c.Since == nil:
+		return "Changes: none yet (the first watch run: what it found is the baseline)"
+	case len(c.Items) == 0:
+		return "No change since the last run (" + c.Since.UTC().Format("2006-01-02 15:04 UTC") + ")"
+	}
+	return fmt.Sprintf("Changed since the last run (%s): %d", c.Since.UTC().Format("2006-01-02 15:04 UTC"), len(c.Items))
 }
 
 // MailText says whether a registered lookalike can receive mail, and how.

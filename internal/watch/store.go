@@ -198,6 +198,54 @@ func (s *Store) Farms(ctx context.Context, min int) ([]Farm, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch: farms: %w", err)
 	}
+	receiving, err := receivingOf(rows)
+	if err != nil {
+		return nil, err
+	}
+	return farmsOf(receiving, min), nil
+}
+
+// Standing is what the store holds that the guard acts on (guard.Evidence): what stands
+// after the last run.
+type Standing struct {
+	Receiving    []Seen   // lookalikes registered and able to receive mail at their last answer
+	Farms        []Farm   // mail hosts serving at least the farm minimum of them
+	ChangedHands []Change // known correspondents whose change of hands stands (ChangedOwner)
+}
+
+// Standing reads the store's standing findings, with farms of at least farmMin lookalikes.
+func (s *Store) Standing(ctx context.Context, farmMin int) (Standing, error) {
+	rows, err := s.b.rows(ctx)
+	if err != nil {
+		return Standing{}, fmt.Errorf("watch: %w", err)
+	}
+	receiving, err := receivingOf(rows)
+	if err != nil {
+		return Standing{}, err
+	}
+	st := Standing{Farms: farmsOf(receiving, farmMin)}
+	for _, seen := range receiving {
+		st.Receiving = append(st.Receiving, seen)
+	}
+	slices.SortFunc(st.Receiving, func(a, b Seen) int { return cmp.Compare(a.Domain, b.Domain) })
+	for _, r := range rows {
+		if r.kind != Known.String() {
+			continue
+		}
+		c, ok, err := s.ChangedOwner(ctx, r.domain)
+		if err != nil {
+			return Standing{}, err
+		}
+		if ok {
+			st.ChangedHands = append(st.ChangedHands, c)
+		}
+	}
+	slices.SortFunc(st.ChangedHands, func(a, b Change) int { return cmp.Compare(a.Domain, b.Domain) })
+	return st, nil
+}
+
+// receivingOf are the lookalike rows that could receive mail at their last answer.
+func receivingOf(rows []dbRow) (map[string]Seen, error) {
 	all := make(map[string]Seen, len(rows))
 	for _, r := range rows {
 		if r.kind != Lookalike.String() || !r.canReceive {
@@ -209,8 +257,13 @@ func (s *Store) Farms(ctx context.Context, min int) ([]Farm, error) {
 		}
 		all[seen.Domain] = seen
 	}
+	return all, nil
+}
+
+// farmsOf are the hosts serving at least min of the receiving lookalikes, most first.
+func farmsOf(receiving map[string]Seen, min int) []Farm {
 	var out []Farm
-	for h, n := range farmCounts(all) {
+	for h, n := range farmCounts(receiving) {
 		if n >= max(min, 1) {
 			out = append(out, Farm{Host: h, Lookalikes: n})
 		}
@@ -218,7 +271,7 @@ func (s *Store) Farms(ctx context.Context, min int) ([]Farm, error) {
 	slices.SortFunc(out, func(a, b Farm) int {
 		return cmp.Or(cmp.Compare(b.Lookalikes, a.Lookalikes), cmp.Compare(a.Host, b.Host))
 	})
-	return out, nil
+	return out
 }
 
 // LastRun returns the latest recorded run; ok is false before the first.

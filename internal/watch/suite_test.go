@@ -232,6 +232,21 @@ func testStore(t *testing.T, o opener) {
 		if farms, _ := s.Farms(ctx, 0); len(farms) != 3 {
 			t.Errorf("Farms(0) = %v, want three hosts", farms)
 		}
+		// What the guard is given: the lookalikes that receive mail, the farms, and the
+		// changes of hands that stand (contoso.com came back, wingtip.com went to a host that
+		// serves a lookalike; fabrikam.com moved on).
+		st, err := s.Standing(ctx, 2)
+		var receiving, owners []string
+		for _, r := range st.Receiving {
+			receiving = append(receiving, r.Domain)
+		}
+		for _, c := range st.ChangedHands {
+			owners = append(owners, c.Domain+":"+c.Kind.String())
+		}
+		if err != nil || fmt.Sprint(receiving) != "[armv.mil army-mil.com army.ml arrny.mil]" ||
+			fmt.Sprint(st.Farms) != "[{mx.farm.example 3}]" || fmt.Sprint(owners) != "[contoso.com:came-back wingtip.com:mx-moved]" {
+			t.Errorf("Standing(2) = receiving %v, farms %v, changed hands %v, %v", receiving, st.Farms, owners, err)
+		}
 	})
 	t.Run("KnownFirstSeenMissingThenRegistered", func(t *testing.T) {
 		t.Parallel()

@@ -105,7 +105,7 @@ func readUnitFile(t *testing.T, name string) unit {
 	return u
 }
 
-// TestSystemdExampleUnits: the units docs/squat-watch.md ships parse, the service runs
+// TestSystemdExampleUnits: the units docs/squat.md ships parse, the service runs
 // rcptguard squat --watch --notify with flags the command has, and the timer runs it daily.
 func TestSystemdExampleUnits(t *testing.T) {
 	svc := readUnitFile(t, "rcptguard-squat.service")

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
+)
+
+// watchZone1 and watchZone2 are DNS before and after: cntoso.com gets registered at the
+// farm, and the known correspondent fabrikam.com's mail moves to the farm's host.
+const watchZone1 = `com. 300 IN SOA ns.com. hostmaster.com. 1 3600 600 86400 300
+contosso.com. 300 IN MX 10 mx1.farm.example.
+c0ntoso.com. 300 IN MX 10 mx1.farm.example.
+fabrikam.com. 300 IN MX 10 mx.fabrikam.com.
+fabrikam.com. 300 IN NS ns1.fabrikam.com.
+`
+
+const watchZone2 = watchZone1 + `cntoso.com. 300 IN MX 10 mx1.farm.example.
+`
+
+// TestSquatWatchReportsChangesAndNotifies runs `squat --watch --notify` twice against a
+// real DNS server whose zone changes in between: the first run is the baseline and mails
+// nothing; the second reports the lookalike newly registered and receiving mail and the known correspondent
+// whose mail moved to the farm, in the report and in a mail through the smarthost.
+func TestSquatWatchReportsChangesAndNotifies(t *testing.T) {
+	srv := testenv.StartDNS(t, testenv.DNSOptions{Zone: watchZone1})
+	sink := testenv.StartSink(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "known.txt"), []byte("fabrikam.com 80\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "rcptguard.yaml")
+	conf := fmt.Sprintf("own_domains: [contoso.com]\nknown_file: known.txt\ndata_dir: %s\nnotice:\n  smarthost: %s\n  from: rcptguard@contoso.com\n  org: Contoso\n", dir, sink.Addr())
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	squatWatch := func() (changes []map[string]any) {
+		t.Helper()
+		r := run(t, nil, "squat", "--config", cfg, "--resolver", srv.Addr(), "--known-top", "1", "--farm-min", "2",
+			"--watch", "--notify", "mail-team@contoso.com", "--format", "json", "--progress", "never")
+		if r.code == ExitUsage || r.stderr != "" {
+			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		}
+		var doc struct {
+			Changes *struct {
+				Since *string          `json:"since"`
+				Items []map[string]any `json:"items"`
+			} `json:"changes"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Changes == nil {
+			t.Fatalf("%v: %s", err, r.stdout)
+		}
+		return doc.Changes.Items
+	}
+	if got := squatWatch(); len(got) != 0 {
+		t.Errorf("the first run is the baseline, yet it reports %v", got)
+	}
+	if n := len(sink.Messages()); n != 0 {
+		t.Errorf("%d mails after the first run, want none", n)
+	}
+
+	if err := srv.SetZone(strings.Replace(watchZone2, "mx.fabrikam.com.", "mx1.farm.example.", 1)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]any{}
+	for _, c := range squatWatch() {
+		got[c["domain"].(string)] = c
+	}
+	if c := got["cntoso.com"]; c == nil || c["kind"] != "now-receives" || c["watched"] != "lookalike" || c["of"] != "contoso.com" {
+		t.Errorf("cntoso.com: %v (all: %v)", c, got)
+	}
+	if c := got["fabrikam.com"]; c == nil || c["kind"] != "mx-moved" || c["watched"] != "known" || c["may_have_changed_hands"] != true ||
+		!strings.Contains(c["text"].(string), "mx1.farm.example") {
+		t.Errorf("fabrikam.com: %v (all: %v)", c, got)
+	}
+	msgs := sink.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d mails after the second run, want 1", len(msgs))
+	}
+	m := msgs[0]
+	body := string(m.Data)
+	if len(m.Rcpts) != 1 || m.Rcpts[0] != "mail-team@contoso.com" || !strings.Contains(body, "cntoso.com") || !strings.Contains(body, "fabrikam.com") {
+		t.Errorf("the mail: rcpts %v\n%s", m.Rcpts, body)
+	}
+
+	// --notify without --watch, and --watch with a data folder that cannot be made.
+	if r := run(t, nil, "squat", "--config", cfg, "--resolver", srv.Addr(), "--notify", "x@contoso.com"); r.code != ExitUsage || !strings.Contains(r.stderr, "--notify needs --watch") {
+		t.Errorf("--notify alone: exit %d, stderr %q", r.code, r.stderr)
+	}
+	blocked := filepath.Join(dir, "file")
+	os.WriteFile(blocked, nil, 0o600)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("own_domains: [contoso.com]\ndata_dir: "+filepath.Join(blocked, "sub")+"\n"), 0o644)
+	if r := run(t, nil, "squat", "--config", bad, "--resolver", srv.Addr(), "--watch"); r.code != ExitUsage || !strings.Contains(r.stderr, "--watch") || r.stdout != "" {
+		t.Errorf("unusable data folder: exit %d, stderr %q, stdout %q", r.code, r.stderr, r.stdout)
+	}
+}
