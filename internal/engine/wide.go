@@ -1,11 +1,11 @@
 package engine
 
 import (
+	"hash/maphash"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/rcptguard/rcptguard/internal/address"
@@ -32,34 +32,43 @@ func PermuteWide(d address.Domain) []Variant {
 	if pre == "" {
 		return out
 	}
-	w := wideGen{
-		d:    d,
-		reg:  d.Registrable(),
-		seen: make(map[string]struct{}, 4*len(out)+4096),
-		out:  out,
-	}
-	w.seen[d.ASCII] = struct{}{}
-	for _, v := range out {
-		w.seen[v.Domain.ASCII] = struct{}{}
-	}
 	head, label := "", pre
 	if i := strings.LastIndexByte(pre, '.'); i >= 0 {
 		head, label = pre[:i+1], pre[i+1:]
 	}
-	w.head, w.tail = head, "."+d.Suffix
+	w := wideGen{
+		d:    d,
+		reg:  d.Registrable(),
+		head: head,
+		tail: "." + d.Suffix,
+		out:  out,
+	}
 	w.asciiName = isASCIIString(pre) && isASCIIString(d.Suffix)
 	// The public suffix list has rules for particular ASCII labels (exceptions such as
 	// !www.ck), none for A-labels: if one A-label gets d's suffix, every one does.
 	sfx, _ := publicsuffix.PublicSuffix(head + "xn--80ak6aa92e." + d.Suffix)
 	w.xnSuffix = sfx == d.Suffix
+
+	// The first glyph swaps come first, for their number sizes everything else: the pairs
+	// made from them are nearly all the names.
+	seed := maphash.MakeSeed()
+	firsts := w.firstGlyphs(seed, label)
+	n := len(out) + 75*len(label) + len(wideTLDs()) + len(firsts)*len(firsts)/2 + 64
+	w.names = append(make([]byte, 0, n*(2*len(d.ASCII)+12)), 0) // offset 0 is never a key
+	w.seen = newNameSet(seed, &w.names, n)
+	w.out = slices.Grow(w.out, n-len(out))
+	w.seen.add([]byte(d.ASCII))
+	for _, v := range out {
+		w.seen.add([]byte(v.Domain.ASCII))
+	}
 	w.edits([]rune(label))
-	w.glyphs(label)
+	w.glyphs(firsts)
 	w.cyrillic(label)
 	w.joins(pre)
 	for _, tld := range wideTLDs() {
 		w.emitName(pre+"."+tld, SuffixSwap)
 	}
-	return w.out
+	return w.finish()
 }
 
 // wideGen collects the variants of one domain. Names are built as head + label + tail:
@@ -68,11 +77,33 @@ type wideGen struct {
 	d          address.Domain
 	reg        string
 	head, tail string
-	asciiName  bool // d's name is ASCII, so head and tail are their own A-labels
-	xnSuffix   bool // an A-label in the registrable label's place leaves the suffix as it is
-	seen       map[string]struct{}
+	asciiName  bool    // d's name is ASCII, so head and tail are their own A-labels
+	xnSuffix   bool    // an A-label in the registrable label's place leaves the suffix as it is
+	seen       nameSet // every name met, as given and in its ASCII form; keys in names
+	names      []byte  // seen's keys, and the display names of the glyph variants
+	firsts     []byte  // the labels one glyph swap makes
+	pending    []pendingName
 	out        []Variant
-	buf        []byte
+	buf, key   []byte
+}
+
+// pendingName is a glyph variant whose names are in wideGen.names: out[i] gets them as
+// strings once every name is made (one string for them all, not one each).
+type pendingName struct {
+	i              int
+	a0, a1, d0, d1 int32
+}
+
+// finish gives the pending variants their names.
+func (w *wideGen) finish() []Variant {
+	if len(w.pending) == 0 {
+		return w.out
+	}
+	all := string(w.names)
+	for _, p := range w.pending {
+		w.out[p.i].Domain = address.Domain{ASCII: all[p.a0:p.a1], Display: all[p.d0:p.d1], Suffix: w.d.Suffix, Listed: true}
+	}
+	return w.out
 }
 
 // emitLabel emits head + label + tail.
@@ -81,29 +112,28 @@ func (w *wideGen) emitLabel(label string, t Technique) {
 	w.emitBytes(w.buf, t)
 }
 
-// emitBytes emits a name held in a scratch buffer; the map lookup does not allocate.
-func (w *wideGen) emitBytes(name []byte, t Technique) {
-	if _, dup := w.seen[string(name)]; dup {
-		return
-	}
-	w.emitName(string(name), t)
+// emitName emits name.
+func (w *wideGen) emitName(name string, t Technique) {
+	w.buf = append(w.buf[:0], name...)
+	w.emitBytes(w.buf, t)
 }
 
-// emitName validates name and keeps it when it is new, outside d's registrable domain and
-// under a listed suffix.
-func (w *wideGen) emitName(name string, t Technique) {
-	if _, dup := w.seen[name]; dup {
+// emitBytes validates the name in a scratch buffer and keeps it when it is new, outside
+// d's registrable domain and under a listed suffix.
+func (w *wideGen) emitBytes(name []byte, t Technique) {
+	if len(name) <= 255 && !w.seen.add(name) {
 		return
 	}
-	w.seen[name] = struct{}{} // the input form; the ASCII form below
-	v, err := address.ParseDomain(name)
+	v, err := address.ParseDomain(string(name))
 	if err != nil || !v.Listed || v.Registrable() == w.reg {
 		return
 	}
-	if _, dup := w.seen[v.ASCII]; dup && v.ASCII != name {
-		return
+	if v.ASCII != string(name) {
+		w.key = append(w.key[:0], v.ASCII...)
+		if !w.seen.add(w.key) {
+			return
+		}
 	}
-	w.seen[v.ASCII] = struct{}{}
 	w.out = append(w.out, Variant{Domain: v, Technique: t})
 }
 
@@ -150,43 +180,43 @@ func (w *wideGen) edits(l []rune) {
 	}
 }
 
-// glyphs replaces one or two characters of the label with lookalikes, and a doubled
-// letter with a doubled lookalike.
-func (w *wideGen) glyphs(label string) {
-	// In the order made, so that the output is the same on every run. The swaps are
-	// built in a scratch buffer; only new ones become strings.
-	var first []string
-	made := map[string]struct{}{label: {}}
+// firstGlyph is a label made by one glyph swap, in wideGen.firsts, and where the first
+// swap that made it starts.
+type firstGlyph struct {
+	off, n, at int
+}
+
+// firstGlyphs makes every label one glyph swap makes of label (glyphSwaps), each once and
+// other than label, in the order made.
+func (w *wideGen) firstGlyphs(seed maphash.Seed, label string) []firstGlyph {
+	var firsts []firstGlyph
 	var scratch []byte
-	glyphSwaps(label, &scratch, func(b []byte) {
-		if _, ok := made[string(b)]; !ok {
-			s := string(b)
-			made[s] = struct{}{}
-			first = append(first, s)
+	w.firsts = append(w.firsts, 0)
+	made := newNameSet(seed, &w.firsts, 256)
+	made.add([]byte(label))
+	glyphSwaps(label, 0, &scratch, func(b []byte, at int) {
+		if made.add(b) {
+			firsts = append(firsts, firstGlyph{off: len(w.firsts) - len(b), n: len(b), at: at})
 		}
 	})
-	grow := len(first) * len(first) / 2
-	seen := make(map[string]struct{}, len(w.seen)+grow)
-	for k := range w.seen {
-		seen[k] = struct{}{}
+	return firsts
+}
+
+// glyphs emits the labels one glyph swap makes (firsts), then those two make. Two labels
+// differ exactly when their names do, so seen deduplicates the labels too.
+//
+// A pair of swaps is made once: from a label made by a swap starting at p, only the
+// swaps that end after p are tried. A pair whose second swap ends at or before p, that
+// is, lies wholly left of the first, is made from the label its left swap makes, which
+// starts before p, with the right one, which then ends after that start.
+func (w *wideGen) glyphs(firsts []firstGlyph) {
+	for _, f := range firsts {
+		w.emitGlyph(w.firsts[f.off : f.off+f.n])
 	}
-	w.seen = seen
-	made2 := make(map[string]struct{}, len(made)+grow)
-	for k := range made {
-		made2[k] = struct{}{}
-	}
-	made = made2
-	w.out = slices.Grow(w.out, grow)
-	for _, s := range first {
-		w.emitGlyph(s)
-	}
-	for _, s := range first {
-		glyphSwaps(s, &scratch, func(b []byte) {
-			if _, ok := made[string(b)]; !ok {
-				s2 := string(b)
-				made[s2] = struct{}{}
-				w.emitGlyph(s2)
-			}
+	var scratch []byte
+	for _, f := range firsts {
+		glyphSwaps(string(w.firsts[f.off:f.off+f.n]), f.at, &scratch, func(b []byte, _ int) {
+			w.emitGlyph(b)
 		})
 	}
 }
@@ -194,46 +224,52 @@ func (w *wideGen) glyphs(label string) {
 // emitGlyph emits head + s + tail for a label made by glyphSwaps. Every glyph is a
 // letter IDNA keeps as it is (stableInLabel), so such a label is valid as it stands: its
 // A-label is its Punycode, without the mapping and checks of address.ParseDomain (the
-// test compares the two on every variant).
-func (w *wideGen) emitGlyph(s string) {
-	if isASCIIString(s) {
-		w.emitLabel(s, Visual)
+// tests compare the two on every variant).
+func (w *wideGen) emitGlyph(s []byte) {
+	if isASCIIBytes(s) {
+		w.buf = append(append(append(w.buf[:0], w.head...), s...), w.tail...)
+		w.emitBytes(w.buf, Visual)
 		return
 	}
-	if !w.asciiName {
-		w.emitLabel(s, Homoglyph)
-		return
-	}
-	a, err := idna.Punycode.ToASCII(s)
-	if err != nil || len(a) > address.MaxLabelOctets {
-		return
-	}
-	w.buf = append(append(append(w.buf[:0], w.head...), a...), w.tail...)
-	if _, dup := w.seen[string(w.buf)]; dup {
-		return
-	}
-	ascii := string(w.buf)
-	w.seen[ascii] = struct{}{}
-	if len(ascii) > address.MaxNameOctets {
-		return
-	}
-	if !w.xnSuffix {
-		w.emitName(ascii, Homoglyph)
+	if !w.asciiName || !w.xnSuffix {
+		// The name as written, through ParseDomain.
+		w.buf = append(append(append(w.buf[:0], w.head...), s...), w.tail...)
+		w.emitBytes(w.buf, Homoglyph)
 		return
 	}
 	if !w.d.Listed {
 		return
 	}
+	a0 := len(w.names)
+	names := append(append(w.names, w.head...), "xn--"...)
+	names, ok := appendPunycode(names, s)
+	if !ok || len(names)-a0-len(w.head) > address.MaxLabelOctets {
+		return
+	}
+	names = append(names, w.tail...)
+	a1 := len(names)
+	w.names = names[:a0] // until it is known to be new
+	if a1-a0 > address.MaxNameOctets {
+		return
+	}
+	pos, h, found := w.seen.find(names[a0:a1])
+	if found {
+		return
+	}
+	w.names = names
+	w.seen.put(pos, h, a0, a1-a0)
 	// The label differs from d's (glyphs never rebuild it: it is in their made set), so
 	// the registrable domain differs too.
-	v := address.Domain{ASCII: ascii, Display: w.head + s + w.tail, Suffix: w.d.Suffix, Listed: true}
-	w.out = append(w.out, Variant{Domain: v, Technique: Homoglyph})
+	w.names = append(append(append(w.names, w.head...), s...), w.tail...)
+	w.pending = append(w.pending, pendingName{i: len(w.out), a0: int32(a0), a1: int32(a1), d0: int32(a1), d1: int32(len(w.names))})
+	w.out = append(w.out, Variant{Technique: Homoglyph})
 }
 
-// glyphSwaps calls f with every string made from s by one lookalike replacement: one
-// character or a two-character run ("rn", "ae") for one of its glyphs, or a doubled
-// character for its glyph doubled. The bytes f gets are scratch, valid during the call.
-func glyphSwaps(s string, scratch *[]byte, f func([]byte)) {
+// glyphSwaps calls f with every string made from s by one lookalike replacement that
+// ends after from: one character or a two-character run ("rn", "ae") for one of its
+// glyphs, or a doubled character for its glyph doubled; and where the replacement starts.
+// The bytes f gets are scratch, valid during the call.
+func glyphSwaps(s string, from int, scratch *[]byte, f func([]byte, int)) {
 	tab := glyphTable()
 	put := func(i, j int, g string, twice bool) {
 		b := append((*scratch)[:0], s[:i]...)
@@ -243,15 +279,17 @@ func glyphSwaps(s string, scratch *[]byte, f func([]byte)) {
 		}
 		b = append(b, s[j:]...)
 		*scratch = b
-		f(b)
+		f(b, i)
 	}
-	for i := 0; i < len(s); i++ {
+	for i := max(from-1, 0); i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			continue // a glyph already: its bytes are not keys
 		}
-		for _, g := range tab.one[c] {
-			put(i, i+1, g, false)
+		if i+1 > from {
+			for _, g := range tab.one[c] {
+				put(i, i+1, g, false)
+			}
 		}
 		if i+1 < len(s) {
 			if gs, ok := tab.two[[2]byte{c, s[i+1]}]; ok {
@@ -310,6 +348,15 @@ func (w *wideGen) joins(pre string) {
 		w.emitName(strings.ReplaceAll(pre, ".", "")+w.tail, Doppelganger)
 		w.emitName(strings.ReplaceAll(pre, ".", "-")+w.tail, Doppelganger)
 	}
+}
+
+func isASCIIBytes(s []byte) bool {
+	for _, c := range s {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCIIString(s string) bool {

@@ -97,7 +97,7 @@ func TestWideCoversDnstwist(t *testing.T) {
 // Permute's are all there.
 func TestWideVariants(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"army.mil", "gmail.com", "us.ibm.com", "cba.com.au", "t-online.de", "münchen.de", "a.b.example.co.uk", "xn--80ak6aa92e.com"} {
+	for _, name := range []string{"army.mil", "gmail.com", "us.ibm.com", "cba.com.au", "t-online.de", "münchen.de", "a.b.example.co.uk", "xn--80ak6aa92e.com", "www.ck"} {
 		d := mustDomain(t, name)
 		vs := PermuteWide(d)
 		seen := map[string]bool{}
