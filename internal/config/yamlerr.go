@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -14,10 +15,14 @@ import (
 // This file rewrites yaml.v3's errors into "file:line: problem" form, with the real line.
 
 var (
-	lineRE      = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
-	unknownRE   = regexp.MustCompile(`(?s)^field (.+) not found in type (\S+)$`)
-	duplicateRE = regexp.MustCompile(`(?s)^mapping key (".*") already defined at line (\d+)$`)
-	typeRE      = regexp.MustCompile("(?s)^cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
+	lineRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^line (\d+): (.*)$`) })
+	unknownRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^field (.+) not found in type (\S+)$`) })
+	duplicateRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)^mapping key (".*") already defined at line (\d+)$`)
+	})
+	typeRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("(?s)^cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
+	})
 )
 
 // parserProblems are yaml.v3's parser (not scanner) messages. yaml.v3 reports their lines
@@ -53,7 +58,7 @@ func yamlErrors(err error, data []byte) []*Error {
 		errs := make([]*Error, 0, len(te.Errors))
 		for _, s := range te.Errors {
 			line, msg := 0, s
-			if m := lineRE.FindStringSubmatch(s); m != nil {
+			if m := lineRE().FindStringSubmatch(s); m != nil {
 				line, _ = strconv.Atoi(m[1])
 				msg = m[2]
 			}
@@ -63,7 +68,7 @@ func yamlErrors(err error, data []byte) []*Error {
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
+	if m := lineRE().FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
@@ -111,11 +116,13 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	return false
 }
 
-var anchorRE = regexp.MustCompile(`^(unknown anchor|anchor) '(.*)' (referenced|value contains itself)$`)
+var anchorRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(unknown anchor|anchor) '(.*)' (referenced|value contains itself)$`)
+})
 
 // locate finds the line of an alias or anchor that a line-less message names; 0 if none.
 func locate(data []byte, msg string) int {
-	m := anchorRE.FindStringSubmatch(msg)
+	m := anchorRE().FindStringSubmatch(msg)
 	if m == nil {
 		return 0
 	}
@@ -140,17 +147,17 @@ func locate(data []byte, msg string) int {
 func isSep(c byte) bool { return strings.IndexByte(" \t\r\n,[]{}:", c) >= 0 }
 
 func rewriteTypeError(msg string) string {
-	if m := unknownRE.FindStringSubmatch(msg); m != nil {
+	if m := unknownRE().FindStringSubmatch(msg); m != nil {
 		key, where := m[1], ""
 		if strings.HasSuffix(m[2], "rawPolicy") {
 			where = " in policy"
 		}
 		return fmt.Sprintf("unknown key %q%s%s", shorten(key), where, suggest(key, where != ""))
 	}
-	if m := duplicateRE.FindStringSubmatch(msg); m != nil {
+	if m := duplicateRE().FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("duplicate key %s (first at line %s)", m[1], m[2])
 	}
-	if m := typeRE.FindStringSubmatch(msg); m != nil {
+	if m := typeRE().FindStringSubmatch(msg); m != nil {
 		got := map[string]string{"!!seq": "a list", "!!map": "a mapping"}[m[1]]
 		switch {
 		case got != "":

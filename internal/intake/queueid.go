@@ -3,6 +3,7 @@ package intake
 import (
 	"bytes"
 	"regexp"
+	"sync"
 )
 
 // maxTopScan bounds how far into a message the queue ID is looked for: Postfix's smtpd
@@ -11,7 +12,9 @@ const maxTopScan = 64 << 10
 
 // postfixID matches the part of the Received field Postfix's smtpd adds that names the
 // queue ID ("by mx.example.org (Postfix) with ESMTPSA id 4XyZ1abc").
-var postfixID = regexp.MustCompile(`\(Postfix\)\s+with\s+[A-Za-z0-9]+\s+id\s+([0-9A-Za-z]{5,32})\b`)
+var postfixID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\(Postfix\)\s+with\s+[A-Za-z0-9]+\s+id\s+([0-9A-Za-z]{5,32})\b`)
+})
 
 // PostfixQueueID returns the queue ID in the first Received field of msg's header when
 // that field is Postfix's smtpd's, or "". Only the first field counts: it is the one the
@@ -24,7 +27,7 @@ func PostfixQueueID(msg []byte) string {
 	if len(f) < len("received:") || !bytes.EqualFold(f[:len("received:")], []byte("received:")) {
 		return ""
 	}
-	m := postfixID.FindSubmatch(f)
+	m := postfixID().FindSubmatch(f)
 	if m == nil {
 		return ""
 	}

@@ -15,6 +15,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
@@ -42,8 +43,13 @@ const MaxSubjectRunes = 60
 var templateFS embed.FS
 
 var (
-	textTmpl = texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/notice.txt"))
-	htmlTmpl = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/notice.html"))
+	// Parsed on first use, not at start: most commands of the binary send no notice.
+	textTmpl = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/notice.txt"))
+	})
+	htmlTmpl = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/notice.html"))
+	})
 )
 
 // view is what the templates see; every string in it is already cleaned of control
@@ -89,10 +95,10 @@ func Compose(n Notice, now time.Time) ([]byte, error) {
 	v := makeView(n, u.String())
 
 	var txt, html bytes.Buffer
-	if err := textTmpl.Execute(&txt, v); err != nil {
+	if err := textTmpl().Execute(&txt, v); err != nil {
 		return nil, fmt.Errorf("notice: text: %w", err)
 	}
-	if err := htmlTmpl.Execute(&html, v); err != nil {
+	if err := htmlTmpl().Execute(&html, v); err != nil {
 		return nil, fmt.Errorf("notice: html: %w", err)
 	}
 

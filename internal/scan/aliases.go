@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The forwards and aliases audit (`scan --aliases`): every automatic forward is a standing
@@ -52,14 +53,16 @@ const maxAliasProblems = 100
 // DetectAliases reports whether a source beginning with head reads as a forwards source.
 func DetectAliases(head []byte) bool { return aliasKindOf(head) != kindNone }
 
-var sieveStart = regexp.MustCompile(`(?m)^\s*(require\s*[\["]|redirect\s+(:[a-zA-Z]+\s+)*"|if\s+(header|address|envelope|allof|anyof|not|exists|true|size)\b)`)
+var sieveStart = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\s*(require\s*[\["]|redirect\s+(:[a-zA-Z]+\s+)*"|if\s+(header|address|envelope|allof|anyof|not|exists|true|size)\b)`)
+})
 
 // aliasKindOf tells from a source's beginning which kind it is.
 func aliasKindOf(head []byte) aliasKind {
 	if bytes.IndexByte(head, 0) >= 0 {
 		return kindNone
 	}
-	if sieveStart.Match(head) {
+	if sieveStart().Match(head) {
 		return kindSieve
 	}
 	var aliases, virtual, list, other int

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/report"
@@ -14,7 +15,7 @@ import (
 // terminals: no script, no external resource (styles inline, charts as inline SVG), so it
 // can be mailed to management and opened anywhere, JavaScript on or off.
 func WriteHTML(w io.Writer, r Report) error {
-	return htmlPage.Execute(w, htmlView(r))
+	return htmlPage().Execute(w, htmlView(r))
 }
 
 type pageView struct {
@@ -125,11 +126,13 @@ func counts(cs []DayCount) []report.Count {
 	return out
 }
 
-var htmlPage = report.Page("scan", template.FuncMap{
-	"join": strings.Join,
-	"day":  dayText,
-	"f":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
-}, `{{template "head"}}<title>rcptguard scan report</title>
+// htmlPage is parsed on first use, not at start, like the binary's other templates.
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return report.Page("scan", template.FuncMap{
+		"join": strings.Join,
+		"day":  dayText,
+		"f":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
+	}, `{{template "head"}}<title>rcptguard scan report</title>
 <style>
 {{template "style"}}
 rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} rect.expired{fill:#8e44ad} rect.unknown{fill:#bdc3c7}
@@ -184,3 +187,4 @@ rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} r
 </body>
 </html>
 `)
+})

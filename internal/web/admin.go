@@ -116,7 +116,9 @@ type Admin struct {
 	limiter   *ratelimit.Limiter
 }
 
-var adminPages = template.Must(template.ParseFS(files, "templates/admin*.html"))
+var adminPages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(files, "templates/admin*.html"))
+})
 
 // Handler returns the handler for the routes under /admin/. It panics if Key is
 // shorter than 16 bytes or Sessions is nil.
@@ -322,12 +324,12 @@ func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
 // render writes an admin page: data gets the common fields (CSS, the signed-in user,
 // the CSRF token for the sign-out form, the current section).
 func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
-	data["CSS"] = pageCSS
+	data["CSS"] = pageCSS()
 	if s := sessionFrom(r.Context()); s.User != "" {
 		data["User"] = s.User
 		data["CSRF"] = a.csrfFor(s)
 	}
-	writePage(w, r, status, adminPages, name, data, a.Logger.With("part", "admin page"))
+	writePage(w, r, status, adminPages(), name, data, a.Logger.With("part", "admin page"))
 }
 
 func (a *Admin) problem(w http.ResponseWriter, r *http.Request, status int, title, text string) {

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/rcptguard/rcptguard/internal/smtptext"
 )
@@ -68,7 +69,7 @@ func walkPart(ctype, disp string, body io.Reader, depth int, names *[]string) {
 		// A part that is an attachment, or names a file that could not be decoded (a
 		// malformed parameter, an unknown RFC 2231 charset, bad percent escapes: the
 		// parser drops such a parameter silently), is still listed, by its type.
-		if multi || (dispType != "attachment" && !namesFile.MatchString(disp) && !namesFile.MatchString(ctype)) {
+		if multi || (dispType != "attachment" && !namesFile().MatchString(disp) && !namesFile().MatchString(ctype)) {
 			return
 		}
 		name = "(unnamed attachment, " + typeLabel(ctype, mt) + ")"
@@ -78,7 +79,7 @@ func walkPart(ctype, disp string, body io.Reader, depth int, names *[]string) {
 
 // namesFile matches a header field value with a file name parameter (name or filename,
 // plain, RFC 2231 encoded or continued), whether or not it can be decoded.
-var namesFile = regexp.MustCompile(`(?i);\s*(file)?name\s*(\*[0-9]*)?\*?\s*=`)
+var namesFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i);\s*(file)?name\s*(\*[0-9]*)?\*?\s*=`) })
 
 // typeLabel is the content type of a part as shown: the media type the parser read,
 // else the type/subtype the field begins with, else a note.

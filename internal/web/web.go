@@ -25,15 +25,20 @@ import (
 //go:embed templates
 var files embed.FS
 
+// The pages, their style and the Content-Security-Policy are made on first use, not at
+// start: a command of the binary that serves no page (permute, scan...) does not pay for
+// them.
 var (
-	pageCSS = template.CSS(mustRead("templates/style.css"))
-	pages   = template.Must(template.ParseFS(files, "templates/*.html"))
+	pageCSS = sync.OnceValue(func() template.CSS { return template.CSS(mustRead("templates/style.css")) })
+	pages   = sync.OnceValue(func() *template.Template {
+		return template.Must(template.ParseFS(files, "templates/*.html"))
+	})
 	// csp allows no scripts at all and only the one inline style block, by its hash.
-	csp = func() string {
-		sum := sha256.Sum256([]byte(pageCSS))
+	csp = sync.OnceValue(func() string {
+		sum := sha256.Sum256([]byte(pageCSS()))
 		return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
 			"'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-	}()
+	})
 )
 
 func mustRead(name string) string {
@@ -106,7 +111,7 @@ func (v *Validation) now() time.Time {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
+		h.Set("Content-Security-Policy", csp())
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
@@ -240,7 +245,7 @@ func (v *Validation) view(w http.ResponseWriter, r *http.Request) {
 	}
 	v.render(w, r, http.StatusOK, "summary.html", map[string]any{
 		"Title":       "Check your message before it is sent",
-		"CSS":         pageCSS,
+		"CSS":         pageCSS(),
 		"M":           m,
 		"Date":        m.Received.UTC().Format(dateLayout),
 		"Expires":     m.ExpiresAt.UTC().Format(dateLayout),
@@ -310,7 +315,7 @@ func (v *Validation) choose(w http.ResponseWriter, r *http.Request) {
 	v.Logger.Info("sender choice recorded", "id", m.ID, "choice", string(choice), "state", to.String(), "remote", clientIP(r))
 	title, text := outcome(to, m)
 	v.render(w, r, http.StatusOK, "done.html", map[string]any{
-		"Title": title, "Text": text, "Subject": m.Subject, "CSS": pageCSS,
+		"Title": title, "Text": text, "Subject": m.Subject, "CSS": pageCSS(),
 	})
 }
 
@@ -347,7 +352,7 @@ func (v *Validation) handled(w http.ResponseWriter, r *http.Request, m quarantin
 }
 
 func (v *Validation) problem(w http.ResponseWriter, r *http.Request, status int, title, text, hint string) {
-	v.render(w, r, status, "problem.html", map[string]any{"Title": title, "Text": text, "Hint": hint, "CSS": pageCSS})
+	v.render(w, r, status, "problem.html", map[string]any{"Title": title, "Text": text, "Hint": hint, "CSS": pageCSS()})
 }
 
 func (v *Validation) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
@@ -357,7 +362,7 @@ func (v *Validation) internal(w http.ResponseWriter, r *http.Request, what strin
 }
 
 func (v *Validation) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	writePage(w, r, status, pages, name, data, v.Logger.With("part", "validation page"))
+	writePage(w, r, status, pages(), name, data, v.Logger.With("part", "validation page"))
 }
 
 // writePage renders template name of set with data into a buffer, then writes it with
