@@ -53,8 +53,12 @@ func PermuteWide(d address.Domain) []Variant {
 	// made from them are nearly all the names.
 	seed := maphash.MakeSeed()
 	firsts := w.firstGlyphs(seed, label)
-	n := len(out) + 75*len(label) + len(wideTLDs()) + len(firsts)*len(firsts)/2 + 64
-	w.names = append(make([]byte, 0, n*(2*len(d.ASCII)+12)), 0) // offset 0 is never a key
+	n := len(out) + 75*len(label) + len(wideTLDs()) + 64
+	for _, f := range firsts {
+		n += 1 + countSwaps(w.firsts.String()[f.off:f.off+f.n], f.at)
+	}
+	w.names.Grow(n * (2*len(d.ASCII) + 12))
+	w.names.WriteByte(0) // offset 0 is never a key
 	w.seen = newNameSet(seed, &w.names, n)
 	w.out = slices.Grow(w.out, n-len(out))
 	w.seen.add([]byte(d.ASCII))
@@ -68,7 +72,7 @@ func PermuteWide(d address.Domain) []Variant {
 	for _, tld := range wideTLDs() {
 		w.emitName(pre+"."+tld, SuffixSwap)
 	}
-	return w.finish()
+	return w.out
 }
 
 // wideGen collects the variants of one domain. Names are built as head + label + tail:
@@ -77,33 +81,13 @@ type wideGen struct {
 	d          address.Domain
 	reg        string
 	head, tail string
-	asciiName  bool    // d's name is ASCII, so head and tail are their own A-labels
-	xnSuffix   bool    // an A-label in the registrable label's place leaves the suffix as it is
-	seen       nameSet // every name met, as given and in its ASCII form; keys in names
-	names      []byte  // seen's keys, and the display names of the glyph variants
-	firsts     []byte  // the labels one glyph swap makes
-	pending    []pendingName
+	asciiName  bool            // d's name is ASCII, so head and tail are their own A-labels
+	xnSuffix   bool            // an A-label in the registrable label's place leaves the suffix as it is
+	seen       nameSet         // every name met, as given and in its ASCII form; keys in names
+	names      strings.Builder // seen's keys, and the display names of the glyph variants
+	firsts     strings.Builder // the labels one glyph swap makes
 	out        []Variant
 	buf, key   []byte
-}
-
-// pendingName is a glyph variant whose names are in wideGen.names: out[i] gets them as
-// strings once every name is made (one string for them all, not one each).
-type pendingName struct {
-	i              int
-	a0, a1, d0, d1 int32
-}
-
-// finish gives the pending variants their names.
-func (w *wideGen) finish() []Variant {
-	if len(w.pending) == 0 {
-		return w.out
-	}
-	all := string(w.names)
-	for _, p := range w.pending {
-		w.out[p.i].Domain = address.Domain{ASCII: all[p.a0:p.a1], Display: all[p.d0:p.d1], Suffix: w.d.Suffix, Listed: true}
-	}
-	return w.out
 }
 
 // emitLabel emits head + label + tail.
@@ -191,12 +175,12 @@ type firstGlyph struct {
 func (w *wideGen) firstGlyphs(seed maphash.Seed, label string) []firstGlyph {
 	var firsts []firstGlyph
 	var scratch []byte
-	w.firsts = append(w.firsts, 0)
+	w.firsts.WriteByte(0)
 	made := newNameSet(seed, &w.firsts, 256)
 	made.add([]byte(label))
 	glyphSwaps(label, 0, &scratch, func(b []byte, at int) {
 		if made.add(b) {
-			firsts = append(firsts, firstGlyph{off: len(w.firsts) - len(b), n: len(b), at: at})
+			firsts = append(firsts, firstGlyph{off: w.firsts.Len() - len(b), n: len(b), at: at})
 		}
 	})
 	return firsts
@@ -210,12 +194,13 @@ func (w *wideGen) firstGlyphs(seed maphash.Seed, label string) []firstGlyph {
 // is, lies wholly left of the first, is made from the label its left swap makes, which
 // starts before p, with the right one, which then ends after that start.
 func (w *wideGen) glyphs(firsts []firstGlyph) {
+	all := w.firsts.String()
 	for _, f := range firsts {
-		w.emitGlyph(w.firsts[f.off : f.off+f.n])
+		w.emitGlyph([]byte(all[f.off : f.off+f.n]))
 	}
 	var scratch []byte
 	for _, f := range firsts {
-		glyphSwaps(string(w.firsts[f.off:f.off+f.n]), f.at, &scratch, func(b []byte, _ int) {
+		glyphSwaps(all[f.off:f.off+f.n], f.at, &scratch, func(b []byte, _ int) {
 			w.emitGlyph(b)
 		})
 	}
@@ -240,29 +225,56 @@ func (w *wideGen) emitGlyph(s []byte) {
 	if !w.d.Listed {
 		return
 	}
-	a0 := len(w.names)
-	names := append(append(w.names, w.head...), "xn--"...)
-	names, ok := appendPunycode(names, s)
-	if !ok || len(names)-a0-len(w.head) > address.MaxLabelOctets {
+	buf := append(append(w.buf[:0], w.head...), "xn--"...)
+	buf, ok := appendPunycode(buf, s)
+	if !ok || len(buf)-len(w.head) > address.MaxLabelOctets {
 		return
 	}
-	names = append(names, w.tail...)
-	a1 := len(names)
-	w.names = names[:a0] // until it is known to be new
-	if a1-a0 > address.MaxNameOctets {
+	buf = append(buf, w.tail...)
+	w.buf = buf
+	if len(buf) > address.MaxNameOctets {
 		return
 	}
-	pos, h, found := w.seen.find(names[a0:a1])
+	pos, h, found := w.seen.find(buf)
 	if found {
 		return
 	}
-	w.names = names
-	w.seen.put(pos, h, a0, a1-a0)
+	// The names are written to the arena once, and the variant's strings are parts of it:
+	// a strings.Builder never rewrites what it holds.
+	a0 := w.names.Len()
+	w.names.Write(buf)
+	w.seen.put(pos, h, a0, len(buf))
+	a1 := w.names.Len()
+	w.names.WriteString(w.head)
+	w.names.Write(s)
+	w.names.WriteString(w.tail)
+	all := w.names.String()
 	// The label differs from d's (glyphs never rebuild it: it is in their made set), so
 	// the registrable domain differs too.
-	w.names = append(append(append(w.names, w.head...), s...), w.tail...)
-	w.pending = append(w.pending, pendingName{i: len(w.out), a0: int32(a0), a1: int32(a1), d0: int32(a1), d1: int32(len(w.names))})
-	w.out = append(w.out, Variant{Technique: Homoglyph})
+	v := address.Domain{ASCII: all[a0:a1], Display: all[a1:], Suffix: w.d.Suffix, Listed: true}
+	w.out = append(w.out, Variant{Domain: v, Technique: Homoglyph})
+}
+
+// countSwaps is how many times glyphSwaps(s, from, ...) calls its function.
+func countSwaps(s string, from int) int {
+	tab := glyphTable()
+	n := 0
+	for i := max(from-1, 0); i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			continue
+		}
+		if i+1 > from {
+			n += len(tab.one[c])
+		}
+		if i+1 < len(s) {
+			n += len(tab.two[[2]byte{c, s[i+1]}])
+			if s[i+1] == c {
+				n += len(tab.one[c])
+			}
+		}
+	}
+	return n
 }
 
 // glyphSwaps calls f with every string made from s by one lookalike replacement that
