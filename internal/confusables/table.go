@@ -54,15 +54,15 @@ func table() map[rune]string {
 // space separated); '#' starts a comment. Malformed lines are skipped and
 // counted.
 func parseTable(data string) (m map[rune]string, bad int) {
-	// All targets go into one string; m's values are slices of it.
+	// All targets go into one string; m's values are slices of it. Both lists are sized
+	// from the data, not grown by doubling: this table is built by every process that
+	// checks a name, and memory touched once is most of a short process's cost.
 	type entry struct {
 		src        rune
-		start, end int
+		start, end int32
 	}
-	var (
-		entries []entry
-		all     []byte
-	)
+	entries := make([]entry, 0, strings.Count(data, "\n")+1)
+	all := make([]byte, 0, len(data)/6)
 	for line := range strings.Lines(data) {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -85,7 +85,7 @@ func parseTable(data string) (m map[rune]string, bad int) {
 			bad++
 			continue
 		}
-		entries = append(entries, entry{src, start, len(all)})
+		entries = append(entries, entry{src, int32(start), int32(len(all))})
 	}
 	targets := string(all)
 	m = make(map[rune]string, len(entries))
