@@ -70,7 +70,8 @@ func PermuteWide(d address.Domain) []Variant {
 	w.cyrillic(label)
 	w.joins(pre)
 	for _, tld := range wideTLDs() {
-		w.emitName(pre+"."+tld, SuffixSwap)
+		w.buf = append(append(append(w.buf[:0], pre...), '.'), tld...)
+		w.emitBytes(w.buf, SuffixSwap)
 	}
 	return w.out
 }
@@ -91,7 +92,7 @@ type wideGen struct {
 }
 
 // emitLabel emits head + label + tail.
-func (w *wideGen) emitLabel(label string, t Technique) {
+func (w *wideGen) emitLabel(label []byte, t Technique) {
 	w.buf = append(append(append(w.buf[:0], w.head...), label...), w.tail...)
 	w.emitBytes(w.buf, t)
 }
@@ -105,14 +106,26 @@ func (w *wideGen) emitName(name string, t Technique) {
 // emitBytes validates the name in a scratch buffer and keeps it when it is new, outside
 // d's registrable domain and under a listed suffix.
 func (w *wideGen) emitBytes(name []byte, t Technique) {
-	if len(name) <= 255 && !w.seen.add(name) {
-		return
+	var str string
+	if len(name) <= 255 {
+		pos, h, found := w.seen.find(name)
+		if found {
+			return
+		}
+		// The key's copy in the arena is the string ParseDomain gets, and for a name
+		// already in its ASCII form, the variant's own: no string of its own.
+		off := w.names.Len()
+		w.names.Write(name)
+		w.seen.put(pos, h, off, len(name))
+		str = w.names.String()[off:]
+	} else {
+		str = string(name)
 	}
-	v, err := address.ParseDomain(string(name))
+	v, err := address.ParseDomain(str)
 	if err != nil || !v.Listed || v.Registrable() == w.reg {
 		return
 	}
-	if v.ASCII != string(name) {
+	if v.ASCII != str {
 		w.key = append(w.key[:0], v.ASCII...)
 		if !w.seen.add(w.key) {
 			return
@@ -124,11 +137,21 @@ func (w *wideGen) emitBytes(name []byte, t Technique) {
 // edits makes every single-character edit of the label with any LDH character, plus
 // plurals and dots.
 func (w *wideGen) edits(l []rune) {
-	var b []rune
 	n := len(l)
-	with := func(i, j int, mid ...rune) string {
-		b = append(append(append(b[:0], l[:i]...), mid...), l[j:]...)
-		return string(b)
+	// with returns the label with l[i:j] replaced by mid, in UTF-8.
+	var b []byte
+	with := func(i, j int, mid ...rune) []byte {
+		b = b[:0]
+		for _, r := range l[:i] {
+			b = utf8.AppendRune(b, r)
+		}
+		for _, r := range mid {
+			b = utf8.AppendRune(b, r)
+		}
+		for _, r := range l[j:] {
+			b = utf8.AppendRune(b, r)
+		}
+		return b
 	}
 	for i := 0; i < n; i++ {
 		w.emitLabel(with(i, i+1), Omission)
@@ -328,7 +351,7 @@ func (w *wideGen) cyrillic(label string) {
 		}
 		b.WriteRune(cyrillicLetters[c])
 	}
-	w.emitLabel(b.String(), Homoglyph)
+	w.emitLabel([]byte(b.String()), Homoglyph)
 }
 
 // joins drops a dot of the name or makes it a hyphen ("usibm.com", "us-ibm.com",
