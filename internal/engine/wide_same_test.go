@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -98,4 +99,24 @@ func TestAppendPunycode(t *testing.T) {
 		rng.Shuffle(len(r), func(i, j int) { r[i], r[j] = r[j], r[i] })
 		check(string(r))
 	}
+}
+
+// FuzzAppendPunycode: on any label, appendPunycode gives what idna.Punycode does.
+func FuzzAppendPunycode(f *testing.F) {
+	for _, s := range []string{"gmаil", "ǵmáil", "ꜳbc", "一丁", "a\U0001F600b", "ԍмаіӏ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) || isASCIIString(s) || strings.ContainsAny(s, ".。．｡") || utf8.RuneCountInString(s) > 200 {
+			return
+		}
+		want, err := idna.Punycode.ToASCII(s)
+		got, ok := appendPunycode(nil, []byte(s))
+		if err != nil {
+			return // idna refuses it; PermuteWide never makes such a label
+		}
+		if !ok || "xn--"+string(got) != want {
+			t.Errorf("%q: appendPunycode %q (ok %v), idna %q", s, got, ok, want)
+		}
+	})
 }
