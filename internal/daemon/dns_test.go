@@ -18,16 +18,7 @@ func TestDNSEvidenceAppliesOnReload(t *testing.T) {
 	srv := testenv.StartDNS(t, testenv.DNSOptions{Zone: "gmail.com. 300 IN MX 10 mx.gmail.com.\n"})
 	base := "protect: [contoso.com]\ndata_dir: data\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: off\n  intake: off\n"
 	d, path := startDaemon(t, base)
-	check := func(rcpt string) string {
-		t.Helper()
-		resp, err := http.Post("http://"+d.Addr("http")+"/api/v1/check", "application/json", strings.NewReader(`{"recipients":["`+rcpt+`"]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
+	check := func(rcpt string) string { return apiCheck(t, d, rcpt) }
 	if got := check("bob@contoso.co"); !strings.Contains(got, `"verdict":"hold"`) || strings.Contains(got, "delivered") || srv.Queries() != 0 {
 		t.Fatalf("dns.evidence off: %s (queries %d)", got, srv.Queries())
 	}
@@ -75,4 +66,16 @@ func TestDNSEvidenceAppliesOnReload(t *testing.T) {
 	if got := check("bob@contoso.co"); !strings.Contains(got, `"verdict":"hold"`) || strings.Contains(got, "does not exist") {
 		t.Errorf("dns.evidence turned off by reload: %s", got)
 	}
+}
+
+// apiCheck asks the daemon's HTTP API about one recipient and returns the answer's body.
+func apiCheck(t *testing.T, d *Daemon, rcpt string) string {
+	t.Helper()
+	resp, err := http.Post("http://"+d.Addr("http")+"/api/v1/check", "application/json", strings.NewReader(`{"recipients":["`+rcpt+`"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,16 +57,7 @@ func TestSquatFindingsReachTheGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Shutdown(context.Background()) })
-	check := func(rcpt string) string {
-		t.Helper()
-		resp, err := http.Post("http://"+d.Addr("http")+"/api/v1/check", "application/json", strings.NewReader(`{"recipients":["`+rcpt+`"]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
+	check := func(rcpt string) string { return apiCheck(t, d, rcpt) }
 	if got := check("bob@contoso.co"); !strings.Contains(got, `"verdict":"hold"`) || !strings.Contains(got, "contoso.co is registered and accepts mail at mx1.farm.example") {
 		t.Errorf("a registered lookalike squat found before the start: %s", got)
 	}
