@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/rcptguard/rcptguard/internal/report"
 )
@@ -27,7 +28,7 @@ func WriteHTML(w io.Writer, r Report) error {
 	if len(fs) > 0 {
 		v.Charts = append(v.Charts, report.Rows("Catch-all farms (lookalikes served)", fs))
 	}
-	return htmlPage.Execute(w, v)
+	return htmlPage().Execute(w, v)
 }
 
 type htmlView struct {
@@ -36,12 +37,15 @@ type htmlView struct {
 	Charts  []report.Chart
 }
 
-var htmlPage = report.Page("squat", template.FuncMap{
-	"mail":         MailText,
-	"changesTitle": ChangesTitle,
-	"mx":           func(ms []MX) string { return mxText(ms, ", ") },
-	"join":         strings.Join,
-}, `{{template "head"}}<title>rcptguard squat report</title>
+// htmlPage is parsed on first use, not at start: every command of the binary would pay
+// for it otherwise.
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return report.Page("squat", template.FuncMap{
+		"mail":         MailText,
+		"changesTitle": ChangesTitle,
+		"mx":           func(ms []MX) string { return mxText(ms, ", ") },
+		"join":         strings.Join,
+	}, `{{template "head"}}<title>rcptguard squat report</title>
 <style>
 {{template "style"}}
 tr.mail td:first-child{font-weight:600;color:#c0392b}
@@ -86,3 +90,4 @@ tr.mail td:first-child{font-weight:600;color:#c0392b}
 </body>
 </html>
 `)
+})
