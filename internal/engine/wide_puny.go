@@ -11,29 +11,36 @@ func appendPunycode(dst, s []byte) (_ []byte, ok bool) {
 		base, tmin, tmax = 36, 1, 26
 		skew, damp       = 38, 700
 	)
-	var rs [64]rune
-	runes := rs[:0]
-	basic := 0
-	for i := 0; i < len(s); {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(s[i:])
-		} else {
-			dst = append(dst, s[i])
+	// Only the characters that are not ASCII are kept, with where they stand (in
+	// characters): every ASCII one is below n at every step, so the ASCII ones between two
+	// of them are counted, not walked.
+	type wide struct {
+		r   rune
+		pos int32
+	}
+	var ws [16]wide
+	wides := ws[:0]
+	basic, count := 0, int32(0)
+	for i := 0; i < len(s); count++ {
+		if c := s[i]; c < utf8.RuneSelf {
+			dst = append(dst, c)
 			basic++
+			i++
+			continue
 		}
-		runes = append(runes, r)
+		r, n := utf8.DecodeRune(s[i:])
+		wides = append(wides, wide{r, count})
 		i += n
 	}
 	if basic > 0 {
 		dst = append(dst, '-')
 	}
 	n, delta, bias := rune(0x80), int32(0), int32(72)
-	for h := basic; h < len(runes); {
+	for h := basic; h < int(count); {
 		m := rune(0x7fffffff)
-		for _, r := range runes {
-			if r >= n && r < m {
-				m = r
+		for _, w := range wides {
+			if w.r >= n && w.r < m {
+				m = w.r
 			}
 		}
 		d := int64(m-n) * int64(h+1)
@@ -42,11 +49,14 @@ func appendPunycode(dst, s []byte) (_ []byte, ok bool) {
 		}
 		delta += int32(d)
 		n = m
-		for _, r := range runes {
-			if r < n {
+		prev := int32(-1)
+		for _, w := range wides {
+			delta += w.pos - prev - 1 // the ASCII characters since the last
+			prev = w.pos
+			if w.r < n {
 				delta++
 			}
-			if r != n {
+			if w.r != n {
 				continue
 			}
 			q := delta
@@ -81,6 +91,7 @@ func appendPunycode(dst, s []byte) (_ []byte, ok bool) {
 			delta = 0
 			h++
 		}
+		delta += count - prev - 1
 		delta++
 		n++
 	}
