@@ -50,7 +50,7 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 			return
 		}
 		v, err := address.ParseDomain(name)
-		if err != nil || seen[v.ASCII] || v.Registrable() == reg {
+		if err != nil || seen[v.ASCII] || registrableIs(v, reg) {
 			return
 		}
 		if (t == Homoglyph || t == Visual) && confusables.Skeleton(v.DisplayPre()) != confusables.Skeleton(d.DisplayPre()) {

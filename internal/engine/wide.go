@@ -122,7 +122,7 @@ func (w *wideGen) emitBytes(name []byte, t Technique) {
 		str = string(name)
 	}
 	v, err := address.ParseDomain(str)
-	if err != nil || !v.Listed || v.Registrable() == w.reg {
+	if err != nil || !v.Listed || registrableIs(v, w.reg) {
 		return
 	}
 	if v.ASCII != str {
@@ -401,4 +401,18 @@ func isASCIIString(s string) bool {
 		}
 	}
 	return true
+}
+
+// registrableIs reports whether v.Registrable() == reg, without making the string.
+func registrableIs(v address.Domain, reg string) bool {
+	if len(v.ASCII) <= len(v.Suffix) {
+		return reg == ""
+	}
+	pre := v.ASCII[:len(v.ASCII)-len(v.Suffix)-1]
+	if pre == "" {
+		return reg == ""
+	}
+	label := pre[strings.LastIndexByte(pre, '.')+1:]
+	return len(reg) == len(label)+1+len(v.Suffix) && reg[:len(label)] == label &&
+		reg[len(label)] == '.' && reg[len(label)+1:] == v.Suffix
 }

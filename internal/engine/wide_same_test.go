@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+
+	"github.com/rcptguard/rcptguard/internal/address"
 )
 
 // TestWideSameAsReference: PermuteWide lists the same variants, each with the same
@@ -119,4 +121,22 @@ func FuzzAppendPunycode(f *testing.F) {
 			t.Errorf("%q: appendPunycode %q (ok %v), idna %q", s, got, ok, want)
 		}
 	})
+}
+
+// TestRegistrableIs holds registrableIs to address.Domain.Registrable.
+func TestRegistrableIs(t *testing.T) {
+	t.Parallel()
+	regs := []string{"", "gmail.com", "ibm.com", "cba.com.au", "com.au", ".com", "mil", "a.b"}
+	for _, name := range []string{"gmail.com", "us.ibm.com", "a.b.ibm.com", "cba.com.au", "com.au",
+		"www.ck", "x.www.ck", "foo.blogspot.com", "xn--gmil-63d.com", "army.mil", "ibm.com"} {
+		v, err := address.ParseName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, reg := range append(regs, v.Registrable()) {
+			if got, want := registrableIs(v, reg), v.Registrable() == reg; got != want {
+				t.Errorf("registrableIs(%s, %q) = %v, want %v", name, reg, got, want)
+			}
+		}
+	}
 }
