@@ -41,7 +41,7 @@ func (x *job) pdf(r io.ReaderAt, size int64) error {
 	}
 	var (
 		images, cid, written int
-		firstErr              error
+		firstErr             error
 	)
 	for _, s := range streams {
 		if skipStream(s.dict) {
