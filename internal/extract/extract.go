@@ -7,7 +7,9 @@
 // inflated size of every zip entry and PDF stream (MaxRatio times its
 // compressed size: more is a zip bomb, ErrTooLarge naming the entry). Zip
 // archives are followed one level deep (a zip inside a zip has its names
-// listed, not its contents). All scanning is linear in the input.
+// listed, not its contents), and all entries and streams of one attachment
+// together inflate to at most 10 x MaxInput. All scanning is linear in the
+// input.
 //
 // PDFs: the file is scanned for stream objects (the xref table is not used,
 // so a PDF with a broken or missing xref is still read); content streams that
@@ -124,6 +126,21 @@ type job struct {
 	info *Info
 
 	xmlParts []string // XML parts read, bounded by MaxEntries
+	inflated int64    // bytes inflated so far, bounded by inflateBudget
+}
+
+// inflateBudget bounds the bytes inflated for one attachment, all entries
+// and streams together: it bounds the time of an archive of many entries
+// that each stay under the ratio.
+func (l Limits) inflateBudget() int64 { return 10 * l.MaxInput }
+
+// spend counts n inflated bytes against the budget.
+func (x *job) spend(n int, what string) error {
+	x.inflated += int64(n)
+	if x.inflated > x.l.inflateBudget() {
+		return fmt.Errorf("%s: more than %d bytes inflated in all: %w", what, x.l.inflateBudget(), ErrTooLarge)
+	}
+	return nil
 }
 
 func (x *job) run(r io.ReaderAt, size int64, kind Kind, depth int) error {

@@ -200,5 +200,8 @@ func (x *job) decodeStream(s pdfStream) ([]byte, error) {
 	if int64(buf.Len()) > max {
 		return nil, fmt.Errorf("pdf: stream at byte %d: inflates past %dx its size (a zip bomb?): %w", s.at, x.l.MaxRatio, ErrTooLarge)
 	}
+	if err := x.spend(buf.Len(), fmt.Sprintf("pdf: stream at byte %d", s.at)); err != nil {
+		return nil, err
+	}
 	return buf.Bytes(), nil
 }

@@ -123,6 +123,9 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	if b.left < 0 {
 		return 0, b.x.bomb(b.kind, b.name)
 	}
+	if err := b.x.spend(n, string(b.kind)+": "+b.name); err != nil {
+		return 0, err
+	}
 	if err != nil && err != io.EOF {
 		return n, fmt.Errorf("%s: %s: %v: %w", b.kind, b.name, err, ErrCorrupt)
 	}

@@ -154,3 +154,16 @@ func TestTextRows(t *testing.T) {
 		t.Fatalf("%q %+v %v", got, info, err)
 	}
 }
+
+// Many entries each under the ratio still stop at the job's inflate budget.
+func TestZipInflateBudget(t *testing.T) {
+	var es []entry
+	for i := 0; i < 30; i++ {
+		es = append(es, entry{name: strings.Repeat("n", i+1) + ".txt", data: bytes.Repeat([]byte("abcdefgh"), 512)})
+	}
+	data := makeZip(t, es...)
+	_, _, err := run(t, data, Zip, Limits{MaxInput: int64(len(data))})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "inflated in all") {
+		t.Fatalf("err %v", err)
+	}
+}
