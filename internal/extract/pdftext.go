@@ -106,7 +106,7 @@ func (x *job) contentText(c []byte) (int, error) {
 			}
 			tok := c[i:j]
 			i = j
-			if f, err := strconv.ParseFloat(string(tok), 64); err == nil {
+			if f, ok := pdfNumber(tok); ok {
 				if inArray {
 					if f < -250 && len(arr) > 0 && arr[len(arr)-1] != ' ' {
 						arr = append(arr, ' ')
@@ -154,6 +154,16 @@ func (x *job) contentText(c []byte) (int, error) {
 		}
 	}
 	return cid, newline()
+}
+
+// pdfNumber parses a numeric token; operators are not tried.
+func pdfNumber(tok []byte) (float64, bool) {
+	c := tok[0]
+	if !(c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.') {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(tok), 64)
+	return f, err == nil
 }
 
 func isPDFSpace(b byte) bool {
