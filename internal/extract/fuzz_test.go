@@ -31,13 +31,34 @@ func checkErr(t *testing.T, data []byte, kind Kind) {
 	t.Fatalf("undocumented error: %v", err)
 }
 
+// FuzzOOXML fuzzes the XML of the parts (a zip's checksums would make
+// mutations of a whole document useless) and the whole file as a zip.
 func FuzzOOXML(f *testing.F) {
-	f.Add(makeDocx(f, para("Password: x")+`<w:tbl><w:tr><w:tc>`+para("a")+`</w:tc></w:tr></w:tbl>`))
-	f.Add(makeXlsx(f, [][]string{{"a", "b"}, {"c", "d"}}))
-	f.Add(makePptx(f, "one", "two"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		checkErr(t, data, Zip)
-		checkErr(t, data, Docx)
+	f.Add([]byte(`<w:document><w:body>`+para("Password: x")+`<w:tbl><w:tr><w:tc>`+para("a")+`</w:tc></w:tr></w:tbl></w:body></w:document>`), uint8(0))
+	f.Add([]byte(`<worksheet><sheetData><row><c t="s"><v>0</v></c><c t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>`), uint8(1))
+	f.Add([]byte(`<sst><si><t>a</t><rPh><t>b</t></rPh></si></sst>`), uint8(2))
+	f.Add([]byte(`<p:sld><a:p><a:r><a:t>one</a:t></a:r><a:br/></a:p></p:sld>`), uint8(3))
+	f.Add(makeDocx(f, para("whole")), uint8(4))
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		types := entry{name: "[Content_Types].xml", data: []byte("<Types/>")}
+		var doc []byte
+		switch which % 5 {
+		case 0:
+			doc = makeZip(t, types, entry{name: "word/document.xml", data: data})
+		case 1:
+			doc = makeZip(t, types, entry{name: "xl/workbook.xml", data: []byte("<w/>")},
+				entry{name: "xl/sharedStrings.xml", data: []byte("<sst><si><t>s</t></si></sst>")},
+				entry{name: "xl/worksheets/sheet1.xml", data: data})
+		case 2:
+			doc = makeZip(t, types, entry{name: "xl/workbook.xml", data: []byte("<w/>")},
+				entry{name: "xl/sharedStrings.xml", data: data},
+				entry{name: "xl/worksheets/sheet1.xml", data: []byte(`<w><row><c t="s"><v>0</v></c></row></w>`)})
+		case 3:
+			doc = makeZip(t, types, entry{name: "ppt/presentation.xml", data: []byte("<p/>")}, entry{name: "ppt/slides/slide1.xml", data: data})
+		default:
+			doc = data
+		}
+		checkErr(t, doc, Zip)
 	})
 }
 

@@ -9,7 +9,8 @@ import (
 
 // Sniff tells the kind of an attachment by its first bytes, then by its name;
 // "" when unknown. A zip is "zip" whatever its name: Text tells a .docx,
-// .xlsx or .pptx from an archive by its entries.
+// .xlsx or .pptx from an archive by its entries. A compound file named
+// .docx, .xlsx or .pptx keeps its Office kind: Text reports it encrypted.
 func Sniff(name string, head []byte) Kind {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
@@ -17,10 +18,24 @@ func Sniff(name string, head []byte) Kind {
 	case bytes.Contains(head[:min(len(head), 1024)], []byte("%PDF-")):
 		return PDF
 	}
+	ext := strings.ToLower(path.Ext(name))
+	if bytes.HasPrefix(head, cfbMagic) {
+		// A password-protected Office document is a compound file: Text
+		// says so (ErrEncrypted).
+		switch ext {
+		case ".docx", ".docm", ".dotx":
+			return Docx
+		case ".xlsx", ".xlsm", ".xltx":
+			return Xlsx
+		case ".pptx", ".pptm", ".ppsx":
+			return Pptx
+		}
+		return ""
+	}
 	if len(head) > 0 && !looksText(head) {
 		return ""
 	}
-	switch strings.ToLower(path.Ext(name)) {
+	switch ext {
 	case ".docx", ".docm", ".dotx":
 		return Docx
 	case ".xlsx", ".xlsm", ".xltx":

@@ -17,6 +17,9 @@ const minInflate = 64 << 10
 // zipped reads a zip container: an Office document when its entries say so
 // (or kind says so), otherwise an archive.
 func (x *job) zipped(r io.ReaderAt, size int64, kind Kind, depth int) error {
+	if kind != Zip && isCFB(r, size) {
+		return x.cfb(r, size, kind)
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return fmt.Errorf("%s: %v: %w", kind, err, ErrCorrupt)

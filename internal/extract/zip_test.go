@@ -167,3 +167,25 @@ func TestZipInflateBudget(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestPasswordProtectedOffice(t *testing.T) {
+	// A compound file as Office writes for a password-protected document:
+	// the magic, then (somewhere) the directory entry "EncryptionInfo".
+	cfb := append(append([]byte{}, cfbMagic...), make([]byte, 70000)...)
+	copy(cfb[65530:], utf16le("EncryptionInfo")) // across the 64 KiB read boundary
+	kind := Sniff("Salaries.xlsx", cfb)
+	if kind != Xlsx {
+		t.Fatalf("sniffed %q", kind)
+	}
+	_, info, err := run(t, cfb, kind, Limits{})
+	if !errors.Is(err, ErrEncrypted) || !info.Encrypted {
+		t.Fatalf("%+v %v", info, err)
+	}
+	legacy := append(append([]byte{}, cfbMagic...), make([]byte, 4000)...)
+	if _, info, err := run(t, legacy, Docx, Limits{}); !errors.Is(err, ErrUnsupported) || info.Encrypted {
+		t.Fatalf("legacy: %+v %v", info, err)
+	}
+	if k := Sniff("old.doc", legacy); k != "" {
+		t.Fatalf("old.doc sniffed %q", k)
+	}
+}
