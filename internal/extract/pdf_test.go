@@ -94,7 +94,7 @@ func TestPDFNotRead(t *testing.T) {
 }
 
 func TestPDFFlateBomb(t *testing.T) {
-	z := flate(make([]byte, 30<<20))
+	z := flate(make([]byte, 10<<20))
 	_, _, err := run(t, textPDF(z, "FlateDecode"), PDF, Limits{})
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "zip bomb") {
 		t.Fatalf("err %v", err)

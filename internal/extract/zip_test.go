@@ -47,7 +47,7 @@ func TestZipEncryptedEntry(t *testing.T) {
 }
 
 func TestZipBombQuick(t *testing.T) {
-	zeros := make([]byte, 200<<20)
+	zeros := make([]byte, 40<<20)
 	data := makeZip(t, entry{name: "zeros.txt", data: zeros})
 	t.Logf("bomb: %d bytes compressed", len(data))
 	start := time.Now()
@@ -55,9 +55,11 @@ func TestZipBombQuick(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "zeros.txt") {
 		t.Fatalf("err %v, want ErrTooLarge naming zeros.txt", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	d := time.Since(start)
+	if d > 2*time.Second {
 		t.Fatalf("took %v", d)
 	}
+	t.Logf("bomb refused in %v", d)
 }
 
 // A bomb whose headers lie about the uncompressed size is caught by the
@@ -76,6 +78,7 @@ func TestZipBombLyingSize(t *testing.T) {
 	}
 	patch([]byte("PK\x01\x02"), 24)
 	_, _, err := run(t, data, Zip, Limits{})
+	t.Logf("lying size: %v", err)
 	if !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("err %v, want ErrTooLarge or ErrCorrupt", err)
 	}
