@@ -1,0 +1,69 @@
+package content
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Category medical.
+//
+// Evidence:
+//   - "medical term": words of diagnosis and treatment (diagnosis, prognosis,
+//     prescription, dosage, chemotherapy, biopsy, oncology, MRI, discharge
+//     summary... in English, with a few French and German ones). They count
+//     only together: at least medicalMinTerms occurrences of at least
+//     medicalMinDistinct different terms in the message, so one "treatment"
+//     or one "patient" in a business letter is not a medical record.
+//   - "ICD-10 code": a code such as E11.9 or F32 within three lines of
+//     "diagnosis", "ICD", "Dx" or "diagnostic"; alone, a code-like token
+//     means nothing.
+//
+// Tuning: medicalMinTerms and medicalMinDistinct.
+const (
+	evMedTerm = "medical term"
+	evICD     = "ICD-10 code"
+
+	medicalMinTerms    = 5
+	medicalMinDistinct = 3
+)
+
+var (
+	medicalTerms = regexp.MustCompile(`(?i)\b(diagnos(?:is|ed|es|e|tic)|prognosis|prescription|prescribed|dosage|medication|chemotherapy|radiotherapy|radiation therapy|biopsy|oncolog(?:y|ist)|tumou?r|carcinoma|metasta(?:sis|ses|tic)|diabetes|hypertension|insulin|antidepressants?|psychiatric|psychiatrist|hiv|hepatitis|pathology|blood test|lab results|mri|ct scan|x-ray|surgery|surgical|discharge summary|clinical notes?|symptoms?|allerg(?:y|ies)|medical record|medical history|treatment plan|physician|patient|outpatient|inpatient|mg daily|twice daily|ordonnance|traitement|maladie|krankheit|befund|behandlung|arztbrief)\b`)
+	icdWords     = regexp.MustCompile(`(?i)\b(?:diagnos\w*|icd(?:-?10)?|dx|diagnostic)\b`)
+	icdCode      = regexp.MustCompile(`\b[A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b`)
+)
+
+// medicalHints are substrings one of which a line with a medical term has.
+var medicalHints = []string{"diagnos", "prognos", "prescri", "dosage", "medica", "therap", "biopsy", "oncolog", "tumo",
+	"carcinoma", "metasta", "diabetes", "hypertension", "insulin", "depress", "psychiatr", "hiv", "hepatitis",
+	"patholog", "blood test", "lab results", "mri", "ct scan", "x-ray", "surg", "discharge", "clinical", "symptom",
+	"allerg", "physician", "patient", "mg daily", "twice daily", "ordonnance", "traitement", "maladie", "krankheit",
+	"befund", "behandlung", "arztbrief"}
+
+// medicalState counts medical terms across the message.
+type medicalState struct {
+	n     int
+	terms map[string]bool
+}
+
+func medical(s *scanner, l lineText) {
+	if containsAny(l.lower, medicalHints) {
+		for _, m := range medicalTerms.FindAllString(l.lower, -1) {
+			s.med.n++
+			if len(s.med.terms) < 64 {
+				s.med.terms[strings.TrimRight(m, "s")] = true
+			}
+		}
+	}
+	codes := 0
+	if l.digits {
+		codes = len(icdCode.FindAllStringIndex(l.raw, -1))
+	}
+	s.t.add(Medical, evICD, s.prt.icd.line(icdWords.MatchString(l.raw), codes))
+}
+
+func (m *medicalState) end(t tally) {
+	if m.n >= medicalMinTerms && len(m.terms) >= medicalMinDistinct {
+		t.add(Medical, evMedTerm, m.n)
+	}
+}

@@ -1,0 +1,100 @@
+package content
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Category travel.
+//
+// Evidence:
+//   - "flight with date": a flight number of a major airline ("BA 117",
+//     "LH400", "UA 9") within three lines of a date. A flight-like token
+//     without a date, or whose number looks like a year ("AI 2025"), does not
+//     count.
+//   - "booking reference": a six-character record locator (capitals, or
+//     capitals and digits) within three lines of "booking reference", "PNR",
+//     "record locator", "reservation code", "confirmation code",
+//     "référence de réservation", "Buchungsnummer", "localizador"...
+//   - "hotel confirmation": "confirmation number/no/#/code" followed by a
+//     number with digits, within three lines of "hotel" or "check-in".
+//
+// Tuning: airlines lists the carrier codes taken as flight numbers.
+const (
+	evFlight  = "flight with date"
+	evBooking = "booking reference"
+	evHotel   = "hotel confirmation"
+)
+
+// airlines are IATA codes of large carriers that do not collide with common
+// abbreviations (no AM, PR, CI, MS, SN, LG, AR...).
+const airlines = `AA|UA|DL|WN|AS|B6|NK|F9|AC|WS|BA|VS|AF|KL|LH|LX|OS|IB|VY|FR|U2|AZ|SK|AY|EI|TP|LO|TK|EK|EY|QR|SV|ET|KQ|QF|NZ|VA|SQ|CX|BR|JL|NH|KE|OZ|CA|MU|CZ|HU|AI|6E|TG|MH|GA|VN|LA|AV|G3|JJ|DY|A3|OU|W6|4U|EW`
+
+var (
+	flightRe = regexp.MustCompile(`\b(?:` + airlines + `) ?(\d{1,4})[A-Z]?\b`)
+	months   = `(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|janv|févr|fevr|avr|mai|juin|juil|août|aout|déc|januar|februar|märz|maerz|juni|juli|okt|dez|ene|abr|ago|dic|mrt|mei)[a-zéû]*\.?`
+	// dateFull is a date with a year.
+	dateFull = regexp.MustCompile(`(?i)\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th|er)?\.? ?` + months + `,? (?:19|20)\d{2}|` + months + ` \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2})\b`)
+	// dateAny is dateFull or a day and month ("12 Mar", "12MAR", "Mar 12").
+	dateAny      = regexp.MustCompile(`(?i)(?:\b\d{1,2}[./-]\d{1,2}\b|\b\d{1,2} ?` + months + `(?:\b|\d)|\b` + months + ` \d{1,2}\b)`)
+	bookingWords = regexp.MustCompile(`(?i)(?:\b(?:booking (?:reference|ref|code|number|no)|pnr|record locator|reservation (?:code|number)|confirmation code|airline confirmation|flight confirmation|buchungs(?:nummer|code)|localizador|boekingsnummer|código de reserva)\b|référence de (?:réservation|dossier))`)
+	locatorRe    = regexp.MustCompile(`\b[A-Z0-9]{6}\b`)
+	hotelWords   = regexp.MustCompile(`(?i)\b(?:hotel|check-in|check in|hôtel)\b`)
+	hotelConfirm = regexp.MustCompile(`(?i)\bconfirmation\s*(?:number|no\.?|#|code)\s*[:#]?\s*([A-Z0-9-]{6,16})\b`)
+)
+
+// notLocators are six-letter words that sit next to booking keywords.
+var notLocators = map[string]bool{"NUMBER": true, "RECORD": true, "TICKET": true, "STATUS": true, "FLIGHT": true,
+	"DEPART": true, "RETURN": true, "ARRIVE": true, "PLEASE": true, "BOOKED": true, "NUMÉRO": true, "CODIGO": true}
+
+func travel(s *scanner, l lineText) {
+	p := &s.prt
+	flights := 0
+	date := false
+	if l.digits {
+		for _, m := range flightRe.FindAllStringSubmatchIndex(l.raw, -1) {
+			num := l.raw[m[2]:m[3]]
+			if len(num) == 4 && (strings.HasPrefix(num, "19") || strings.HasPrefix(num, "20")) {
+				continue
+			}
+			if e := m[1]; e+1 < len(l.raw) && (l.raw[e] == ':' || l.raw[e] == '.' || l.raw[e] == ',') && isDigit(l.raw[e+1]) {
+				continue // "AA 10:30", a time or a decimal
+			}
+			flights++
+		}
+		date = dateFull.MatchString(l.raw) || dateAny.MatchString(l.raw)
+	}
+	s.t.add(Travel, evFlight, p.flight.line(date, flights))
+
+	bk := bookingWords.MatchString(l.raw)
+	locs := 0
+	if bk || p.booking.ctxAge < proxWindow {
+		for _, m := range locatorRe.FindAllString(l.raw, -1) {
+			if !notLocators[m] && hasUpper(m) {
+				locs++
+			}
+		}
+	}
+	s.t.add(Travel, evBooking, p.booking.line(bk, locs))
+
+	hc := 0
+	if l.digits && strings.Contains(l.lower, "confirmation") {
+		for _, m := range hotelConfirm.FindAllStringSubmatch(l.raw, -1) {
+			if countDigits(m[1]) > 0 {
+				hc++
+			}
+		}
+	}
+	s.t.add(Travel, evHotel, p.hotel.line(hotelWords.MatchString(l.raw), hc))
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
