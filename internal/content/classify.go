@@ -40,6 +40,9 @@ func (in *input) Read(p []byte) (int, error) {
 // Classify reads one whole RFC 5322 message (headers and body) as it streams
 // and returns the categories found. It never fails: what could not be read is
 // in Result.NotRead, and a message over the limits is Result.Skipped.
+// MaxTime is checked between reads and lines: a reader that blocks is not
+// interrupted, so the caller bounds its own reads (spool file, connection
+// with a deadline).
 func (c *Classifier) Classify(ctx context.Context, msg io.Reader) Result {
 	ctx, cancel := context.WithTimeout(ctx, c.limits.MaxTime)
 	defer cancel()

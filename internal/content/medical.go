@@ -40,6 +40,8 @@ var medicalHints = []string{"diagnos", "prognos", "prescri", "dosage", "medica",
 	"allerg", "physician", "patient", "mg daily", "twice daily", "ordonnance", "traitement", "maladie", "krankheit",
 	"befund", "behandlung", "arztbrief"}
 
+var icdHints = []string{"diagnos", "icd", "dx"}
+
 // medicalState counts medical terms across the message.
 type medicalState struct {
 	n     int
@@ -55,11 +57,12 @@ func medical(s *scanner, l lineText) {
 			}
 		}
 	}
+	ctx := keyword(l, icdHints, icdWords)
 	codes := 0
-	if l.digits {
+	if l.digits && s.prt.icd.near(ctx) {
 		codes = len(icdCode.FindAllStringIndex(l.raw, -1))
 	}
-	s.t.add(Medical, evICD, s.prt.icd.line(icdWords.MatchString(l.raw), codes))
+	s.t.add(Medical, evICD, s.prt.icd.line(ctx, codes))
 }
 
 func (m *medicalState) end(t tally) {

@@ -47,12 +47,27 @@ var (
 	passportNo = regexp.MustCompile(`\b[A-Z0-9]{6,9}\b`)
 )
 
+var (
+	dobHints      = []string{"birth", "dob", "d.o.b", "né", "naissance", "geboren", "geburtsdatum", "nacimiento", "geboortedatum", "nacid", "nascita"}
+	passportHints = []string{"passp", "passe", "reisepass", "pasaporte", "paspoort"}
+	ssnHints      = []string{"ssn", "social security", "soc"}
+)
+
+// keyword says whether a line has one of a context's keywords: cheap
+// substrings first, the regexp only when one is there.
+func keyword(l lineText, hints []string, re *regexp.Regexp) bool {
+	return containsAny(l.lower, hints) && re.MatchString(l.raw)
+}
+
 func personal(s *scanner, l lineText) {
 	p := &s.prt
+	dobCtx := keyword(l, dobHints, dobWords)
+	passCtx := keyword(l, passportHints, passportWd)
+	ssnCtx := keyword(l, ssnHints, ssnWords)
 	if !l.digits {
-		p.dob.line(dobWords.MatchString(l.raw), 0)
-		p.passport.line(passportWd.MatchString(l.raw), 0)
-		p.ssn.line(ssnWords.MatchString(l.raw), 0)
+		p.dob.line(dobCtx, 0)
+		p.passport.line(passCtx, 0)
+		p.ssn.line(ssnCtx, 0)
 		return
 	}
 	for _, m := range ssnDashed.FindAllStringSubmatch(l.raw, -1) {
@@ -61,12 +76,14 @@ func personal(s *scanner, l lineText) {
 		}
 	}
 	plain := 0
-	for _, m := range ssnPlain.FindAllStringSubmatch(l.raw, -1) {
-		if validSSN(m[1], m[2], m[3]) {
-			plain++
+	if p.ssn.near(ssnCtx) {
+		for _, m := range ssnPlain.FindAllStringSubmatch(l.raw, -1) {
+			if validSSN(m[1], m[2], m[3]) {
+				plain++
+			}
 		}
 	}
-	s.t.add(Personal, evSSN, p.ssn.line(ssnWords.MatchString(l.raw), plain))
+	s.t.add(Personal, evSSN, p.ssn.line(ssnCtx, plain))
 	for _, m := range ibanRe.FindAllString(l.raw, -1) {
 		if validIBAN(m) {
 			s.t.add(Personal, evIBAN, 1)
@@ -77,14 +94,20 @@ func personal(s *scanner, l lineText) {
 			s.t.add(Personal, evCard, 1)
 		}
 	}
-	s.t.add(Personal, evDOB, p.dob.line(dobWords.MatchString(l.raw), len(dateFull.FindAllStringIndex(l.raw, -1))))
+	dates := 0
+	if p.dob.near(dobCtx) {
+		dates = len(dateFull.FindAllStringIndex(l.raw, -1))
+	}
+	s.t.add(Personal, evDOB, p.dob.line(dobCtx, dates))
 	pn := 0
-	for _, m := range passportNo.FindAllString(l.raw, -1) {
-		if countDigits(m) >= 4 {
-			pn++
+	if p.passport.near(passCtx) {
+		for _, m := range passportNo.FindAllString(l.raw, -1) {
+			if countDigits(m) >= 4 {
+				pn++
+			}
 		}
 	}
-	s.t.add(Personal, evPassport, p.passport.line(passportWd.MatchString(l.raw), pn))
+	s.t.add(Personal, evPassport, p.passport.line(passCtx, pn))
 }
 
 func countDigits(s string) int {

@@ -85,7 +85,11 @@ func (s *scanner) Write(p []byte) (int, error) {
 
 func (s *scanner) flushLine() {
 	b := bytes.TrimRight(s.buf, "\r")
-	s.line(toValidString(b))
+	l := toValidString(b)
+	if strings.Contains(l, "\u00a0") {
+		l = strings.ReplaceAll(l, "\u00a0", " ") // &nbsp; in HTML, often in text too
+	}
+	s.line(l)
 	s.buf = s.buf[:0]
 	s.lines++
 	if s.lines%64 == 0 && s.ctx.Err() != nil {

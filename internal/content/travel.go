@@ -9,7 +9,9 @@ import (
 //
 // Evidence:
 //   - "flight with date": a flight number of a major airline ("BA 117",
-//     "LH400", "UA 9") within three lines of a date. A flight-like token
+//     "LH400", "UA 9") with a date on its line or on one of the two lines
+//     after it (a date only before it is not looked for, to keep the cost
+//     of date matching to lines near flight numbers). A flight-like token
 //     without a date, or whose number looks like a year ("AI 2025"), does not
 //     count.
 //   - "booking reference": a six-character record locator (capitals, or
@@ -62,11 +64,13 @@ func travel(s *scanner, l lineText) {
 			}
 			flights++
 		}
-		date = dateFull.MatchString(l.raw) || dateAny.MatchString(l.raw)
+		if flights > 0 || p.flight.waiting() {
+			date = dateFull.MatchString(l.raw) || dateAny.MatchString(l.raw)
+		}
 	}
 	s.t.add(Travel, evFlight, p.flight.line(date, flights))
 
-	bk := bookingWords.MatchString(l.raw)
+	bk := keyword(l, bookingHints, bookingWords)
 	locs := 0
 	if bk || p.booking.ctxAge < proxWindow {
 		for _, m := range locatorRe.FindAllString(l.raw, -1) {
@@ -85,8 +89,13 @@ func travel(s *scanner, l lineText) {
 			}
 		}
 	}
-	s.t.add(Travel, evHotel, p.hotel.line(hotelWords.MatchString(l.raw), hc))
+	s.t.add(Travel, evHotel, p.hotel.line(keyword(l, hotelHints, hotelWords), hc))
 }
+
+var (
+	bookingHints = []string{"booking", "pnr", "locator", "reservation", "confirmation", "buchungs", "localizador", "boekingsnummer", "reserva", "référence"}
+	hotelHints   = []string{"hotel", "hôtel", "check"}
+)
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 

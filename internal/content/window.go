@@ -40,3 +40,17 @@ func (p *prox) line(ctx bool, n int) int {
 	}
 	return got
 }
+
+// near says whether triggers on the coming line would count: its context is
+// on it (ctx) or was on one of the lines before within the window.
+func (p *prox) near(ctx bool) bool { return ctx || p.ctxAge+1 < proxWindow }
+
+// waiting says whether triggers before the coming line wait for a context.
+func (p *prox) waiting() bool {
+	for _, n := range p.pending[:proxWindow-1] {
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
