@@ -29,6 +29,8 @@ var (
 	nameColumns = regexp.MustCompile(`(?i)(?:^|[,;\t"])\s*(?:full ?name|first ?name|last ?name|given ?name|family ?name|surname|name|nom|prénom|prenom|vorname|nachname|nombre|apellidos?|naam|achternaam|voornaam|e-?mail|email address)\s*(?:["]?\s*(?:[,;\t]|$))`)
 )
 
+var nameHints = []string{"name", "nom", "mail", "naam", "apellido", "nombre"}
+
 type bulkState struct {
 	emailRows int
 	header    byte // the delimiter of a names header, 0 before one
@@ -40,6 +42,9 @@ func (b *bulkState) line(l lineText) {
 		b.emailRows++
 	}
 	if b.header == 0 {
+		if len(l.raw) > 400 || !containsAny(l.lower, nameHints) {
+			return
+		}
 		if d := delimiter(l.raw); d != 0 && nameColumns.MatchString(l.raw) {
 			b.header = d
 		}

@@ -39,9 +39,6 @@ var (
 	apiToken     = regexp.MustCompile(`\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})`)
 )
 
-// passwordHints are cheap substrings one of which a password line has.
-var passwordHints = []string{"pass", "pwd", "pin", "mot de passe", "mdp", "kennwort", "contrase", "clave", "wachtwoord", "senha", "parola"}
-
 // notValues are words that follow a password label in ordinary mail without
 // being a password ("Password: reset it here", "Passwort: bitte ändern").
 var notValues = map[string]bool{
@@ -59,7 +56,7 @@ func credentials(s *scanner, l lineText) {
 	if strings.Contains(l.raw, "-----BEGIN") && privateKey.MatchString(l.raw) {
 		s.t.add(Credentials, evPrivateKey, 1)
 	}
-	if strings.ContainsAny(l.raw, ":=：") && containsAny(l.lower, passwordHints) {
+	if l.has(hintPassword) && strings.ContainsAny(l.raw, ":=：") {
 		n := 0
 		for _, m := range passwordLine.FindAllStringSubmatch(l.raw, -1) {
 			if passwordValue(strings.ToLower(m[1]), m[2]) {

@@ -33,15 +33,6 @@ var (
 	icdCode      = regexp.MustCompile(`\b[A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b`)
 )
 
-// medicalHints are substrings one of which a line with a medical term has.
-var medicalHints = []string{"diagnos", "prognos", "prescri", "dosage", "medica", "therap", "biopsy", "oncolog", "tumo",
-	"carcinoma", "metasta", "diabetes", "hypertension", "insulin", "depress", "psychiatr", "hiv", "hepatitis",
-	"patholog", "blood test", "lab results", "mri", "ct scan", "x-ray", "surg", "discharge", "clinical", "symptom",
-	"allerg", "physician", "patient", "mg daily", "twice daily", "ordonnance", "traitement", "maladie", "krankheit",
-	"befund", "behandlung", "arztbrief"}
-
-var icdHints = []string{"diagnos", "icd", "dx"}
-
 // medicalState counts medical terms across the message.
 type medicalState struct {
 	n     int
@@ -49,7 +40,7 @@ type medicalState struct {
 }
 
 func medical(s *scanner, l lineText) {
-	if containsAny(l.lower, medicalHints) {
+	if l.has(hintMedical) {
 		for _, m := range medicalTerms.FindAllString(l.lower, -1) {
 			s.med.n++
 			if len(s.med.terms) < 64 {
@@ -57,9 +48,9 @@ func medical(s *scanner, l lineText) {
 			}
 		}
 	}
-	ctx := keyword(l, icdHints, icdWords)
+	ctx := keyword(l, hintICD, icdWords)
 	codes := 0
-	if l.digits && s.prt.icd.near(ctx) {
+	if l.digits > 0 && s.prt.icd.near(ctx) {
 		codes = len(icdCode.FindAllStringIndex(l.raw, -1))
 	}
 	s.t.add(Medical, evICD, s.prt.icd.line(ctx, codes))

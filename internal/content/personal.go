@@ -40,43 +40,37 @@ var (
 	ssnDashed  = regexp.MustCompile(`\b(\d{3})-(\d{2})-(\d{4})\b`)
 	ssnPlain   = regexp.MustCompile(`\b(\d{3}) ?(\d{2}) ?(\d{4})\b`)
 	ssnWords   = regexp.MustCompile(`(?i)\b(?:ssn|social security|soc\.? sec\.?)`)
-	ibanRe     = regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?`)
-	cardRe     = regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`)
 	dobWords   = regexp.MustCompile(`(?i)(?:\b(?:date of birth|dob|d\.o\.b|birth ?date|born on|date de naissance|geboren|geburtsdatum|fecha de nacimiento|geboortedatum|nacido el|nacida el|data di nascita)\b|\bnée? le\b)`)
 	passportWd = regexp.MustCompile(`(?i)\b(?:passport|passeport|reisepass|pasaporte|paspoort|passaporto)`)
 	passportNo = regexp.MustCompile(`\b[A-Z0-9]{6,9}\b`)
 )
 
-var (
-	dobHints      = []string{"birth", "dob", "d.o.b", "né", "naissance", "geboren", "geburtsdatum", "nacimiento", "geboortedatum", "nacid", "nascita"}
-	passportHints = []string{"passp", "passe", "reisepass", "pasaporte", "paspoort"}
-	ssnHints      = []string{"ssn", "social security", "soc"}
-)
-
 // keyword says whether a line has one of a context's keywords: cheap
 // substrings first, the regexp only when one is there.
-func keyword(l lineText, hints []string, re *regexp.Regexp) bool {
-	return containsAny(l.lower, hints) && re.MatchString(l.raw)
+func keyword(l lineText, h hint, re *regexp.Regexp) bool {
+	return l.has(h) && re.MatchString(l.raw)
 }
 
 func personal(s *scanner, l lineText) {
 	p := &s.prt
-	dobCtx := keyword(l, dobHints, dobWords)
-	passCtx := keyword(l, passportHints, passportWd)
-	ssnCtx := keyword(l, ssnHints, ssnWords)
-	if !l.digits {
+	dobCtx := keyword(l, hintDOB, dobWords)
+	passCtx := keyword(l, hintPassport, passportWd)
+	ssnCtx := keyword(l, hintSSN, ssnWords)
+	if l.digits == 0 {
 		p.dob.line(dobCtx, 0)
 		p.passport.line(passCtx, 0)
 		p.ssn.line(ssnCtx, 0)
 		return
 	}
-	for _, m := range ssnDashed.FindAllStringSubmatch(l.raw, -1) {
-		if validSSN(m[1], m[2], m[3]) {
-			s.t.add(Personal, evSSN, 1)
+	if l.digits >= 9 && strings.IndexByte(l.raw, '-') >= 0 {
+		for _, m := range ssnDashed.FindAllStringSubmatch(l.raw, -1) {
+			if validSSN(m[1], m[2], m[3]) {
+				s.t.add(Personal, evSSN, 1)
+			}
 		}
 	}
 	plain := 0
-	if p.ssn.near(ssnCtx) {
+	if l.digits >= 9 && p.ssn.near(ssnCtx) {
 		for _, m := range ssnPlain.FindAllStringSubmatch(l.raw, -1) {
 			if validSSN(m[1], m[2], m[3]) {
 				plain++
@@ -84,15 +78,19 @@ func personal(s *scanner, l lineText) {
 		}
 	}
 	s.t.add(Personal, evSSN, p.ssn.line(ssnCtx, plain))
-	for _, m := range ibanRe.FindAllString(l.raw, -1) {
-		if validIBAN(m) {
-			s.t.add(Personal, evIBAN, 1)
-		}
+	if l.digits >= 8 {
+		ibanCandidates(l.raw, func(m string) {
+			if validIBAN(m) {
+				s.t.add(Personal, evIBAN, 1)
+			}
+		})
 	}
-	for _, m := range cardRe.FindAllString(l.raw, -1) {
-		if validCard(m) {
-			s.t.add(Personal, evCard, 1)
-		}
+	if l.digits >= 13 {
+		cardCandidates(l.raw, func(m string) {
+			if validCard(m) {
+				s.t.add(Personal, evCard, 1)
+			}
+		})
 	}
 	dates := 0
 	if p.dob.near(dobCtx) {
@@ -100,7 +98,7 @@ func personal(s *scanner, l lineText) {
 	}
 	s.t.add(Personal, evDOB, p.dob.line(dobCtx, dates))
 	pn := 0
-	if p.passport.near(passCtx) {
+	if l.digits >= 4 && p.passport.near(passCtx) {
 		for _, m := range passportNo.FindAllString(l.raw, -1) {
 			if countDigits(m) >= 4 {
 				pn++

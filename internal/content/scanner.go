@@ -163,16 +163,11 @@ func (s *scanner) advance() {
 type lineText struct {
 	raw    string
 	lower  string
-	digits bool
+	digits int // how many ASCII digits
+	hints  hint
 }
 
 func newLine(l string) lineText {
-	d := false
-	for i := 0; i < len(l); i++ {
-		if l[i] >= '0' && l[i] <= '9' {
-			d = true
-			break
-		}
-	}
-	return lineText{raw: l, lower: strings.ToLower(l), digits: d}
+	lower := strings.ToLower(l)
+	return lineText{raw: l, lower: lower, digits: countDigits(l), hints: lineHints(lower)}
 }

@@ -33,8 +33,7 @@ const (
 const airlines = `AA|UA|DL|WN|AS|B6|NK|F9|AC|WS|BA|VS|AF|KL|LH|LX|OS|IB|VY|FR|U2|AZ|SK|AY|EI|TP|LO|TK|EK|EY|QR|SV|ET|KQ|QF|NZ|VA|SQ|CX|BR|JL|NH|KE|OZ|CA|MU|CZ|HU|AI|6E|TG|MH|GA|VN|LA|AV|G3|JJ|DY|A3|OU|W6|4U|EW`
 
 var (
-	flightRe = regexp.MustCompile(`\b(?:` + airlines + `) ?(\d{1,4})[A-Z]?\b`)
-	months   = `(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|janv|févr|fevr|avr|mai|juin|juil|août|aout|déc|januar|februar|märz|maerz|juni|juli|okt|dez|ene|abr|ago|dic|mrt|mei)[a-zéû]*\.?`
+	months = `(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|janv|févr|fevr|avr|mai|juin|juil|août|aout|déc|januar|februar|märz|maerz|juni|juli|okt|dez|ene|abr|ago|dic|mrt|mei)[a-zéû]*\.?`
 	// dateFull is a date with a year.
 	dateFull = regexp.MustCompile(`(?i)\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th|er)?\.? ?` + months + `,? (?:19|20)\d{2}|` + months + ` \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2})\b`)
 	// dateAny is dateFull or a day and month ("12 Mar", "12MAR", "Mar 12").
@@ -53,24 +52,15 @@ func travel(s *scanner, l lineText) {
 	p := &s.prt
 	flights := 0
 	date := false
-	if l.digits {
-		for _, m := range flightRe.FindAllStringSubmatchIndex(l.raw, -1) {
-			num := l.raw[m[2]:m[3]]
-			if len(num) == 4 && (strings.HasPrefix(num, "19") || strings.HasPrefix(num, "20")) {
-				continue
-			}
-			if e := m[1]; e+1 < len(l.raw) && (l.raw[e] == ':' || l.raw[e] == '.' || l.raw[e] == ',') && isDigit(l.raw[e+1]) {
-				continue // "AA 10:30", a time or a decimal
-			}
-			flights++
-		}
+	if l.digits > 0 {
+		flights = countFlights(l.raw)
 		if flights > 0 || p.flight.waiting() {
 			date = dateFull.MatchString(l.raw) || dateAny.MatchString(l.raw)
 		}
 	}
 	s.t.add(Travel, evFlight, p.flight.line(date, flights))
 
-	bk := keyword(l, bookingHints, bookingWords)
+	bk := keyword(l, hintBooking, bookingWords)
 	locs := 0
 	if bk || p.booking.ctxAge < proxWindow {
 		for _, m := range locatorRe.FindAllString(l.raw, -1) {
@@ -82,20 +72,71 @@ func travel(s *scanner, l lineText) {
 	s.t.add(Travel, evBooking, p.booking.line(bk, locs))
 
 	hc := 0
-	if l.digits && strings.Contains(l.lower, "confirmation") {
+	if l.digits > 0 && strings.Contains(l.lower, "confirmation") {
 		for _, m := range hotelConfirm.FindAllStringSubmatch(l.raw, -1) {
 			if countDigits(m[1]) > 0 {
 				hc++
 			}
 		}
 	}
-	s.t.add(Travel, evHotel, p.hotel.line(keyword(l, hotelHints, hotelWords), hc))
+	s.t.add(Travel, evHotel, p.hotel.line(keyword(l, hintHotel, hotelWords), hc))
 }
 
-var (
-	bookingHints = []string{"booking", "pnr", "locator", "reservation", "confirmation", "buchungs", "localizador", "boekingsnummer", "reserva", "référence"}
-	hotelHints   = []string{"hotel", "hôtel", "check"}
-)
+var airlineSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range strings.Split(airlines, "|") {
+		m[c] = true
+	}
+	return m
+}()
+
+// countFlights counts flight numbers: an airline code at a word start, an
+// optional space, 1 to 4 digits, an optional capital, then a word end. A
+// number like a year ("AI 2025") or followed by ":" "." "," and a digit
+// ("AA 10:30") is not one.
+func countFlights(s string) int {
+	n := 0
+	for i := 0; i+2 < len(s); i++ {
+		if i > 0 && isWordByte(s[i-1]) {
+			continue
+		}
+		if !airlineSet[s[i:i+2]] {
+			continue
+		}
+		j := i + 2
+		if j < len(s) && s[j] == ' ' {
+			j++
+		}
+		k := j
+		for k < len(s) && k-j < 5 && isDigit(s[k]) {
+			k++
+		}
+		digits := k - j
+		if digits < 1 || digits > 4 {
+			continue
+		}
+		num := s[j:k]
+		if k < len(s) && s[k] >= 'A' && s[k] <= 'Z' {
+			k++
+		}
+		if k < len(s) && isWordByte(s[k]) {
+			continue
+		}
+		if digits == 4 && (strings.HasPrefix(num, "19") || strings.HasPrefix(num, "20")) {
+			continue
+		}
+		if k+1 < len(s) && (s[k] == ':' || s[k] == '.' || s[k] == ',') && isDigit(s[k+1]) {
+			continue
+		}
+		n++
+		i = k - 1
+	}
+	return n
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || isDigit(b) || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z'
+}
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
