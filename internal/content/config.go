@@ -5,15 +5,17 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/extract"
 )
 
 // Limits bound the cost of one message. Zero fields take the defaults.
 type Limits struct {
-	MaxMessage int64         // bytes of message read at most (default 25 MiB)
-	MaxParts   int           // MIME parts (default 500)
-	MaxDepth   int           // MIME nesting, message/rfc822 included (default 10)
-	MaxTime    time.Duration // per message (default 2s)
-	Extract    ExtractLimits // attachment text extraction
+	MaxMessage int64          // bytes of message read at most (default 25 MiB)
+	MaxParts   int            // MIME parts (default 500)
+	MaxDepth   int            // MIME nesting, message/rfc822 included (default 10)
+	MaxTime    time.Duration  // per message (default 2s)
+	Extract    extract.Limits // attachment text extraction
 }
 
 // Custom is a category of the operator's: it is found when keywords and

@@ -1,13 +1,17 @@
 package content
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rcptguard/rcptguard/internal/extract"
 )
 
 const hdr = "From: a@example.com\r\nTo: b@example.net\r\nSubject: test\r\nMIME-Version: 1.0\r\n"
@@ -114,40 +118,91 @@ func TestAttachments(t *testing.T) {
 	}
 }
 
-// TestExtractSeam checks how extractor answers are used, through the seam
-// that package extract will fill.
-func TestExtractSeam(t *testing.T) {
+// attach wraps one attachment in a message.
+func attach(name, ctype string, body []byte) string {
+	return hdr + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: " + ctype +
+		"\r\nContent-Disposition: attachment; filename=\"" + name + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		wrap(base64.StdEncoding.EncodeToString(body)) + "\r\n--b--\r\n"
+}
+
+// docx builds a minimal Word document whose body is one paragraph per line.
+func docx(t testing.TB, lines ...string) []byte {
+	fail := func(err error) {
+		if t == nil {
+			panic(err)
+		}
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	add := func(name, body string) {
+		w, err := z.Create(name)
+		if err != nil {
+			fail(err)
+		}
+		if _, err := io.WriteString(w, body); err != nil {
+			fail(err)
+		}
+	}
+	add("[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`)
+	var doc strings.Builder
+	doc.WriteString(`<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`)
+	for _, l := range lines {
+		doc.WriteString("<w:p><w:r><w:t>" + l + "</w:t></w:r></w:p>")
+	}
+	doc.WriteString("</w:body></w:document>")
+	add("word/document.xml", doc.String())
+	if err := z.Close(); err != nil {
+		fail(err)
+	}
+	return b.Bytes()
+}
+
+func TestOfficeAndPDFAttachments(t *testing.T) {
+	c := classifier(t, Config{Limits: Limits{Extract: extract.Limits{MaxInput: 64 << 10}}})
+	docxType := "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	if r := classify(t, c, attach("access.docx", docxType, docx(t, "VPN access", "Password: Tr0ub4dor&amp;3"))); !r.Has(Credentials) {
+		t.Errorf("password in a .docx not found: %+v", r)
+	}
+	if r := classify(t, c, attach("minutes.docx", docxType, docx(t, "Minutes of the meeting", "Next meeting on Monday"))); len(r.Findings) != 0 || len(r.NotRead) != 0 {
+		t.Errorf("ordinary .docx: %+v", r)
+	}
+	encPDF := "%PDF-1.4\n1 0 obj\n<< /Filter /Standard /V 2 /R 3 /O (x) /U (y) /P -4 >>\nendobj\ntrailer\n<< /Root 2 0 R /Encrypt 1 0 R >>\n%%EOF\n"
+	if r := classify(t, c, attach("scan.pdf", "application/pdf", []byte(encPDF))); !r.Has(Credentials) || !notRead(r, "scan.pdf", "encrypted") {
+		t.Errorf("encrypted PDF is not evidence: %+v", r)
+	}
+	big := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 70<<10)...)
+	if r := classify(t, c, attach("big.pdf", "application/pdf", big)); !notRead(r, "big.pdf", "larger than the attachment limit of 64 KiB") {
+		t.Errorf("attachment over MaxInput not listed: %+v", r)
+	}
+	// A zip whose entry is encrypted (general purpose flag bit 0).
+	var zb bytes.Buffer
+	z := zip.NewWriter(&zb)
+	w, err := z.CreateHeader(&zip.FileHeader{Name: "secret.txt", Method: zip.Store, Flags: 0x1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte("\x00\x01encrypted bytes"))
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := classify(t, c, attach("files.zip", "application/zip", zb.Bytes())); !r.Has(Credentials) || r.Findings[0].Evidence[evEncrypted] != 1 {
+		t.Errorf("password-protected zip is not evidence: %+v", r)
+	}
+}
+
+// TestExtractorErrorsAreNotRead: whatever the extractor answers, the part is
+// listed and the rest of the message is read.
+func TestExtractorErrorsAreNotRead(t *testing.T) {
 	old := extractText
 	defer func() { extractText = old }()
-	c := classifier(t, Config{Limits: Limits{Extract: ExtractLimits{MaxInput: 1 << 10}}})
-	pdf := func(body string) string {
-		return hdr + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"scan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
-			base64.StdEncoding.EncodeToString([]byte(body)) + "\r\n--b--\r\n"
+	extractText = func(io.Writer, io.ReaderAt, int64, extractKind, extract.Limits) (extract.Info, error) {
+		return extract.Info{}, fmt.Errorf("xref: %w", extract.ErrCorrupt)
 	}
-	extractText = func(w io.Writer, r io.ReaderAt, size int64, kind extractKind, l ExtractLimits) (extractInfo, error) {
-		if kind != "pdf" {
-			t.Errorf("kind %q, want pdf", kind)
-		}
-		_, err := io.WriteString(w, "Passport number: 123456789\n")
-		return extractInfo{}, err
-	}
-	if r := classify(t, c, pdf("%PDF-1.4 ...")); !r.Has(Personal) {
-		t.Errorf("extracted text not read: %+v", r)
-	}
-	extractText = func(io.Writer, io.ReaderAt, int64, extractKind, ExtractLimits) (extractInfo, error) {
-		return extractInfo{Encrypted: true}, nil
-	}
-	if r := classify(t, c, pdf("%PDF-1.4 ...")); !r.Has(Credentials) || r.Findings[0].Evidence[evEncrypted] != 1 {
-		t.Errorf("encrypted attachment not evidence: %+v", r)
-	}
-	extractText = func(io.Writer, io.ReaderAt, int64, extractKind, ExtractLimits) (extractInfo, error) {
-		return extractInfo{}, errors.New("corrupt: no xref table")
-	}
-	if r := classify(t, c, pdf("%PDF-1.4 ...")); !notRead(r, "scan.pdf", "corrupt") || r.Skipped {
+	c := classifier(t, Config{})
+	r := classify(t, c, attach("scan.pdf", "application/pdf", []byte("%PDF-1.4 ...")))
+	if !notRead(r, "scan.pdf", "corrupt") || r.Skipped {
 		t.Errorf("corrupt attachment not listed: %+v", r)
-	}
-	if r := classify(t, c, pdf("%PDF-1.4 "+strings.Repeat("x", 2<<10))); !notRead(r, "scan.pdf", "larger than the attachment limit of 1 KiB") {
-		t.Errorf("attachment over MaxInput not listed: %+v", r)
 	}
 }
 
