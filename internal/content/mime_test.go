@@ -288,3 +288,28 @@ func TestLongLinesAreBounded(t *testing.T) {
 		t.Errorf("long line: %+v", r)
 	}
 }
+
+func TestZipBombIsNotRead(t *testing.T) {
+	var zb bytes.Buffer
+	z := zip.NewWriter(&zb)
+	w, err := z.Create("zeros.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 40; i++ {
+		if _, err := w.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := classifier(t, Config{})
+	msg := attach("bomb.zip", "application/zip", zb.Bytes())
+	msg = strings.Replace(msg, "see attached", "SSN 536-22-1234", 1)
+	r := classify(t, c, msg)
+	if r.Skipped || !notRead(r, "bomb.zip", "too large") || !r.Has(Personal) {
+		t.Errorf("zip bomb: want it not read and the rest read, got %+v", r)
+	}
+}
