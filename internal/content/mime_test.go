@@ -313,3 +313,54 @@ func TestZipBombIsNotRead(t *testing.T) {
 		t.Errorf("zip bomb: want it not read and the rest read, got %+v", r)
 	}
 }
+
+// xlsx builds a one-sheet workbook with inline strings.
+func xlsx(t testing.TB, rows [][]string) []byte {
+	t.Helper()
+	var sheet strings.Builder
+	sheet.WriteString(`<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	for _, row := range rows {
+		sheet.WriteString("<row>")
+		for _, v := range row {
+			sheet.WriteString(`<c t="inlineStr"><is><t>` + v + `</t></is></c>`)
+		}
+		sheet.WriteString("</row>")
+	}
+	sheet.WriteString("</sheetData></worksheet>")
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for name, body := range map[string]string{
+		"[Content_Types].xml":      `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
+		"xl/workbook.xml":          `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>`,
+		"xl/worksheets/sheet1.xml": sheet.String(),
+	} {
+		w, err := z.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestSpreadsheetBulk(t *testing.T) {
+	people := [][]string{{"First name", "Last name", "Unit"}}
+	items := [][]string{{"Item", "Qty", "Price"}}
+	for i := 0; i < 60; i++ {
+		people = append(people, []string{"Given" + itoa(i%10), "Family" + itoa(i/10), "Logistics"})
+		items = append(items, []string{"Widget " + itoa(i%10), itoa(i % 7), "9.99"})
+	}
+	c := classifier(t, Config{})
+	xlsxType := "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	if r := classify(t, c, attach("roster.xlsx", xlsxType, xlsx(t, people))); !r.Has(Bulk) {
+		t.Errorf("roster spreadsheet not bulk: %+v", r)
+	}
+	if r := classify(t, c, attach("stock.xlsx", xlsxType, xlsx(t, items))); r.Has(Bulk) || len(r.NotRead) != 0 {
+		t.Errorf("stock spreadsheet: %+v", r)
+	}
+}
