@@ -70,7 +70,8 @@ func credentials(s *scanner, l lineText) {
 	}
 }
 
-var tokenHints = []string{"AKIA", "gh", "github_pat_", "xox", "AIza", "eyJ"}
+// tokenHints: every token shape has one of these (GitHub and Slack ones a "_" or "xox").
+var tokenHints = []string{"AKIA", "_", "xox", "AIza", "eyJ"}
 
 // passwordValue says whether v, the first word after a password label, looks
 // like a value rather than a phrase, a link or a mask.

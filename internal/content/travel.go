@@ -97,7 +97,7 @@ var airlineSet = func() map[string]bool {
 func countFlights(s string) int {
 	n := 0
 	for i := 0; i+2 < len(s); i++ {
-		if i > 0 && isWordByte(s[i-1]) {
+		if !(isUpper(s[i]) || isDigit(s[i])) || !(isUpper(s[i+1]) || isDigit(s[i+1])) || (i > 0 && isWordByte(s[i-1])) {
 			continue
 		}
 		if !airlineSet[s[i:i+2]] {
