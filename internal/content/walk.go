@@ -125,6 +125,10 @@ func clip(s string) string {
 	return s
 }
 
+// multipart reads the parts of a multipart entity in order. Of a
+// multipart/alternative it reads one alternative only: the first that is
+// text or multipart, which is the plain one when it is there (RFC 2046 puts
+// the plainest first); the others are passed over.
 func (w *walker) multipart(e *message.Entity, mt string, depth int, name string) error {
 	mr := e.MultipartReader()
 	if mr == nil {
