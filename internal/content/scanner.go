@@ -35,6 +35,7 @@ type partState struct {
 	dob, passport, ssn, icd, flight, booking, hotel prox
 	bulk                                            bulkState
 	bareMarks                                       int
+	prev                                            [2]string // the two lines before, for dates before a flight
 }
 
 func newPartState() partState {
@@ -149,6 +150,7 @@ func (s *scanner) line(l string) {
 	for i, m := range s.cl.custom {
 		m.line(ln, &s.cus[i])
 	}
+	s.prt.prev[1], s.prt.prev[0] = s.prt.prev[0], l
 }
 
 // advance moves the proximity windows over an empty line.
@@ -157,6 +159,7 @@ func (s *scanner) advance() {
 	for _, x := range []*prox{&p.dob, &p.passport, &p.ssn, &p.icd, &p.flight, &p.booking, &p.hotel} {
 		x.line(false, 0)
 	}
+	s.prt.prev[1], s.prt.prev[0] = s.prt.prev[0], ""
 }
 
 // lineText is one line with what the matchers check first, computed once.

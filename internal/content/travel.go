@@ -9,9 +9,7 @@ import (
 //
 // Evidence:
 //   - "flight with date": a flight number of a major airline ("BA 117",
-//     "LH400", "UA 9") with a date on its line or on one of the two lines
-//     after it (a date only before it is not looked for, to keep the cost
-//     of date matching to lines near flight numbers). A flight-like token
+//     "LH400", "UA 9") within three lines of a date, before or after it. A flight-like token
 //     without a date, or whose number looks like a year ("AI 2025"), does not
 //     count.
 //   - "booking reference": a six-character record locator (capitals, or
@@ -55,7 +53,12 @@ func travel(s *scanner, l lineText) {
 	if l.digits > 0 {
 		flights = countFlights(l.raw)
 		if flights > 0 || p.flight.waiting() {
-			date = dateFull.MatchString(l.raw) || dateAny.MatchString(l.raw)
+			date = hasDate(l.raw)
+		}
+		if flights > 0 && !date && (hasDate(p.prev[0]) || hasDate(p.prev[1])) {
+			// The date was on one of the two lines before.
+			s.t.add(Travel, evFlight, flights)
+			flights = 0
 		}
 	}
 	s.t.add(Travel, evFlight, p.flight.line(date, flights))
@@ -132,6 +135,11 @@ func countFlights(s string) int {
 		i = k - 1
 	}
 	return n
+}
+
+// hasDate says whether a line has a date, with or without a year.
+func hasDate(s string) bool {
+	return s != "" && (dateFull.MatchString(s) || dateAny.MatchString(s))
 }
 
 func isWordByte(b byte) bool {
