@@ -24,8 +24,9 @@ package scan
 // held open, and a queue ID not seen for PostfixMaxAge of log time is evicted (each
 // eviction is a Problem). Lines over 1 MiB, lines that are not log lines (binary data) and
 // Postfix lines with invalid UTF-8 are Problems; the reader goes on after them. Lines are
-// cut and parsed on a goroutine of its own (postfix_split.go); emit and skip are called on
-// the caller's goroutine, in the order of the lines.
+// cut and parsed by split workers running in parallel (postfix_chunks.go,
+// postfix_split.go); emit and skip are called on the caller's goroutine, in the order of
+// the lines.
 
 import (
 	"io"

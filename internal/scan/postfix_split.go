@@ -2,17 +2,17 @@ package scan
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"unicode/utf8"
 
 	"github.com/rcptguard/rcptguard/internal/maillog"
 )
 
-// The Postfix reader works on two goroutines: a splitter reads the source in chunks,
-// cuts them into lines and keeps only the lines of interest (a queue ID's from=, to= and
-// removed, and what is wrong), and the caller's goroutine correlates them and calls emit
-// and skip. Most lines of a Postfix log are of no interest, so the two share the work.
+// The Postfix reader works on several goroutines (postfix_chunks.go): a reader cuts the
+// source into chunks of whole lines, split workers cut each chunk into lines and keep only
+// the lines of interest (a queue ID's from=, to= and removed, and what is wrong) with line
+// numbers relative to their chunk, and the caller's goroutine takes the chunks in order,
+// stitches what crosses a chunk boundary, correlates the lines and calls emit and skip.
+// Most lines of a Postfix log are of no interest, so the splitting is most of the work.
 
 // Kinds of postfixItem.
 const (
@@ -21,6 +21,7 @@ const (
 	postfixRemoved = 'r'
 	postfixBad     = 'b' // lines line to lineTo are not log lines
 	postfixProblem = 'p' // line is a problem: problem says what
+	postfixBreak   = 'k' // line is the chunk's first line that ends a run of bad lines
 )
 
 // postfixItem is a line of interest, as offsets into its chunk's buffer.
@@ -38,121 +39,50 @@ type postfixItem struct {
 	problem                    string
 }
 
-// postfixChunk is a buffer of whole lines and the items found in it.
-type postfixChunk struct {
-	buf   []byte
-	items []postfixItem
-	err   error // the read error that ended the source (not io.EOF); the last chunk
-}
-
-const postfixChunkSize = 1 << 20
-
-// consume runs the splitter over r and handles its items in order.
-func (p *postfixParser) consume(r io.Reader) error {
-	full := make(chan *postfixChunk, 2)
-	free := make(chan *postfixChunk, 4)
-	for range 4 {
-		free <- &postfixChunk{}
-	}
-	done := make(chan struct{})
-	defer close(done) // an emit that panics must not leave the splitter blocked
-	go postfixSplit(r, free, full, done)
-	for c := range full {
-		for i := range c.items {
-			p.item(c.buf, &c.items[i])
-		}
-		if c.err != nil {
-			return c.err
-		}
-		free <- c
-	}
-	return nil
-}
-
-// postfixSplitter is the splitter's state.
+// postfixSplitter is a split worker's state for one chunk; lines count from the chunk's
+// first line, 1.
 type postfixSplitter struct {
 	line    int64
 	badFrom int64 // the first of a run of lines that are not log lines; 0: none
 	badTo   int64
+	broke   bool // a line that ends a run of bad lines was seen in the chunk
 	items   []postfixItem
 }
 
-// postfixSplit reads r into the free chunks and sends them, with their items, to full;
-// it closes full at the end of r.
-func postfixSplit(r io.Reader, free <-chan *postfixChunk, full chan<- *postfixChunk, done <-chan struct{}) {
-	defer close(full)
-	var s postfixSplitter
-	var carry []byte  // the start of a line cut by the end of the last chunk
-	skipping := false // in a line longer than PostfixMaxLine, reported already
-	size := 16 << 10  // bytes to read into the next chunk; grows to postfixChunkSize
+// splitChunk cuts c.buf[c.start:c.end] into lines and fills c.items, c.lines and
+// c.tailFrom, c.tailTo (a run of bad lines open at the chunk's end, not in c.items).
+func (s *postfixSplitter) splitChunk(c *postfixChunk) {
+	*s = postfixSplitter{items: c.items[:0]}
+	buf, start := c.buf[:c.end], c.start
 	for {
-		var c *postfixChunk
-		select {
-		case c = <-free:
-		case <-done:
-			return
+		nl := bytes.IndexByte(buf[start:], '\n')
+		if nl < 0 {
+			break
 		}
-		if cap(c.buf) < len(carry)+size {
-			c.buf = make([]byte, 0, len(carry)+2*size)
-		}
-		buf := append(c.buf[:0], carry...)
-		n, err := io.ReadAtLeast(r, buf[len(buf):len(buf)+size], 1)
-		if n == size && size < postfixChunkSize {
-			size *= 2 // a big source: bigger chunks, fewer hand-overs
-		}
-		buf = buf[:len(buf)+n]
-		s.items = c.items[:0]
-		start := 0
-		if skipping {
-			nl := bytes.IndexByte(buf, '\n')
-			if nl < 0 {
-				start = len(buf)
-			} else {
-				start, skipping = nl+1, false
-			}
-		}
-		for {
-			nl := bytes.IndexByte(buf[start:], '\n')
-			if nl < 0 {
-				break
-			}
-			s.split(buf, start, start+nl)
-			start += nl + 1
-		}
-		carry = append(carry[:0], buf[start:]...)
-		eof := err != nil
-		if eof {
-			if len(carry) > 0 && !skipping {
-				s.split(buf, start, len(buf))
-			}
-			s.endBad()
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				err = nil
-			}
-			c.err = err
-		} else if len(carry) > PostfixMaxLine {
-			s.endBad()
-			s.line++
-			s.items = append(s.items, postfixItem{line: s.line, kind: postfixProblem, problem: postfixLongLine})
-			carry, skipping = carry[:0], true
-		}
-		c.buf, c.items = buf, s.items
-		select {
-		case full <- c:
-		case <-done:
-			return
-		}
-		if eof {
-			return
-		}
+		s.split(buf, start, start+nl)
+		start += nl + 1
 	}
+	if start < len(buf) { // the source's last line, without a newline
+		s.split(buf, start, len(buf))
+	}
+	if c.longLine { // the reader cut a line longer than PostfixMaxLine after these
+		s.endBad()
+		s.line++
+		s.problem(postfixLongLine)
+	}
+	c.items, c.lines, c.tailFrom, c.tailTo = s.items, s.line, s.badFrom, s.badTo
 }
 
-// endBad ends a run of lines that are not log lines.
+// endBad ends a run of lines that are not log lines; the chunk's first such end is marked
+// by a postfixBreak item.
 func (s *postfixSplitter) endBad() {
 	if s.badFrom != 0 {
 		s.items = append(s.items, postfixItem{line: s.badFrom, lineTo: s.badTo, kind: postfixBad})
 		s.badFrom = 0
+	}
+	if !s.broke {
+		s.broke = true
+		s.items = append(s.items, postfixItem{line: s.line, kind: postfixBreak})
 	}
 }
 
