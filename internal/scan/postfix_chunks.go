@@ -31,9 +31,9 @@ type postfixChunk struct {
 
 // Settings of the pipeline; tests change them.
 var (
-	postfixChunkSize = 1 << 20  // bytes read into a chunk at most
-	postfixFirstRead = 16 << 10 // bytes read into the first chunk; doubles up to postfixChunkSize
-	postfixWorkers   = 0        // split workers; 0: runtime.GOMAXPROCS, at least 2
+	postfixChunkSize = 512 << 10 // bytes read into a chunk at most
+	postfixFirstRead = 16 << 10  // bytes read into the first chunk; doubles up to postfixChunkSize
+	postfixWorkers   = 0         // split workers; 0: runtime.GOMAXPROCS, at least 2
 )
 
 // consume reads r through the pipeline and handles its items in order.
