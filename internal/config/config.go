@@ -59,6 +59,8 @@ type Config struct {
 	Learning Learning
 	// DNS configures live evidence (dns.go).
 	DNS DNS
+	// Content configures content rules (content.go).
+	Content Content
 	// Path is the file the config came from, "" when built in.
 	Path string
 }
@@ -77,6 +79,7 @@ func Default() Config {
 	defaultServe(&c)
 	defaultLearning(&c)
 	defaultDNS(&c)
+	defaultContent(&c)
 	return c
 }
 

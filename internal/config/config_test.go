@@ -96,7 +96,7 @@ learning:
 		Providers:  false,
 		Policy: Policy{Protected: guard.Reject, Provider: guard.Warn, Known: guard.Allow, Namespace: guard.Hold, Blocked: guard.Hold, Nonexistent: guard.Warn, MixedScript: guard.Hold,
 			RegisteredLookalike: guard.Reject, ChangedOwner: guard.Hold, Undeliverable: guard.Reject, Monitor: true},
-		DNS:  want.DNS,
+		DNS: want.DNS, Content: want.Content,
 		Path: "/etc/rcptguard/rcptguard.yaml",
 	}
 	if !reflect.DeepEqual(c, want) {

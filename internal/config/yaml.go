@@ -32,6 +32,7 @@ type rawFile struct {
 	Limits     rawLimits     `yaml:"limits"`
 	Learning   rawLearning   `yaml:"learning"`
 	DNS        rawDNS        `yaml:"dns"`
+	Content    rawContent    `yaml:"content"`
 }
 
 type rawPolicy struct {
@@ -96,6 +97,7 @@ func (r *rawFile) apply(c *Config) []*Error {
 	errs = append(errs, r.applyLimits(c)...)
 	errs = append(errs, r.applyLearning(c)...)
 	errs = append(errs, r.applyDNS(c)...)
+	errs = append(errs, r.applyContent(c)...)
 	if present(&p.Blocked) && c.Policy.Blocked == guard.Allow {
 		add(&Error{Line: p.Blocked.Line, Msg: "policy.blocked may not be allow; to let blocked mail pass, remove it from block or add it to allow"})
 	}

@@ -23,6 +23,10 @@ type MessageDecision struct {
 	Verdict    Verdict
 	Monitor    bool
 	Recipients []Decision
+	// Content are the categories the message carries (content.Result.Names), set by
+	// WithContent; ContentSkipped says the content was over the limits and not checked.
+	Content        []string
+	ContentSkipped bool
 }
 
 // Inspect decides about every recipient of env, from env.Sender (CheckFrom), with one
