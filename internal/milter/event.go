@@ -46,11 +46,15 @@ type Event struct {
 	Monitor bool
 	// Decisions are the guard's, one per recipient in Recipients.
 	Decisions []guard.Decision
-	Action    Action
-	HeldID    string        // the quarantine's ID of the held message (ActionHold)
-	Reply     guard.Reply   // the refusal sent (reject, tempfail); zero otherwise
-	Err       error         // why a temporary error was sent, if it was
-	Duration  time.Duration // from the callback's start to the answer decided
+	// Content are the content categories the message carries (names only, never the
+	// text), when content rules are on; ContentSkipped says it was over the limits.
+	Content        []string
+	ContentSkipped bool
+	Action         Action
+	HeldID         string        // the quarantine's ID of the held message (ActionHold)
+	Reply          guard.Reply   // the refusal sent (reject, tempfail); zero otherwise
+	Err            error         // why a temporary error was sent, if it was
+	Duration       time.Duration // from the callback's start to the answer decided
 }
 
 // record logs ev as one line and passes it to Observe.
@@ -84,6 +88,9 @@ func (s *Server) record(ev Event) {
 			slog.Bool("monitor", ev.Monitor), slog.Any("techniques", techniques),
 			slog.Any("intended", intended), slog.Bool("non_smtp", ev.NonSMTP),
 			slog.String("action", string(ev.Action)),
+		}
+		if len(ev.Content) > 0 || ev.ContentSkipped {
+			attrs = append(attrs, slog.Any("content", ev.Content), slog.Bool("content_skipped", ev.ContentSkipped))
 		}
 		if ev.HeldID != "" {
 			attrs = append(attrs, slog.String("held_id", ev.HeldID))

@@ -11,6 +11,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	classifier "github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
@@ -71,6 +72,12 @@ type Server struct {
 	// Spool keeps the content collected for Holder in memory up to its threshold and in
 	// a file beyond it; nil: spool.Temp().
 	Spool *spool.Dir
+	// Content, when set, classifies every message at its end (content.go): the
+	// adapter then collects every message's content (up to MaxMessageBytes, spooled like
+	// a held one) and applies ContentRules to the decision before it holds, refuses,
+	// warns or accepts. Nil: no content rules.
+	Content      *classifier.Classifier
+	ContentRules guard.ContentRules
 
 	initOnce sync.Once
 	log      *slog.Logger
@@ -121,7 +128,7 @@ func (s *Server) server() *gomilter.Server {
 	}
 	if s.srv == nil {
 		proto, negotiation := protocol, gomilter.NegotiationCallbackFunc(nil)
-		if s.Holder != nil {
+		if s.Holder != nil || s.Content != nil {
 			proto, negotiation = holdProtocol|optionalProtocol, negotiate
 		}
 		s.srv = gomilter.NewServer(

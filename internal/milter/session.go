@@ -156,9 +156,13 @@ func (c *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	defer msg.content.close()
 	// The recipients were decided at RCPT by the same guard: combine, do not check again.
 	md := guard.Combine(msg.decisions)
+	if c.s.Content != nil {
+		md = c.classify(msg, md)
+	}
 	ev.Sender, ev.Recipients, ev.NonSMTP = msg.sender, msg.rcpts, msg.nonSMTP
 	ev.AuthUser, ev.ClientAddr = msg.authUser, c.clientAddr
 	ev.Verdict, ev.Monitor, ev.Decisions = md.Verdict, md.Monitor, md.Recipients
+	ev.Content, ev.ContentSkipped = md.Content, md.ContentSkipped
 	v := md.Enforced()
 	if v == guard.Hold && c.s.Holder != nil {
 		if resp, held := c.hold(&ev, msg, md, m.Get(gomilter.MacroMTAFQDN), start); held {

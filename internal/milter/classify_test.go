@@ -1,0 +1,114 @@
+package milter
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	gomilter "github.com/d--j/go-milter"
+
+	classifier "github.com/rcptguard/rcptguard/internal/content"
+	"github.com/rcptguard/rcptguard/internal/guard"
+)
+
+// contentRules are the rules of the content tests: credentials turn a warning into a
+// hold, markings hold mail to any outside domain.
+var contentRules = guard.ContentRules{
+	Escalate:      map[classifier.Category]guard.Verdict{classifier.Credentials: guard.Hold},
+	OnAnyExternal: map[classifier.Category]guard.Verdict{classifier.Markings: guard.Hold},
+}
+
+func newClassifier(t testing.TB) *classifier.Classifier {
+	t.Helper()
+	cl, err := classifier.New(classifier.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// docx is a minimal Word document whose text is the lines given.
+func docx(t testing.TB, lines ...string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	files := map[string]string{
+		"[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+			`<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ` +
+			`ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
+	}
+	doc := `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`
+	for _, l := range lines {
+		doc += "<w:p><w:r><w:t>" + l + "</w:t></w:r></w:p>"
+	}
+	files["word/document.xml"] = doc + "</w:body></w:document>"
+	for _, name := range []string{"[Content_Types].xml", "word/document.xml"} {
+		w, err := z.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(files[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// withAttachment is a multipart message body (and its Content-Type) with a text part and
+// the attachment, base64, CRLF line ends.
+func withAttachment(text, name string, data []byte) (contentType, body string) {
+	const boundary = "rcptguard-test-boundary"
+	enc := base64.StdEncoding.EncodeToString(data)
+	var lines []string
+	for len(enc) > 76 {
+		lines, enc = append(lines, enc[:76]), enc[76:]
+	}
+	lines = append(lines, enc)
+	body = "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n" +
+		"--" + boundary + "\r\nContent-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document\r\n" +
+		"Content-Disposition: attachment; filename=\"" + name + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		strings.Join(lines, "\r\n") + "\r\n--" + boundary + "--\r\n"
+	return "multipart/mixed; boundary=\"" + boundary + "\"", body
+}
+
+const accessText = "Hello Bob,\r\n\r\nthe access details for the portal are in the attached document.\r\n\r\nAlice\r\n"
+
+// TestContentEscalatesAtEndOfMessage: without a Holder, a warned recipient of a message
+// that carries a password in an attached .docx is refused at the end of the message with
+// the reason naming the password; the same message without the attachment is warned; a
+// marked message to an unflagged outside domain is refused.
+func TestContentEscalatesAtEndOfMessage(t *testing.T) {
+	t.Parallel()
+	var ev events
+	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Content: newClassifier(t), ContentRules: contentRules, Observe: ev.observe})
+	ct, body := withAttachment(accessText, "access.docx", docx(t, "Portal access", "Password: Tr0ub4dor&amp;3x"))
+	header := [][2]string{{"From", "alice@contoso.com"}, {"Subject", "Portal access"}, {"MIME-Version", "1.0"}, {"Content-Type", ct}}
+
+	res := dial(t, addr, smtpClient).sendBody("alice@contoso.com", []string{"bob@armmy.mil"}, header, body, true)
+	if res.eom == nil || res.eom.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.eom.SMTPReply, "the message contains what looks like a password") {
+		t.Fatalf("with the password: end of message %+v", res.eom)
+	}
+	res = dial(t, addr, smtpClient).sendBody("alice@contoso.com", []string{"bob@armmy.mil"}, header[:2], accessText, true)
+	if res.eom == nil || res.eom.Type != gomilter.ActionAccept || headers(res.mods)[VerdictHeader] != "warn" {
+		t.Fatalf("without it: end of message %+v, headers %v", res.eom, headers(res.mods))
+	}
+	res = dial(t, addr, smtpClient).sendBody("alice@contoso.com", []string{"carol@unrelated.example"}, header[:2],
+		"SECRET//NOFORN\r\n\r\nThe plan.\r\n\r\nSECRET//NOFORN\r\n", true)
+	if res.eom == nil || res.eom.Type != gomilter.ActionRejectWithCode {
+		t.Fatalf("marked: end of message %+v", res.eom)
+	}
+	var names [][]string
+	for _, e := range ev.all() {
+		if e.Stage == StageEOM {
+			names = append(names, e.Content)
+		}
+	}
+	if len(names) != 3 || strings.Join(names[0], ",") != "credentials" || len(names[1]) != 0 || strings.Join(names[2], ",") != "markings" {
+		t.Errorf("event content %q", names)
+	}
+}
