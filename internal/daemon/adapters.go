@@ -43,7 +43,14 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		return nil, err
 	}
 	d.spool = sp
+	// Content rules (docs/content.md) are read at start: a reload does not change them.
+	cl, err := cfg.Content.Classifier()
+	if err != nil {
+		return nil, fmt.Errorf("content: %w", err)
+	}
 	m := &milter.Server{
+		Content:         cl,
+		ContentRules:    cfg.Content.Rules(),
 		Spool:           sp,
 		Guard:           &d.Guard,
 		MaxMessageBytes: cfg.Quarantine.MaxMessageBytes,
