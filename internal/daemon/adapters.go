@@ -89,6 +89,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.Content, r.ContentRules = cl, m.ContentRules
 		d.relaySrv = r
 		out = append(out, namedServer{"relay", cfg.Listen.Relay, r})
 	}

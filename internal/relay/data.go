@@ -90,7 +90,22 @@ func (ss *session) data(in *input, t *txn) error {
 	}
 	var reply *smtp.SMTPError
 	var outcome Outcome
+	if ss.srv.Content != nil {
+		read, release, err := ss.classify(in, t)
+		defer release()
+		if err != nil {
+			outcome = OutcomeTempFail
+			if err.Code/100 == 5 {
+				outcome = OutcomeFailed
+			}
+			ss.endTxn(outcome, err)
+			return err
+		}
+		in = read
+	}
 	switch {
+	case ss.srv.Content != nil && t.rejected:
+		reply, outcome = ss.refuseRejected(t), OutcomeFailed
 	case t.held && ss.srv.Holder != nil:
 		reply, outcome = ss.hold(in, t)
 	case t.held:

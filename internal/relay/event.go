@@ -46,6 +46,10 @@ type Event struct {
 	Enhanced   string // its enhanced status code
 	Bytes      int64  // message bytes read from the client
 	HeldID     string // the quarantine's ID of the message, when Outcome is OutcomeHeld
+	// Content are the content categories the message carries (names only), when content
+	// rules are on; ContentSkipped says it was over the limits.
+	Content        []string
+	ContentSkipped bool
 }
 
 // RecipientEvent is one RCPT TO.
@@ -67,6 +71,9 @@ type txn struct {
 	utf8      bool          // the client said SMTPUTF8: replies may be UTF-8 (RFC 6531)
 	rcpts     []*rcptRecord
 	held      bool // a recipient is held: the message is held or refused at the end of DATA
+	rejected  bool // content rules reject a recipient: the message is refused at the end of DATA
+	content   []string
+	skipped   bool
 	heldID    string
 	forwarded int // recipients the upstream accepted
 	bytes     int64
@@ -92,7 +99,7 @@ func (ss *session) endTxn(o Outcome, reply *smtp.SMTPError) {
 	}
 	ev := Event{
 		Time: time.Now(), ID: t.id, Client: ss.cc.addr, AuthUser: ss.authUser, Helo: ss.helo,
-		Sender: t.from, Outcome: o, Bytes: t.bytes, HeldID: t.heldID,
+		Sender: t.from, Outcome: o, Bytes: t.bytes, HeldID: t.heldID, Content: t.content, ContentSkipped: t.skipped,
 	}
 	accepted := 0
 	for _, r := range t.rcpts {
@@ -181,6 +188,9 @@ func (s *Server) emit(ev Event) {
 	}
 	if ev.HeldID != "" {
 		attrs = append(attrs, slog.String("held_id", ev.HeldID))
+	}
+	if len(ev.Content) > 0 || ev.ContentSkipped {
+		attrs = append(attrs, slog.Any("content", ev.Content), slog.Bool("content_skipped", ev.ContentSkipped))
 	}
 	s.logger().LogAttrs(context.Background(), slog.LevelInfo, "relay decision", attrs...)
 	if s.Observe != nil {

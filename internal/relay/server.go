@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"golang.org/x/crypto/bcrypt"
 
+	classifier "github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/ratelimit"
@@ -96,6 +97,11 @@ type Server struct {
 	// Spool keeps a message that must be read in full (BDAT, a message to hold) in memory
 	// up to its threshold and in a file beyond it; nil: spool.Temp().
 	Spool *spool.Dir
+	// Content, when set, classifies every message before it is relayed (content.go):
+	// the relay then reads each message in full (spooled) first, and applies
+	// ContentRules to the recipients' decisions. Nil: no content rules.
+	Content      *classifier.Classifier
+	ContentRules guard.ContentRules
 
 	// Holder, if set, holds messages in rcptguard's quarantine: a message with a held
 	// recipient is read in full (at most MaxMessageBytes), handed to Holder.Hold behind
