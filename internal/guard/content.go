@@ -20,6 +20,21 @@ type ContentRules struct {
 	OnAnyExternal map[content.Category]Verdict
 }
 
+// Matter reports whether the content rules could change the decisions ds: when a
+// recipient is flagged (Warn, Hold or Reject), or an on_any_external rule exists. A door
+// need not read a message whose content cannot matter.
+func (rules ContentRules) Matter(ds []Decision) bool {
+	if len(rules.OnAnyExternal) > 0 {
+		return true
+	}
+	for _, d := range ds {
+		if d.Verdict != Allow && d.Verdict != Invalid {
+			return true
+		}
+	}
+	return false
+}
+
 // WithContent is md with the content rules applied to what the message carries (r): a
 // flagged recipient is escalated per rules.Escalate, a recipient outside own/allow per
 // rules.OnAnyExternal, and the reason of every recipient not allowed says what the

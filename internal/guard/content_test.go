@@ -140,3 +140,13 @@ func TestAddSentence(t *testing.T) {
 		}
 	}
 }
+
+func TestContentMattersOnlyForFlaggedRecipientsOrExternalRules(t *testing.T) {
+	g := contentGuard(t, DefaultPolicy())
+	allowed := g.Inspect(Envelope{Recipients: []string{"ann@contoso.com", "sam@unrelated.example"}}).Recipients
+	warnedToo := g.Inspect(Envelope{Recipients: []string{"ann@contoso.com", warned}}).Recipients
+	escalateOnly := ContentRules{Escalate: defaultRules.Escalate}
+	if escalateOnly.Matter(allowed) || !escalateOnly.Matter(warnedToo) || !defaultRules.Matter(allowed) {
+		t.Errorf("Matter: %v %v %v", escalateOnly.Matter(allowed), escalateOnly.Matter(warnedToo), defaultRules.Matter(allowed))
+	}
+}

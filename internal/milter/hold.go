@@ -16,13 +16,15 @@ import (
 // Adapter is the name the adapter gives itself in held messages (held.Submission).
 const Adapter = "milter"
 
-// collect reports whether msg's content is to be kept: for s.Content (every message), or
+// collect reports whether msg's content is to be kept: for s.Content (every message
+// whose content could matter, guard.ContentRules.Matter), or
 // for s.Holder when the message's enforced verdict is Hold. It decides once, at the
 // message's first header, body or end of message event, when every recipient is known.
 func (msg *message) collect(s *Server) bool {
 	if !msg.decided {
 		msg.decided = true
-		if s.Content != nil || s.Holder != nil && guard.Combine(msg.decisions).Enforced() == guard.Hold {
+		if s.Content != nil && s.ContentRules.Matter(msg.decisions) ||
+			s.Holder != nil && guard.Combine(msg.decisions).Enforced() == guard.Hold {
 			msg.content = newContent(s.spool(), s.maxMessageBytes())
 		}
 	}

@@ -77,3 +77,14 @@ func (ss *session) refuseRejected(t *txn) *smtp.SMTPError {
 	}
 	return smtpReply(guard.ReplyFor(guard.Reject, strings.Join(lines, "\n")))
 }
+
+// accepted are the decisions of the recipients accepted at RCPT.
+func (t *txn) accepted() []guard.Decision {
+	var ds []guard.Decision
+	for _, rc := range t.rcpts {
+		if rc.code/100 == 2 {
+			ds = append(ds, rc.d)
+		}
+	}
+	return ds
+}

@@ -114,3 +114,31 @@ func TestContentRules(t *testing.T) {
 		t.Errorf("event content %q", names)
 	}
 }
+
+// TestContentRejectRefusesTheMessage: escalate: reject refuses the whole message at the
+// end of DATA, with the reason naming the content; nothing reaches the upstream.
+func TestContentRejectRefusesTheMessage(t *testing.T) {
+	t.Parallel()
+	cl, err := content.New(content.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startRelay(t, func(s *Server) {
+		s.Content = cl
+		s.ContentRules = guard.ContentRules{Escalate: map[content.Category]guard.Verdict{content.Credentials: guard.Reject}}
+	})
+	msg := "From: alice@contoso.com\r\nSubject: creds\r\n\r\nHello,\r\n\r\nPassword: Tr0ub4dor&3x\r\n"
+	res, err := testenv.SMTPSend(r.addr, "alice@contoso.com", []string{"bob@armmy.mil"}, []byte(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Data.Code != 550 || !strings.Contains(res.Data.Text, "the message contains what looks like a password") {
+		t.Errorf("DATA %v, want 550 naming the password", res.Data)
+	}
+	if n := len(r.sink.Messages()); n != 0 {
+		t.Errorf("the upstream got %d messages", n)
+	}
+	if evs := r.events.all(); len(evs) != 1 || evs[0].Outcome != OutcomeFailed || strings.Join(evs[0].Content, ",") != "credentials" {
+		t.Errorf("events %+v", evs)
+	}
+}

@@ -90,7 +90,7 @@ func (ss *session) data(in *input, t *txn) error {
 	}
 	var reply *smtp.SMTPError
 	var outcome Outcome
-	if ss.srv.Content != nil {
+	if ss.srv.Content != nil && ss.srv.ContentRules.Matter(t.accepted()) {
 		read, release, err := ss.classify(in, t)
 		defer release()
 		if err != nil {
