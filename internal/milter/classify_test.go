@@ -112,3 +112,39 @@ func TestContentEscalatesAtEndOfMessage(t *testing.T) {
 		t.Errorf("event content %q", names)
 	}
 }
+
+// TestContentOverTheLimitIsSkipped: a message larger than the content kept is decided
+// without content: the warned recipient stays warned, and the reason says it was not
+// checked.
+func TestContentOverTheLimitIsSkipped(t *testing.T) {
+	t.Parallel()
+	var ev events
+	addr := start(t, &Server{Guard: current(testGuard(t, holdPolicy())), Content: newClassifier(t), ContentRules: contentRules,
+		MaxMessageBytes: 2048, Observe: ev.observe})
+	body := "Password: Tr0ub4dor&3x\r\n" + strings.Repeat("filler line of the message body\r\n", 200)
+	res := dial(t, addr, smtpClient).sendBody("alice@contoso.com", []string{"bob@armmy.mil"}, plainHeader, body, true)
+	h := headers(res.mods)
+	if res.eom == nil || res.eom.Type != gomilter.ActionAccept || h[VerdictHeader] != "warn" ||
+		!strings.Contains(strings.ReplaceAll(h[ReasonHeader], "\n ", " "), "not checked for content") {
+		t.Fatalf("end of message %+v, headers %v", res.eom, h)
+	}
+	if e := ev.all(); len(e) == 0 || !e[len(e)-1].ContentSkipped {
+		t.Errorf("events %+v", e)
+	}
+}
+
+// TestContentInMonitorMode: in monitor mode the escalated verdict is recorded, and the
+// message is accepted.
+func TestContentInMonitorMode(t *testing.T) {
+	t.Parallel()
+	var ev events
+	addr := start(t, &Server{Guard: current(testGuard(t, monitorPolicy())), Content: newClassifier(t), ContentRules: contentRules, Observe: ev.observe})
+	res := dial(t, addr, smtpClient).sendBody("alice@contoso.com", []string{"bob@armmy.mil"}, plainHeader, "Password: Tr0ub4dor&3x\r\n", true)
+	if res.eom == nil || res.eom.Type != gomilter.ActionAccept {
+		t.Fatalf("end of message %+v", res.eom)
+	}
+	e := ev.all()
+	if len(e) == 0 || e[len(e)-1].Verdict != guard.Hold || !e[len(e)-1].Monitor {
+		t.Errorf("events %+v", e)
+	}
+}
