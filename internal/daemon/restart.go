@@ -15,7 +15,7 @@ import (
 // the running relay's relay.upstream. The administrators' pages read admin.users anew.
 // Everything else is read when serve starts: listeners, the rest of the relay, data_dir,
 // the quarantine's database and size limit, the link signing key, the rest of admin,
-// limits, learning.propose_after.
+// limits, learning.propose_after, content (the doors' classifier and rules).
 // restartOnly names those settings that differ between the configuration serve started
 // with and a new one, so that a reload can say which of its changes wait for a restart.
 func restartOnly(started, next config.Config) []string {
@@ -30,6 +30,7 @@ func restartOnly(started, next config.Config) []string {
 		{"notice", started.Notice, next.Notice},
 		{"admin", started.Admin, next.Admin},
 		{"limits", started.Limits, next.Limits},
+		{"content", started.Content, next.Content},
 	}
 	for _, s := range sections {
 		for _, k := range changedFields(s.name, s.a, s.b) {
