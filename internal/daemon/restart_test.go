@@ -27,7 +27,7 @@ func TestRestartOnlyNamesTheKeys(t *testing.T) {
 	b.Relay.TLSCert = "x.pem"
 	b.Relay.Upstream.Address = "127.0.0.1:2525" // no relay ran: waits for a restart
 	b.Learning.ProposeAfter = 9
-	b.Content.Enabled = true // the doors' classifier is made at start
+	b.Content.Enabled = true                       // the doors' classifier is made at start
 	b.Policy.Known = b.Policy.Namespace            // applied by a reload: not named
 	b.Learning.SenderMin = 9                       // applied by a reload: not named
 	b.Admin.Users = map[string]string{"root": "x"} // read anew: not named
