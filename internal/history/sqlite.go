@@ -206,23 +206,7 @@ func (s *SQLite) Known(ctx context.Context) ([]engine.KnownDomain, error) {
 		return nil, fmt.Errorf("history: known domains: %w", err)
 	}
 	defer rows.Close()
-	var out []engine.KnownDomain
-	for rows.Next() {
-		var name string
-		var n int64
-		if err := rows.Scan(&name, &n); err != nil {
-			return nil, fmt.Errorf("history: known domains: %w", err)
-		}
-		d, err := address.ParseDomain(name)
-		if err != nil || n < 0 {
-			continue
-		}
-		out = append(out, engine.KnownDomain{Domain: d, Count: n})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("history: known domains: %w", err)
-	}
-	return out, nil
+	return knownFrom(rows)
 }
 
 // Domain returns what is known about one recipient domain.

@@ -196,3 +196,32 @@ func satAdd(a, b int64) int64 {
 	}
 	return a + b
 }
+
+// domainRows is what both databases' result sets (database/sql and pgx) offer.
+type domainRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// knownFrom reads rows of (domain, count) into known domains; a name that is no domain
+// any more, or a negative count, is passed over.
+func knownFrom(rows domainRows) ([]engine.KnownDomain, error) {
+	var out []engine.KnownDomain
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, fmt.Errorf("history: known domains: %w", err)
+		}
+		d, err := address.ParseDomain(name)
+		if err != nil || n < 0 {
+			continue
+		}
+		out = append(out, engine.KnownDomain{Domain: d, Count: n})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history: known domains: %w", err)
+	}
+	return out, nil
+}
