@@ -43,8 +43,10 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 		return false
 	}
 	var out []Variant
-	seen := map[string]bool{d.ASCII: true}
+	seen := make(map[string]bool, 64+48*len(d.ASCII))
+	seen[d.ASCII] = true
 	reg := d.Registrable()
+	skeleton := ""
 	emit := func(name string, t Technique) {
 		if !want(t) {
 			return
@@ -53,7 +55,10 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 		if err != nil || seen[v.ASCII] || registrableIs(v, reg) {
 			return
 		}
-		if (t == Homoglyph || t == Visual) && confusables.Skeleton(v.DisplayPre()) != confusables.Skeleton(d.DisplayPre()) {
+		if skeleton == "" && (t == Homoglyph || t == Visual) {
+			skeleton = confusables.Skeleton(d.DisplayPre())
+		}
+		if (t == Homoglyph || t == Visual) && confusables.Skeleton(v.DisplayPre()) != skeleton {
 			// IDNA mapped it to something else (ϲ becomes σ): not a lookalike any more.
 			return
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"hash/maphash"
 	"strings"
+	"sync"
 )
 
 // nameSet is a set of byte strings held in an arena: each slot keeps a key's offset and
@@ -22,7 +23,25 @@ func newNameSet(seed maphash.Seed, arena *strings.Builder, n int) nameSet {
 	for size*3 < n*4 {
 		size *= 2
 	}
-	return nameSet{seed: seed, arena: arena, slots: make([]uint64, size)}
+	var slots []uint64
+	if p, ok := slotPool.Get().(*[]uint64); ok && cap(*p) >= size {
+		slots = (*p)[:size]
+		clear(slots)
+	} else {
+		slots = make([]uint64, size)
+	}
+	return nameSet{seed: seed, arena: arena, slots: slots}
+}
+
+// slotPool keeps the slots of sets no longer used (release): PermuteWide makes sets of
+// tens of kilobytes for each domain, which would otherwise be garbage at once.
+var slotPool sync.Pool
+
+// release gives the set's slots back for another set; s is empty after it.
+func (s *nameSet) release() {
+	slots := s.slots[:0]
+	slotPool.Put(&slots)
+	*s = nameSet{}
 }
 
 func nameTag(h uint64) uint64 { return h >> 40 }
@@ -57,6 +76,9 @@ func (s *nameSet) put(pos int, h uint64, off, n int) {
 		s.grow()
 	}
 }
+
+// offset is where the key at pos (found by find) is in the arena.
+func (s *nameSet) offset(pos int) int { return int(s.slots[pos] >> 32) }
 
 // add puts key in the set unless it is there, copying it to the arena, and says whether
 // it was new.
