@@ -88,6 +88,26 @@ func TestSquatWatchReportsChangesAndNotifies(t *testing.T) {
 		t.Errorf("the mail: rcpts %v\n%s", m.Rcpts, body)
 	}
 
+	// A smarthost that refuses the mail: exit 2 with the reason, the changes still in the
+	// report, and recorded (the next run does not report them again).
+	if err := srv.SetZone(strings.Replace(watchZone2, "mx.fabrikam.com.", "mx1.farm.example.", 1) + "contoos.com. 300 IN MX 10 mx1.farm.example.\n"); err != nil {
+		t.Fatal(err)
+	}
+	sink.SetFail(451, "4.3.0 try later")
+	r := run(t, nil, "squat", "--config", cfg, "--resolver", srv.Addr(), "--known-top", "1", "--farm-min", "2",
+		"--watch", "--notify", "mail-team@contoso.com", "--format", "json", "--progress", "never")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--notify: mailing the changes to mail-team@contoso.com") ||
+		!strings.Contains(r.stderr, "the report has the changes") || !strings.Contains(r.stdout, `"contoos.com"`) {
+		t.Errorf("a refused notice: exit %d, stderr %q, stdout has contoos.com: %v", r.code, r.stderr, strings.Contains(r.stdout, `"contoos.com"`))
+	}
+	if n := len(sink.Messages()); n != 1 {
+		t.Errorf("%d mails after the refused one, want still 1", n)
+	}
+	sink.SetFail(0, "")
+	if got := squatWatch(); len(got) != 0 {
+		t.Errorf("the run after a refused notice reports again: %v", got)
+	}
+
 	// --notify without --watch, and --watch with a data folder that cannot be made.
 	if r := run(t, nil, "squat", "--config", cfg, "--resolver", srv.Addr(), "--notify", "x@contoso.com"); r.code != ExitUsage || !strings.Contains(r.stderr, "--notify needs --watch") {
 		t.Errorf("--notify alone: exit %d, stderr %q", r.code, r.stderr)
