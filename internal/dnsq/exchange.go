@@ -41,8 +41,8 @@ func (e *askError) Error() string {
 
 func (e *askError) Unwrap() []error { return []error{e.kind, e.detail} }
 
-// ask sends one question, over UDP then TCP when the answer is truncated, to the servers in
-// turn (the first one first), up to r.attempts times while the answer is a timeout,
+// ask sends one question, over UDP then TCP when the answer is truncated, and without EDNS
+// to a server that refuses it, to the servers in turn (the first one first), up to r.attempts times while the answer is a timeout,
 // SERVFAIL, another error code or a network error. The answer it returns is NOERROR or
 // NXDOMAIN for exactly that question.
 func (r *Resolver) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
@@ -57,10 +57,13 @@ func (r *Resolver) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg
 		q.Id = dns.Id() // a new random ID for every attempt, as for a new question
 		server := r.servers[a%len(r.servers)]
 		last.server, last.attempts = server, a+1
-		reply, err := r.send(ctx, false, q, server)
-		if err == nil && reply.Truncated {
-			r.counts.tcpFallbacks.Add(1)
-			reply, err = r.send(ctx, true, q, server)
+		reply, err := r.sendUDPThenTCP(ctx, q, server)
+		if err == nil && ednsRefused(reply) {
+			// A server from before EDNS (RFC 6891 section 7): the same question without it.
+			r.counts.noEDNS.Add(1)
+			plain := q.Copy()
+			plain.Extra = nil
+			reply, err = r.sendUDPThenTCP(ctx, plain, server)
 		}
 		if ctx.Err() != nil {
 			return nil, ctxErr(name, ctx.Err())
@@ -86,6 +89,22 @@ func (r *Resolver) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg
 		}
 	}
 	return nil, last
+}
+
+// sendUDPThenTCP asks once over UDP, and again over TCP when the answer is truncated.
+func (r *Resolver) sendUDPThenTCP(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, error) {
+	reply, err := r.send(ctx, false, q, server)
+	if err == nil && reply.Truncated {
+		r.counts.tcpFallbacks.Add(1)
+		reply, err = r.send(ctx, true, q, server)
+	}
+	return reply, err
+}
+
+// ednsRefused reports whether reply is a server's refusal of the EDNS OPT record every
+// question carries: FORMERR or NOTIMP without an OPT record of its own.
+func ednsRefused(reply *dns.Msg) bool {
+	return (reply.Rcode == dns.RcodeFormatError || reply.Rcode == dns.RcodeNotImplemented) && reply.IsEdns0() == nil
 }
 
 // send waits for the rate limiter and asks once, over UDP (a pooled socket) or TCP (a new

@@ -190,6 +190,20 @@ func TestLookupTruncatedRetriedOverTCP(t *testing.T) {
 	}
 }
 
+// TestLookupServerWithoutEDNS: a server from before EDNS answers FORMERR to a question
+// with an OPT record; the question is asked again without it and answered.
+func TestLookupServerWithoutEDNS(t *testing.T) {
+	d := testenv.StartDNS(t, testenv.DNSOptions{Zone: fixtureZone, NoEDNS: true})
+	r := newResolver(t, Config{Servers: []string{d.Addr()}})
+	f := r.Lookup(t.Context(), "army.ml")
+	if f.Status != Registered || len(f.MX) != 2 || len(f.NS) != 2 || f.Err != nil {
+		t.Fatalf("Lookup = %+v, want the full answer without EDNS", f)
+	}
+	if s := r.Stats(); s.NoEDNS != 4 || s.Queries != 8 || s.Retries != 0 {
+		t.Errorf("stats %+v, want 4 questions asked again without EDNS, 8 queries, no retries", s)
+	}
+}
+
 func TestLookupLargeAnswerFallsBackToTCP(t *testing.T) {
 	var zone strings.Builder
 	for i := range 120 {

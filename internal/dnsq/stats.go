@@ -9,10 +9,11 @@ type Stats struct {
 	Timeouts     uint64 // questions that got no answer in time
 	TCPFallbacks uint64 // truncated UDP answers asked again over TCP
 	ServFails    uint64 // SERVFAIL answers
+	NoEDNS       uint64 // questions asked again without EDNS after a FORMERR or NOTIMP
 }
 
 type counters struct {
-	queries, retries, timeouts, tcpFallbacks, servFails atomic.Uint64
+	queries, retries, timeouts, tcpFallbacks, servFails, noEDNS atomic.Uint64
 }
 
 // Stats reads the counters; safe at any time.
@@ -24,5 +25,6 @@ func (r *Resolver) Stats() Stats {
 		Timeouts:     c.timeouts.Load(),
 		TCPFallbacks: c.tcpFallbacks.Load(),
 		ServFails:    c.servFails.Load(),
+		NoEDNS:       c.noEDNS.Load(),
 	}
 }

@@ -25,6 +25,9 @@ type DNSOptions struct {
 	// AnswerAll: any name not in the zone gets an MX (10 mx.NAME) and an A (192.0.2.1), for
 	// speed tests.
 	AnswerAll bool
+	// NoEDNS: a question with an EDNS OPT record is answered FORMERR without one, as a
+	// server from before EDNS (RFC 6891 section 7) does; one without is answered.
+	NoEDNS bool
 }
 
 // DNS is an authoritative-looking DNS server on loopback, UDP and TCP on one port, built
@@ -119,7 +122,7 @@ func (d *DNS) Addr() string { return d.addr }
 func (d *DNS) Queries() int64 { return d.queries.Load() }
 
 // SetZone replaces the records (between two runs of squat --watch, say). The options'
-// ServFail, Drop, TruncateUDP and AnswerAll stay.
+// ServFail, Drop, TruncateUDP, AnswerAll and NoEDNS stay.
 func (d *DNS) SetZone(zone string) error {
 	z := &dnsZone{rrs: map[string][]dns.RR{}, names: map[string]bool{}, soas: map[string]*dns.SOA{}}
 	zp := dns.NewZoneParser(strings.NewReader(zone), ".", "fixture")
@@ -152,6 +155,12 @@ func (d *DNS) serve(udp bool) func(dns.ResponseWriter, *dns.Msg) {
 		q := req.Question[0]
 		name := dns.CanonicalName(q.Name)
 		if d.drop[name] {
+			return
+		}
+		if d.opts.NoEDNS && req.IsEdns0() != nil {
+			m := new(dns.Msg)
+			m.SetRcode(req, dns.RcodeFormatError)
+			w.WriteMsg(m)
 			return
 		}
 		m := new(dns.Msg)
