@@ -88,8 +88,8 @@ contoso.com.    300 IN MX 10 mx.contoso.com.
 	if _, ok, err := s.ChangedOwner(ctx, "fabrikam.com"); !ok || err != nil {
 		t.Errorf("ChangedOwner(fabrikam.com) = %v, %v", ok, err)
 	}
-	if v, ok, _ := s.Registered(ctx, "bank-army.ml"); !ok || !v.Facts.NullMX || v.Facts.CanReceive() {
-		t.Errorf("Registered(bank-army.ml) = %+v, %v", v, ok)
+	if v, ok, _ := s.Seen(ctx, "bank-army.ml"); !ok || v.Facts.Status != dnsq.Registered || !v.Facts.NullMX || v.Facts.CanReceive() {
+		t.Errorf("Seen(bank-army.ml) = %+v, %v", v, ok)
 	}
 
 	// The resolver stops answering for a domain: its facts stay, nothing changes.

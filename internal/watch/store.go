@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/address"
-	"github.com/rcptguard/rcptguard/internal/dnsq"
 )
 
 // FileName is the SQLite watch store's file name in rcptguard's data folder.
@@ -155,16 +154,6 @@ func (s *Store) Seen(ctx context.Context, domain string) (Seen, bool, error) {
 	return seen, true, nil
 }
 
-// Registered returns the domain as the store keeps it when the last answer about it was
-// that it is registered (a registration seen by squat); ok is false otherwise.
-func (s *Store) Registered(ctx context.Context, domain string) (Seen, bool, error) {
-	seen, ok, err := s.Seen(ctx, domain)
-	if err != nil || !ok || seen.Facts.Status != dnsq.Registered {
-		return Seen{}, false, err
-	}
-	return seen, true, nil
-}
-
 // ChangedOwner returns the change that suggests the known correspondent domain changed
 // hands (its MX moved to a host serving lookalikes, or it came back after being gone),
 // as long as it stands: the domain is still watched as known and still receives its mail
@@ -189,20 +178,6 @@ func (s *Store) ChangedOwner(ctx context.Context, domain string) (Change, bool, 
 		return Change{}, false, nil // it moved again since
 	}
 	return c, true, nil
-}
-
-// Farms returns the MX hosts that receive mail for at least min lookalikes in the store
-// (registered and able to receive at their last answer), most lookalikes first.
-func (s *Store) Farms(ctx context.Context, min int) ([]Farm, error) {
-	rows, err := s.b.rows(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("watch: farms: %w", err)
-	}
-	receiving, err := receivingOf(rows)
-	if err != nil {
-		return nil, err
-	}
-	return farmsOf(receiving, min), nil
 }
 
 // Standing is what the store holds that the guard acts on (guard.Evidence): what stands
