@@ -289,7 +289,11 @@ func (d *Daemon) Start() (err error) {
 		d.warnExposed(cfg.DataDir)
 	}
 	d.errc = make(chan error, 8)
-	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger}
+	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger,
+		ContentRules: cfg.Content.Rules(), MaxMessageBytes: cfg.Content.MaxMessage}
+	if api.Content, err = cfg.Content.Classifier(); err != nil { // a message in a check request (docs/http.md)
+		return fmt.Errorf("content: %w", err)
+	}
 	api.Ready = d.health(cfg, d.quarantine, d.history)
 	servers := []namedServer{
 		{"http", cfg.Listen.HTTP, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}},

@@ -1,13 +1,11 @@
 // Package httpapi is the HTTP door: POST /api/v1/check for mail-client add-ins and web
-// forms (the same decision and JSON as `rcptguard check --json`), /metrics for Prometheus
-// and /healthz. It is thin: it turns requests into guard calls and decisions into JSON.
+// forms (the same decision and JSON as `rcptguard check --json`, with content rules
+// applied to a message the request may carry), /metrics for Prometheus and /healthz. It is thin: it turns requests into guard calls and decisions into JSON.
 package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,14 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/metrics"
-)
-
-// Limits on one check request.
-const (
-	MaxBodyBytes  = 64 << 10
-	MaxRecipients = 1000
 )
 
 // API serves the HTTP endpoints.
@@ -35,6 +28,13 @@ type API struct {
 	Logger   *slog.Logger
 	// Ready, if set, is asked by /healthz whether the stores answer (the quarantine).
 	Ready func(ctx context.Context) error
+	// Content, when set (content rules on), classifies the message a check request may
+	// carry, and ContentRules apply what it carries to the decision (docs/content.md).
+	Content      *content.Classifier
+	ContentRules guard.ContentRules
+	// MaxMessageBytes bounds the message a request carries (DefaultMaxMessageBytes
+	// when 0); the request body may then be up to 64 KiB + twice that.
+	MaxMessageBytes int64
 }
 
 // Handler returns the routes.
@@ -52,48 +52,32 @@ func (a *API) Handler() http.Handler {
 	return mux
 }
 
-// checkRequest is the body of POST /api/v1/check: recipients, or one recipient.
-type checkRequest struct {
-	Recipients []string `json:"recipients"`
-	Recipient  string   `json:"recipient"`
-	Sender     string   `json:"sender"`
-}
-
 func (a *API) check(w http.ResponseWriter, r *http.Request) {
 	g := a.Guard.Load()
 	if g == nil {
 		writeError(w, http.StatusServiceUnavailable, "rcptguard is starting; try again")
 		return
 	}
-	var req checkRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
-			return
+	maxMessage := a.MaxMessageBytes
+	if maxMessage <= 0 {
+		maxMessage = DefaultMaxMessageBytes
+	}
+	req, msg, err := parseRequest(http.MaxBytesReader(w, r.Body, maxBody(maxMessage)+1), maxMessage)
+	if err != nil {
+		code := http.StatusBadRequest
+		var re *requestError
+		if errors.As(err, &re) {
+			code = re.code
 		}
-		writeError(w, http.StatusBadRequest, "the body is not valid JSON of the form {\"recipients\":[...]}: "+err.Error())
-		return
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		writeError(w, http.StatusBadRequest, "the body has data after the JSON object")
-		return
-	}
-	if req.Recipient != "" {
-		req.Recipients = append(req.Recipients, req.Recipient)
-	}
-	switch {
-	case len(req.Recipients) == 0:
-		writeError(w, http.StatusBadRequest, "no recipients: send {\"recipients\":[\"alice@army.ml\"]}")
-		return
-	case len(req.Recipients) > MaxRecipients:
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d recipients in one request", MaxRecipients))
+		writeError(w, code, err.Error())
 		return
 	}
 	start := time.Now()
 	md := g.Inspect(guard.Envelope{Adapter: "http", Sender: req.Sender, ClientAddr: r.RemoteAddr, Recipients: req.Recipients})
+	var cn contentNote
+	if msg != nil {
+		md, cn = a.applyContent(r.Context(), g, md, msg)
+	}
 	took := time.Since(start)
 	b := make([]byte, 0, 512*len(md.Recipients))
 	b = append(b, `{"verdict":`...)
@@ -109,10 +93,14 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) {
 		}
 		if a.Logger != nil && d.Verdict != guard.Allow {
 			a.Logger.Info("decision", "adapter", "http", "client", r.RemoteAddr, "recipient", d.Input,
-				"verdict", d.Verdict.String(), "monitor", d.Monitor, "intended", strings.Join(d.Intended(), ","))
+				"verdict", d.Verdict.String(), "monitor", d.Monitor, "intended", strings.Join(d.Intended(), ","), "content", strings.Join(md.Content, ","))
 		}
 	}
-	b = append(b, "]}\n"...)
+	b = append(b, ']')
+	if msg != nil {
+		b = cn.appendJSON(b, md)
+	}
+	b = append(b, "}\n"...)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b)
