@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/scan"
 	"github.com/rcptguard/rcptguard/internal/setup"
 )
@@ -24,6 +25,7 @@ func runScan(args []string, env Env) int {
 		progress  = fs.String("progress", "auto", "progress on standard error: auto (on a terminal), always or never")
 		redact    = fs.Bool("redact-senders", false, "replace senders' local parts by a keyed hash")
 		redactKey = fs.String("redact-key", "", "the hash's key, read from `FILE` (default: a random key per run)")
+		contentS  = fs.String("content", "auto", "classify the content of flagged messages in mail archives (mbox, Maildir, .eml): auto (when the config has content.enabled), on or off")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: rcptguard scan [flags] SOURCE ...\n\nSOURCE is a mail log, an export or an archive (a file, a directory, or - for standard input),\nplain or compressed (gzip, bzip2, xz, zstd); its format is told by its content: %s.\nExit status: 0 nothing flagged, 1 mail to lookalike domains found, 2 usage, configuration or source error.\n\n", scan.FormatNames())
@@ -55,6 +57,11 @@ func runScan(args []string, env Env) int {
 		"html": scan.WriteHTML}[*format]
 	if write == nil {
 		return fail(env, "--format: %q is not text, json, csv or html", *format)
+	}
+	switch *contentS {
+	case "auto", "on", "off":
+	default:
+		return fail(env, "--content: %q is not auto, on or off", *contentS)
 	}
 	var showProgress bool
 	if showProgress, err = progressFlag(*progress, env.Stderr); err != nil {
@@ -108,6 +115,14 @@ func runScan(args []string, env Env) int {
 
 	tally := scan.NewTally(g, since, until)
 	ro := scan.RunOptions{Stdin: env.Stdin}
+	if *contentS == "on" || *contentS == "auto" && cfg.Content.Enabled {
+		// The configuration's content settings (limits, markings, custom categories) and
+		// rules, even when content.enabled is off (docs/scan.md, "Content").
+		if ro.Content, err = content.New(cfg.Content.ClassifierConfig()); err != nil {
+			return fail(env, "content: %v", err)
+		}
+		tally.ContentRules = cfg.Content.Rules()
+	}
 	if *aliases {
 		ro.Force = &scan.AliasesFormat
 	}

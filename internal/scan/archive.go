@@ -73,12 +73,15 @@ func readHeader(lr *lineReader, name string, stop func([]byte) bool, skip func(P
 			cur = -1
 			continue
 		}
-		if len(line) == 0 {
-			h.ended = true
+		if stop != nil && len(line) > 0 && stop(line) {
+			lr.unread()
 			return h, nil
 		}
-		if stop != nil && stop(line) {
-			lr.unread()
+		if lr.capture != nil {
+			lr.capture.add(line)
+		}
+		if len(line) == 0 {
+			h.ended = true
 			return h, nil
 		}
 		if line[0] == ' ' || line[0] == '\t' {
@@ -100,6 +103,9 @@ func readHeader(lr *lineReader, name string, stop func([]byte) bool, skip func(P
 		fn := fieldName(line)
 		if fn == "" {
 			skip(Problem{Source: name, Line: lr.n, Text: fmt.Sprintf("not a header field (%q): rest of the message's header skipped", clipRaw(string(line)))})
+			if lr.capture != nil {
+				lr.capture.bodyFromLast(len(line)) // that line is the body's first
+			}
 			h.ended = true // reported here: not reported again as a header without an end
 			return h, nil
 		}

@@ -20,6 +20,8 @@ type lineReader struct {
 	buf     []byte
 	pending bool // unread was called: next returns buf again
 	long    bool // the line in buf was over maxLine
+	// capture, when set, keeps the raw lines readHeader reads (to classify the message).
+	capture *headerCapture
 }
 
 func newLineReader(r io.Reader) *lineReader {
@@ -91,4 +93,17 @@ func (l *lineReader) next(keep int) ([]byte, bool, error) {
 func (l *lineReader) unread() {
 	l.pending = true
 	l.n--
+}
+
+// headerNext reports whether the next line (not read) begins like a header field, as far
+// as its first 1,024 bytes tell.
+func (l *lineReader) headerNext() bool {
+	if l.pending {
+		return false
+	}
+	b, _ := l.br.Peek(1024)
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return fieldName(bytes.TrimSuffix(b, []byte("\r"))) != ""
 }

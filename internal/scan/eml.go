@@ -18,6 +18,9 @@ import (
 // one every stored message has.
 var EMLFormat = Format{Name: "eml", Detect: DetectEML, New: func() Reader { return emlReader{} }}
 
+// withContent is the reader that classifies the message it reads, when flagged, with h.
+func (emlReader) withContent(h *contentHook) Reader { return emlReader{content: h} }
+
 // mailFields are fields that begin or fill the header of stored messages; DetectEML wants
 // one of them so that other "name: value" text (an aliases file) is not taken for mail.
 var mailFields = map[string]bool{
@@ -62,19 +65,25 @@ func DetectEML(head []byte) bool {
 // utf8BOM is the byte order mark some tools write at the start of a UTF-8 file.
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-type emlReader struct{}
+type emlReader struct {
+	content *contentHook // nil: the header only
+}
 
 // Read gives the records of one message. It reads the header only: the body is left
 // unread (it can be large and holds nothing the report uses).
-func (emlReader) Read(r io.Reader, name string, emit func(Record), skip func(Problem)) error {
-	return readOneMessage(r, name, filepath.Base(name), emit, skip)
+func (e emlReader) Read(r io.Reader, name string, emit func(Record), skip func(Problem)) error {
+	return readOneMessage(r, name, filepath.Base(name), e.content, emit, skip)
 }
 
 // readOneMessage reads the header of the message in r and gives its records; fallbackID
-// names the message when it has no Message-ID.
-func readOneMessage(r io.Reader, name, fallbackID string, emit func(Record), skip func(Problem)) error {
+// names the message when it has no Message-ID. With ch, a flagged message is classified:
+// its body is then read too.
+func readOneMessage(r io.Reader, name, fallbackID string, ch *contentHook, emit func(Record), skip func(Problem)) error {
 	lr := newLineReader(r)
 	lr.skipBOM()
+	if ch != nil {
+		lr.capture = &headerCapture{}
+	}
 	h, err := readHeader(lr, name, nil, skip)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: line %d: %w", name, lr.n+1, err)
@@ -82,7 +91,13 @@ func readOneMessage(r io.Reader, name, fallbackID string, emit func(Record), ski
 	if !h.ended {
 		skip(Problem{Source: name, Line: lr.n, Text: "truncated message: its header does not end"})
 	}
-	emitMessage(&h, envelope{}, name, fallbackID, 1, emit, skip)
+	if ch == nil {
+		emitMessage(&h, envelope{}, name, fallbackID, 1, emit, skip)
+		return nil
+	}
+	var recs []Record
+	emitMessage(&h, envelope{}, name, fallbackID, 1, func(r Record) { recs = append(recs, r) }, skip)
+	ch.finish(recs, lr.capture, func() io.Reader { return lr.br }, emit)
 	return nil
 }
 
@@ -92,6 +107,11 @@ func readOneMessage(r io.Reader, name, fallbackID string, emit func(Record), ski
 // a Problem, as is one that cannot be read; hidden files
 // (".name") are passed over. The error is only for the folder itself not being readable.
 func ReadEMLDir(path string, emit func(Record), skip func(Problem)) error {
+	return readEMLDir(path, nil, emit, skip)
+}
+
+// readEMLDir is ReadEMLDir classifying the flagged messages with ch (when not nil).
+func readEMLDir(path string, ch *contentHook, emit func(Record), skip func(Problem)) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
@@ -112,7 +132,7 @@ func ReadEMLDir(path string, emit func(Record), skip func(Problem)) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		readMessageFile(p, true, emit, skip)
+		readMessageFile(p, true, ch, emit, skip)
 		return nil
 	})
 }
@@ -120,7 +140,7 @@ func ReadEMLDir(path string, emit func(Record), skip func(Problem)) error {
 // readMessageFile reads one message file, plain or compressed (gzip, bzip2, xz or zstd,
 // as Dovecot's mail_compress plugin stores Maildir files); check says to make sure it
 // begins like a message.
-func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)) {
+func readMessageFile(p string, check bool, ch *contentHook, emit func(Record), skip func(Problem)) {
 	f, err := os.Open(p)
 	if err != nil {
 		skip(Problem{Source: p, Text: "not readable: " + err.Error()})
@@ -145,7 +165,7 @@ func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)
 		}
 		switch {
 		case DetectMbox(head): // a message saved with its From_ line (or a whole mbox)
-			if err := (mboxReader{}).Read(r, p, emit, skip); err != nil {
+			if err := (mboxReader{content: ch}).Read(r, p, emit, skip); err != nil {
 				skip(Problem{Source: p, Text: err.Error()})
 			}
 			return
@@ -154,7 +174,7 @@ func readMessageFile(p string, check bool, emit func(Record), skip func(Problem)
 			return
 		}
 	}
-	if err := readOneMessage(r, p, filepath.Base(p), emit, skip); err != nil {
+	if err := readOneMessage(r, p, filepath.Base(p), ch, emit, skip); err != nil {
 		skip(Problem{Source: p, Text: err.Error()})
 	}
 }

@@ -107,7 +107,7 @@ func calendar(cs []DayCount, step time.Duration, layout string) []DayCount {
 func summaryLines(r Report) []string {
 	var b strings.Builder
 	WriteText(&b, Report{Schema: r.Schema, Period: r.Period, Totals: r.Totals, Sources: r.Sources,
-		Senders: r.Senders, Prediction: r.Prediction, Redacted: r.Redacted, Domains: nil})
+		Senders: r.Senders, Prediction: r.Prediction, Redacted: r.Redacted, Domains: nil, Content: r.Content})
 	var out []string
 	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -129,9 +129,13 @@ func counts(cs []DayCount) []report.Count {
 // htmlPage is parsed on first use, not at start, like the binary's other templates.
 var htmlPage = sync.OnceValue(func() *template.Template {
 	return report.Page("scan", template.FuncMap{
-		"join": strings.Join,
-		"day":  dayText,
-		"f":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
+		"join":    strings.Join,
+		"day":     dayText,
+		"f":       func(x float64) string { return fmt.Sprintf("%.1f", x) },
+		"rows":    func(ms []MessageRow) []MessageRow { return ms[:min(len(ms), MaxMessageRows)] },
+		"more":    func(ms []MessageRow) int { return len(ms) - MaxMessageRows },
+		"maxRows": func() int { return MaxMessageRows },
+		"content": contentText,
 	}, `{{template "head"}}<title>rcptguard scan report</title>
 <style>
 {{template "style"}}
@@ -162,6 +166,13 @@ rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} r
 <h2>Why</h2>
 <table>{{range .Domains}}<tr><td>{{.Domain}}</td><td>{{.Reason}}</td></tr>{{end}}</table>
 </section>
+{{with .Content}}{{if .Messages}}<section>
+<h2>Flagged messages and their content</h2>
+<table><tr><th>Date</th><th>Message</th><th>Sender</th><th>Domain</th><th>Verdict</th><th>Content</th></tr>
+{{range rows .Messages}}<tr><td>{{day .Time}}</td><td>{{.Message}}</td><td>{{.Sender}}</td><td>{{.Domain}}</td><td>{{.Verdict}}</td><td>{{content .}}</td></tr>
+{{end}}</table>
+{{if gt (len .Messages) maxRows}}<p>{{more .Messages}} more: the JSON report lists them all.</p>{{end}}
+</section>{{end}}{{end}}
 <section>
 <h2>Senders</h2>
 <table><tr><th>Sender</th><th>Messages to lookalikes</th><th>Domains</th></tr>
@@ -182,7 +193,7 @@ rect.sent{fill:#c0392b} rect.bounced{fill:#7f8c8d} rect.deferred{fill:#e6a23c} r
 <p>{{.Problems.Total}} {{if eq .Problems.Total 1}}piece{{else}}pieces{{end}} of the sources could not be read; the rest was scanned.</p>
 <table>{{range .Problems.First}}<tr><td>{{.Source}}:{{.Line}}</td><td>{{.Text}}</td></tr>{{end}}</table>
 </section>{{end}}{{end}}
-<p style="color:#777;font-size:12px">Made by rcptguard scan ({{.R.Schema}}). Addresses and counts only; no message content.</p>
+<p style="color:#777;font-size:12px">Made by rcptguard scan ({{.R.Schema}}). Addresses and counts only; no message content{{if .R.Content}} (only the names of the categories the flagged messages carry){{end}}.</p>
 </main>
 </body>
 </html>

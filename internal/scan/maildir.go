@@ -23,13 +23,18 @@ func IsMaildir(path string) bool {
 // its Message-ID, else its file name; a file that cannot be read is a Problem. The error
 // is only for path not being a readable Maildir.
 func ReadMaildir(path string, emit func(Record), skip func(Problem)) error {
+	return readMaildir(path, nil, emit, skip)
+}
+
+// readMaildir is ReadMaildir classifying the flagged messages with ch (when not nil).
+func readMaildir(path string, ch *contentHook, emit func(Record), skip func(Problem)) error {
 	if !IsMaildir(path) {
 		if _, err := os.Stat(path); err != nil {
 			return err
 		}
 		return fmt.Errorf("%s: not a Maildir (no cur and new folders in it)", path)
 	}
-	readMaildirFolder(path, emit, skip)
+	readMaildirFolder(path, ch, emit, skip)
 	es, err := sortedNames(path)
 	if err != nil {
 		skip(Problem{Source: path, Text: "not readable: " + err.Error()})
@@ -37,14 +42,14 @@ func ReadMaildir(path string, emit func(Record), skip func(Problem)) error {
 	for _, e := range es {
 		sub := filepath.Join(path, e.Name())
 		if e.IsDir() && strings.HasPrefix(e.Name(), ".") && e.Name() != "." && e.Name() != ".." && IsMaildir(sub) {
-			readMaildirFolder(sub, emit, skip)
+			readMaildirFolder(sub, ch, emit, skip)
 		}
 	}
 	return nil
 }
 
 // readMaildirFolder reads the cur and new folders of one Maildir.
-func readMaildirFolder(path string, emit func(Record), skip func(Problem)) {
+func readMaildirFolder(path string, ch *contentHook, emit func(Record), skip func(Problem)) {
 	for _, sub := range []string{"cur", "new"} {
 		dir := filepath.Join(path, sub)
 		es, err := sortedNames(dir)
@@ -55,7 +60,7 @@ func readMaildirFolder(path string, emit func(Record), skip func(Problem)) {
 			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
-			readMessageFile(filepath.Join(dir, e.Name()), false, emit, skip)
+			readMessageFile(filepath.Join(dir, e.Name()), false, ch, emit, skip)
 		}
 	}
 }

@@ -14,13 +14,18 @@ import (
 // From_ line.
 var MboxFormat = Format{Name: "mbox", Detect: DetectMbox, New: func() Reader { return mboxReader{} }}
 
+// withContent is the reader that classifies the flagged messages it reads with h.
+func (mboxReader) withContent(h *contentHook) Reader { return mboxReader{content: h} }
+
 // DetectMbox reports whether a source beginning with head is an mbox: it begins with
 // "From " (a broken first From_ line is still an mbox, and reported as a Problem).
 func DetectMbox(head []byte) bool {
 	return bytes.HasPrefix(head, []byte("From "))
 }
 
-type mboxReader struct{}
+type mboxReader struct {
+	content *contentHook // nil: headers only
+}
 
 // bodyKeep is how much of a body line the mbox reader looks at: enough for a From_ line.
 const bodyKeep = 256
@@ -29,8 +34,11 @@ const bodyKeep = 256
 // one (no sender and asctime date) is a Problem: when a header follows it, the message is
 // read without its envelope; otherwise the reader goes on to the next good From_ line.
 // Lines before the first From_ line are one Problem.
-func (mboxReader) Read(r io.Reader, name string, emit func(Record), skip func(Problem)) error {
+func (m mboxReader) Read(r io.Reader, name string, emit func(Record), skip func(Problem)) error {
 	lr := newLineReader(r)
+	if m.content != nil {
+		lr.capture = &headerCapture{}
+	}
 	atStart, prevBlank := true, true
 	skipping, skipFrom := false, int64(0) // passing over lines that belong to no message
 	for {
@@ -84,6 +92,9 @@ func (mboxReader) Read(r io.Reader, name string, emit func(Record), skip func(Pr
 		atStart = false
 		// "From - date" (Thunderbird) and "From  date" name no sender: From: does.
 		env := envelope{sender: sender, hasSender: ok && sender != "" && sender != "-", time: when}
+		if lr.capture != nil {
+			lr.capture.reset()
+		}
 		h, err := readHeader(lr, name, isSeparator, skip)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("%s: line %d: %w", name, lr.n+1, err)
@@ -91,7 +102,22 @@ func (mboxReader) Read(r io.Reader, name string, emit func(Record), skip func(Pr
 		if !h.ended {
 			skip(Problem{Source: name, Line: fromLine, Text: "truncated message: its header does not end"})
 		}
-		emitMessage(&h, env, name, fmt.Sprintf("%s:%d", name, fromLine), fromLine, emit, skip)
+		id := fmt.Sprintf("%s:%d", name, fromLine)
+		if m.content == nil {
+			emitMessage(&h, env, name, id, fromLine, emit, skip)
+		} else {
+			var recs []Record
+			emitMessage(&h, env, name, id, fromLine, func(r Record) { recs = append(recs, r) }, skip)
+			body := &mboxBody{lr: lr}
+			if err == nil && h.ended {
+				m.content.finish(recs, lr.capture, func() io.Reader { return body }, emit)
+			} else {
+				m.content.finish(recs, lr.capture, func() io.Reader { return bytes.NewReader(nil) }, emit)
+			}
+			if body.read {
+				h.ended = body.prevBlank // the last line the body reader took
+			}
+		}
 		if errors.Is(err, io.EOF) {
 			return nil
 		}

@@ -52,6 +52,9 @@ type Record struct {
 	Message string
 	Source  string // the source's name (a file, "-" for standard input)
 	Line    int64  // where in the source it was read (1-based; 0 when not line-based)
+	// Content is what the message carries, when it was classified (a flagged message of
+	// a mail archive, content checks on); nil otherwise. A message's records share it.
+	Content *Content
 }
 
 // Problem is a piece of a source that was skipped: the report lists them.
@@ -87,4 +90,12 @@ type Format struct {
 	// cur/new/tmp). A directory goes to the first format whose DetectDir says yes, else
 	// to the first format with a Dir and no DetectDir.
 	DetectDir func(path string) bool
+	// dirContent, when set, is Dir classifying the flagged messages (mail archives).
+	dirContent func(path string, ch *contentHook, emit func(Record), skip func(Problem)) error
+}
+
+// contentReader is a Reader of a mail archive that can classify the flagged messages it
+// reads.
+type contentReader interface {
+	withContent(*contentHook) Reader
 }

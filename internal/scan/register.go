@@ -13,7 +13,7 @@ func init() {
 	Register(WorkspaceFormat)
 	Register(MboxFormat)
 	eml := EMLFormat
-	eml.Dir = ReadEMLDir // a folder of messages
+	eml.Dir, eml.dirContent = ReadEMLDir, readEMLDir // a folder of messages
 	Register(eml)
-	Register(Format{Name: "maildir", DetectDir: IsMaildir, Dir: ReadMaildir})
+	Register(Format{Name: "maildir", DetectDir: IsMaildir, Dir: ReadMaildir, dirContent: readMaildir})
 }

@@ -27,6 +27,8 @@ type Report struct {
 	Prediction Prediction     `json:"prediction"`
 	Problems   Problems       `json:"problems"`
 	Redacted   bool           `json:"senders_redacted"`
+	// Content is left out unless content checks were on.
+	Content *ContentReport `json:"content,omitempty"`
 }
 
 // Period is the time the scan covers.
@@ -92,6 +94,8 @@ type DomainRow struct {
 	// lookalike of a protected domain; AllowLine is the config line that would allow it.
 	ProbablyLegitimate bool   `json:"probably_legitimate"`
 	AllowLine          string `json:"allow_line,omitempty"`
+	// Content: its classified flagged messages per category (content checks on only).
+	Content []CategoryCount `json:"content,omitempty"`
 }
 
 // SenderRow is one sender's messages to lookalikes.
@@ -232,7 +236,7 @@ func Build(t *Tally, sources []SourceResult, o Options) Report {
 			y, w := m.time.ISOWeek()
 			weeks[isoWeek(y, w)]++
 		}
-		v := m.dom.dec.Verdict
+		v := t.messageVerdict(m)
 		addVerdict(&total, v)
 		name := "blocked"
 		if len(m.dom.dec.Findings) > 0 {
@@ -262,6 +266,7 @@ func Build(t *Tally, sources []SourceResult, o Options) Report {
 		p.Per1000 = scale(total, 1000/float64(t.Messages))
 	}
 	p.BySituation, p.ByTechnique = groups(sit), groups(tech)
+	t.buildContent(&r, sender)
 	p.Drivers = r.Domains[:min(len(r.Domains), o.Top)]
 
 	r.Problems = Problems{Total: t.ProblemCount, First: []ProblemRow{}, PerSource: []SourceCnt{}}

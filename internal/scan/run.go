@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/rcptguard/rcptguard/internal/content"
 )
 
 // RunOptions say how sources are read.
@@ -20,6 +22,11 @@ type RunOptions struct {
 	// Force, when set, reads every file source with this format instead of telling it
 	// by content (`scan --aliases`: AliasesFormat, whose content is too plain to detect).
 	Force *Format
+	// Content, when set, classifies each message of a mail archive (mbox, Maildir, .eml)
+	// that has a flagged recipient: the report then gives its categories. Log formats have
+	// no content.
+	Content *content.Classifier
+	hook    *contentHook
 }
 
 // Run reads every source into t, several at once, and says what became of each (in the
@@ -31,6 +38,12 @@ func Run(sources []string, t *Tally, o RunOptions) []SourceResult {
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Content != nil {
+		o.hook = &contentHook{cl: o.Content, flagged: t.wouldFlag}
+		t.mu.Lock()
+		t.contentChecked = true
+		t.mu.Unlock()
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -102,7 +115,7 @@ func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 			return res
 		}
 		if fi.IsDir() {
-			return runDir(name, s, res)
+			return runDir(name, s, res, o.hook)
 		}
 		f, err := os.Open(name)
 		if err != nil {
@@ -160,7 +173,11 @@ func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 		return res
 	}
 	res.Format = f.Name
-	err = f.New().Read(br, name, s.emit, s.skip)
+	rd := f.New()
+	if cr, ok := rd.(contentReader); ok && o.hook != nil {
+		rd = cr.withContent(o.hook)
+	}
+	err = rd.Read(br, name, s.emit, s.skip)
 	res.Bytes = read.Load()
 	if err != nil {
 		if kind != "" {
@@ -172,7 +189,7 @@ func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 	return res
 }
 
-func runDir(name string, s *sink, res SourceResult) SourceResult {
+func runDir(name string, s *sink, res SourceResult, ch *contentHook) SourceResult {
 	var f Format
 	for _, g := range Formats() {
 		if g.Dir != nil && g.DetectDir != nil && g.DetectDir(name) {
@@ -193,7 +210,13 @@ func runDir(name string, s *sink, res SourceResult) SourceResult {
 		return res
 	}
 	res.Format = f.Name
-	if err := f.Dir(name, s.emit, s.skip); err != nil {
+	dir := f.Dir
+	if ch != nil && f.dirContent != nil {
+		dir = func(path string, emit func(Record), skip func(Problem)) error {
+			return f.dirContent(path, ch, emit, skip)
+		}
+	}
+	if err := dir(name, s.emit, s.skip); err != nil {
 		s.skip(Problem{Source: name, Text: "reading stopped: " + err.Error()})
 	}
 	return res

@@ -35,6 +35,10 @@ type Tally struct {
 	ProblemCount            int64
 	ProblemsPerSource       map[string]int64
 	maxProblemsKept         int
+	// ContentRules, with content checks on (RunOptions.Content), raise the verdict of a
+	// flagged message in the prediction as serve would (guard.ContentRules.Escalate).
+	ContentRules   guard.ContentRules
+	contentChecked bool
 }
 
 // decided is the guard's answer for one domain, and its counts when it is flagged.
@@ -60,6 +64,10 @@ type flaggedMsg struct {
 	sender string
 	time   time.Time
 	dom    *domainStat // the most severe recipient's domain
+	// content, when the message was classified, and where it was read
+	content *Content
+	id      string
+	source  string
 }
 
 // window remembers the last messages of one source, so that a message with several
@@ -176,7 +184,11 @@ func (t *Tally) add(r *Record, top string) {
 	}
 	m := t.flagged[key]
 	if m == nil {
-		t.flagged[key] = &flaggedMsg{sender: sender, time: r.Time, dom: s}
+		m = &flaggedMsg{sender: sender, time: r.Time, dom: s}
+		if r.Content != nil {
+			m.content, m.id, m.source = r.Content, r.Message, r.Source
+		}
+		t.flagged[key] = m
 		return
 	}
 	if s.dec.Verdict > m.dom.dec.Verdict {
@@ -185,6 +197,33 @@ func (t *Tally) add(r *Record, top string) {
 	if m.time.IsZero() || !r.Time.IsZero() && r.Time.Before(m.time) {
 		m.time = r.Time
 	}
+}
+
+// wouldFlag reports whether one of rs would be counted (in the period) and flagged: the
+// archive readers classify such a message's content.
+func (t *Tally) wouldFlag(rs []Record) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range rs {
+		r := &rs[i]
+		if !t.since.IsZero() || !t.until.IsZero() {
+			if r.Time.IsZero() || !t.since.IsZero() && r.Time.Before(t.since) || !t.until.IsZero() && !r.Time.Before(t.until) {
+				continue
+			}
+		}
+		dom := recipientDomain(r.Recipient)
+		if dom == "" {
+			continue
+		}
+		c := t.cache[dom]
+		if c == nil {
+			c = t.decide(dom)
+		}
+		if c.flagged {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Tally) decide(dom string) *decided {

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -24,9 +25,16 @@ var CSVHeader = []string{"domain", "verdict", "situation", "intended", "techniqu
 
 // WriteCSV writes one row per flagged recipient domain, after CSVHeader. Cells that a
 // spreadsheet would run as a formula are prefixed with a quote.
+//
+// With content checks on (r.Content set), a last column "content" gives the categories of
+// each domain's classified messages, as "credentials (2) personal (1)".
 func WriteCSV(w io.Writer, r Report) error {
 	c := csv.NewWriter(w)
-	c.Write(CSVHeader)
+	header := CSVHeader
+	if r.Content != nil {
+		header = append(slices.Clone(CSVHeader), "content")
+	}
+	c.Write(header)
 	for _, d := range r.Domains {
 		var top []string
 		for _, s := range d.TopSenders {
@@ -37,6 +45,9 @@ func WriteCSV(w io.Writer, r Report) error {
 			timeText(d.FirstSeen), timeText(d.LastSeen), itoa(d.Outcomes.Sent), itoa(d.Outcomes.Bounced),
 			itoa(d.Outcomes.Deferred), itoa(d.Outcomes.Expired), itoa(d.Outcomes.Unknown),
 			strconv.FormatBool(d.ProbablyLegitimate), d.AllowLine, d.Reason}
+		if r.Content != nil {
+			row = append(row, categoriesText(d.Content))
+		}
 		for i, v := range row {
 			row[i] = report.Cell(v)
 		}
@@ -75,6 +86,19 @@ func WriteText(w io.Writer, r Report) error {
 		}
 		p(".\n")
 	}
+	if c := r.Content; c != nil {
+		p("Content of the flagged messages of mail archives: %s read", report.Plural(int(c.Checked), "message"))
+		if len(c.Categories) == 0 {
+			p(", none carries a sensitive category")
+		}
+		for _, cc := range c.Categories {
+			p("; %s %d", cc.Category, cc.Messages)
+		}
+		if c.Skipped > 0 {
+			p("; %d over the classifier's limits, not checked", c.Skipped)
+		}
+		p("; the content rules raise the verdict of %d.\n", c.Escalated)
+	}
 	if t.OutsidePeriod+t.Undated > 0 {
 		p("Left out: %d recipients outside the period, %d undated.\n", t.OutsidePeriod, t.Undated)
 	}
@@ -99,6 +123,20 @@ func WriteText(w io.Writer, r Report) error {
 				top = append(top, fmt.Sprintf("%s (%d)", report.Clean(s.Sender), s.Messages))
 			}
 			p("  %s: %s Top senders: %s.\n", report.Clean(d.Domain), report.Clean(d.Reason), strings.Join(top, ", "))
+		}
+
+		if c := r.Content; c != nil && len(c.Messages) > 0 {
+			p("\nFlagged messages and their content\n")
+			tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tMESSAGE\tSENDER\tDOMAIN\tVERDICT\tCONTENT")
+			for _, m := range c.Messages[:min(len(c.Messages), MaxMessageRows)] {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dayText(m.Time), report.Clean(m.Message), report.Clean(m.Sender),
+					report.Clean(m.Domain), m.Verdict, contentText(m))
+			}
+			tw.Flush()
+			if n := len(c.Messages) - MaxMessageRows; n > 0 {
+				p("  ... and %d more (the JSON report lists them all)\n", n)
+			}
 		}
 
 		p("\nSenders\n")
@@ -167,6 +205,31 @@ func WriteText(w io.Writer, r Report) error {
 		}
 	}
 	return ew.Err
+}
+
+// MaxMessageRows is how many flagged messages the text and HTML reports list with their
+// content (those carrying a category first); the JSON report lists them all.
+const MaxMessageRows = 100
+
+// contentText is a message's categories for a table: "credentials,personal", "-" for
+// none, or "not checked (why)".
+func contentText(m MessageRow) string {
+	switch {
+	case m.Skipped:
+		return "not checked (" + report.Clean(m.NotRead) + ")"
+	case len(m.Content) == 0:
+		return "-"
+	}
+	return strings.Join(m.Content, ",")
+}
+
+// categoriesText is "credentials (2) personal (1)".
+func categoriesText(cs []CategoryCount) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Category+" ("+itoa(c.Messages)+")")
+	}
+	return strings.Join(out, " ")
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
