@@ -96,12 +96,12 @@ func (l *lineReader) unread() {
 }
 
 // headerNext reports whether the next line (not read) begins like a header field, as far
-// as its first 1,024 bytes tell.
+// as the buffer's worth of it (64 KiB) tells.
 func (l *lineReader) headerNext() bool {
 	if l.pending {
 		return false
 	}
-	b, _ := l.br.Peek(1024)
+	b, _ := l.br.Peek(l.br.Size())
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
 		b = b[:i]
 	}

@@ -96,6 +96,7 @@ type mboxBody struct {
 	done      bool
 	prevBlank bool
 	read      bool // a line was read
+	peeked    bool // the last line made the main loop look ahead at this one
 }
 
 func (b *mboxBody) Read(p []byte) (int, error) {
@@ -108,10 +109,25 @@ func (b *mboxBody) Read(p []byte) (int, error) {
 			b.done = true
 			return 0, io.EOF
 		}
-		if bytes.HasPrefix(line, []byte("From ")) && (isSeparator(line) || b.prevBlank && b.lr.headerNext()) {
-			b.lr.unread()
-			b.done = true
-			return 0, io.EOF
+		// The reader's main loop looks at a body line's first bodyKeep bytes only (the
+		// whole line after it looked ahead at it): so do these tests, and the line given
+		// back is cut the same way.
+		head := line
+		if !b.peeked {
+			head = line[:min(len(line), bodyKeep)]
+		}
+		b.peeked = false
+		if bytes.HasPrefix(head, []byte("From ")) {
+			stop := isSeparator(head)
+			if !stop && b.prevBlank {
+				stop, b.peeked = b.lr.headerNext(), true
+			}
+			if stop {
+				b.lr.buf = head
+				b.lr.unread()
+				b.done = true
+				return 0, io.EOF
+			}
 		}
 		b.read, b.prevBlank = true, len(line) == 0
 		b.buf = append(append(b.buf[:0], line...), '\r', '\n')

@@ -108,7 +108,7 @@ func (m mboxReader) Read(r io.Reader, name string, emit func(Record), skip func(
 		} else {
 			var recs []Record
 			emitMessage(&h, env, name, id, fromLine, func(r Record) { recs = append(recs, r) }, skip)
-			body := &mboxBody{lr: lr}
+			body := &mboxBody{lr: lr, prevBlank: true} // after the blank line ending the header
 			if err == nil && h.ended {
 				m.content.finish(recs, lr.capture, func() io.Reader { return body }, emit)
 			} else {

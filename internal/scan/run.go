@@ -41,9 +41,6 @@ func Run(sources []string, t *Tally, o RunOptions) []SourceResult {
 	}
 	if o.Content != nil {
 		o.hook = &contentHook{cl: o.Content, flagged: t.wouldFlag}
-		t.mu.Lock()
-		t.contentChecked = true
-		t.mu.Unlock()
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -176,6 +173,7 @@ func runOne(name string, t *Tally, o RunOptions) (res SourceResult) {
 	rd := f.New()
 	if cr, ok := rd.(contentReader); ok && o.hook != nil {
 		rd = cr.withContent(o.hook)
+		t.markContent()
 	}
 	err = rd.Read(br, name, s.emit, s.skip)
 	res.Bytes = read.Load()
@@ -215,6 +213,7 @@ func runDir(name string, s *sink, res SourceResult, ch *contentHook) SourceResul
 		dir = func(path string, emit func(Record), skip func(Problem)) error {
 			return f.dirContent(path, ch, emit, skip)
 		}
+		s.t.markContent()
 	}
 	if err := dir(name, s.emit, s.skip); err != nil {
 		s.skip(Problem{Source: name, Text: "reading stopped: " + err.Error()})

@@ -199,6 +199,14 @@ func (t *Tally) add(r *Record, top string) {
 	}
 }
 
+// markContent says that a mail archive was read with content checks on: the report has
+// a content part (a scan of logs only has none).
+func (t *Tally) markContent() {
+	t.mu.Lock()
+	t.contentChecked = true
+	t.mu.Unlock()
+}
+
 // wouldFlag reports whether one of rs would be counted (in the period) and flagged: the
 // archive readers classify such a message's content.
 func (t *Tally) wouldFlag(rs []Record) bool {
