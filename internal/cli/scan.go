@@ -19,7 +19,7 @@ func runScan(args []string, env Env) int {
 		cfgFile   = fs.String("config", "", "decide with the policy of the YAML config `FILE`")
 		sinceS    = fs.String("since", "", "count only mail from `DATE` on (YYYY-MM-DD or RFC 3339)")
 		untilS    = fs.String("until", "", "count only mail before the end of `DATE` (YYYY-MM-DD) or before an RFC 3339 time")
-		format    = fs.String("format", "text", "the report's `FORMAT`: text, json, csv or html")
+		format    = fs.String("format", "text", "the report's `FORMAT`: text, json, csv, html, or csv-messages (the flagged messages and their content, with --content)")
 		aliases   = fs.Bool("aliases", false, "read every SOURCE as forwards and aliases (alias and virtual maps, .forward, Sieve redirect, member lists)")
 		outFile   = fs.String("o", "", "write the report to `FILE` instead of standard output")
 		progress  = fs.String("progress", "auto", "progress on standard error: auto (on a terminal), always or never")
@@ -54,9 +54,9 @@ func runScan(args []string, env Env) int {
 		return fail(env, "--since %s is not before --until %s", *sinceS, *untilS)
 	}
 	write := map[string]func(io.Writer, scan.Report) error{"text": scan.WriteText, "json": scan.WriteJSON, "csv": scan.WriteCSV,
-		"html": scan.WriteHTML}[*format]
+		"html": scan.WriteHTML, "csv-messages": scan.WriteMessagesCSV}[*format]
 	if write == nil {
-		return fail(env, "--format: %q is not text, json, csv or html", *format)
+		return fail(env, "--format: %q is not text, json, csv, html or csv-messages", *format)
 	}
 	switch *contentS {
 	case "auto", "on", "off":
@@ -122,6 +122,8 @@ func runScan(args []string, env Env) int {
 			return fail(env, "content: %v", err)
 		}
 		tally.ContentRules = cfg.Content.Rules()
+	} else if *format == "csv-messages" {
+		return fail(env, "--format csv-messages lists the content of the flagged messages: it needs --content on, or content.enabled in the configuration")
 	}
 	if *aliases {
 		ro.Force = &scan.AliasesFormat

@@ -58,6 +58,15 @@ func TestScanContentOfAnMbox(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 2 || !strings.HasSuffix(lines[0], ",reason,content") || !strings.HasSuffix(lines[1], ",credentials (1)") {
 		t.Errorf("csv:\n%s", r.stdout)
 	}
+	r = run(t, nil, "scan", "--format", "csv-messages", "--content", "on", mbox)
+	if want := "time,message,source,sender,domain,verdict,content,content_skipped,not_read\n" +
+		"2026-03-02T09:00:00Z,<access@contoso.com>," + mbox + ",alice@contoso.com,xn--ypal-43d9g.com,hold,credentials,false,\n" +
+		"2026-03-03T12:00:00Z,<lunch@contoso.com>," + mbox + ",alice@contoso.com,xn--ypal-43d9g.com,warn,,false,\n"; r.stdout != want {
+		t.Errorf("csv-messages:\n%s\nwant\n%s", r.stdout, want)
+	}
+	if r = run(t, nil, "scan", "--format", "csv-messages", mbox); r.code != ExitUsage || !strings.Contains(r.stderr, "needs --content on") {
+		t.Errorf("csv-messages without content: exit %d %q", r.code, r.stderr)
+	}
 	r = run(t, nil, "scan", "--format", "html", "--content", "on", mbox)
 	if !strings.Contains(r.stdout, "<h2>Flagged messages and their content</h2>") || !strings.Contains(r.stdout, "<td>hold</td><td>credentials</td>") {
 		t.Errorf("html lacks the content table")

@@ -57,6 +57,29 @@ func WriteCSV(w io.Writer, r Report) error {
 	return c.Error()
 }
 
+// MessagesCSVHeader is the header of the messages CSV (`scan --format csv-messages`): one
+// row per classified flagged message.
+var MessagesCSVHeader = []string{"time", "message", "source", "sender", "domain", "verdict", "content", "content_skipped", "not_read"}
+
+// WriteMessagesCSV writes one row per flagged message whose content was classified (with
+// content checks on), after MessagesCSVHeader: its categories space-separated.
+func WriteMessagesCSV(w io.Writer, r Report) error {
+	c := csv.NewWriter(w)
+	c.Write(MessagesCSVHeader)
+	if r.Content != nil {
+		for _, m := range r.Content.Messages {
+			row := []string{timeText(m.Time), m.Message, m.Source, m.Sender, m.Domain, m.Verdict,
+				strings.Join(m.Content, " "), strconv.FormatBool(m.Skipped), m.NotRead}
+			for i, v := range row {
+				row[i] = report.Cell(v)
+			}
+			c.Write(row)
+		}
+	}
+	c.Flush()
+	return c.Error()
+}
+
 // WriteText writes the report for a terminal: a summary, then tables.
 func WriteText(w io.Writer, r Report) error {
 	ew := &report.ErrWriter{W: w}
