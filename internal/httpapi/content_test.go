@@ -3,11 +3,13 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // warned is a mixed-script lookalike the default policy warns about.
@@ -67,7 +69,12 @@ func withContentRules(t *testing.T, a *API) {
 func TestCheckWithAMessageEscalates(t *testing.T) {
 	a, srv := newAPI(t)
 	withContentRules(t, a)
+	logs := &testenv.SyncBuffer{}
+	a.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	code, out := postContent(t, srv.URL, map[string]any{"recipients": []string{warned, "ann@army.mil"}, "message": withPassword})
+	if l := logs.String(); !strings.Contains(l, "verdict=hold") || !strings.Contains(l, "content=credentials") || strings.Contains(l, "Tr0ub4dor") {
+		t.Errorf("log: %s", l)
+	}
 	if code != 200 || out.Verdict != "hold" || len(out.Recipients) != 2 || out.Recipients[0].Verdict != "hold" || out.Recipients[1].Verdict != "allow" {
 		t.Fatalf("with a password: %d %+v", code, out)
 	}

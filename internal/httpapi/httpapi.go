@@ -92,8 +92,12 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) {
 			a.Metrics.Observe("http", d, took/time.Duration(len(md.Recipients)))
 		}
 		if a.Logger != nil && d.Verdict != guard.Allow {
-			a.Logger.Info("decision", "adapter", "http", "client", r.RemoteAddr, "recipient", d.Input,
-				"verdict", d.Verdict.String(), "monitor", d.Monitor, "intended", strings.Join(d.Intended(), ","), "content", strings.Join(md.Content, ","))
+			attrs := []any{"adapter", "http", "client", r.RemoteAddr, "recipient", d.Input,
+				"verdict", d.Verdict.String(), "monitor", d.Monitor, "intended", strings.Join(d.Intended(), ",")}
+			if len(md.Content) > 0 {
+				attrs = append(attrs, "content", strings.Join(md.Content, ",")) // category names only
+			}
+			a.Logger.Info("decision", attrs...)
 		}
 	}
 	b = append(b, ']')
