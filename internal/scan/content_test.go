@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/content"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 func testClassifier(t testing.TB, maxMessage int64) *content.Classifier {
@@ -217,4 +220,44 @@ func FuzzMboxWithContent(f *testing.F) {
 				strings.Join(plain.recs, "\n"), strings.Join(plain.probs, "\n"))
 		}
 	})
+}
+
+// contentReport is the report of an mbox with two flagged messages, one carrying a
+// password, one whose Message-ID holds markup.
+func contentReport(t *testing.T) Report {
+	t.Helper()
+	mbox := filepath.Join(t.TempDir(), "sent.mbox")
+	b := "From alice@corp.example Wed Mar  4 10:00:00 2026\n" + strings.ReplaceAll(message("pw@corp.example", "bob@gmai.com", passwordBody), "\r\n", "\n") + "\n" +
+		"From alice@corp.example Wed Mar  4 11:00:00 2026\n" + strings.ReplaceAll(message("<i>x</i>@corp.example", "carol@gmai.com", "Lunch?\r\n"), "\r\n", "\n")
+	writeFile(t, mbox, b)
+	ta := NewTally(testGuard(t), time.Time{}, time.Time{})
+	return Build(ta, Run([]string{mbox}, ta, RunOptions{Content: testClassifier(t, 0)}), Options{})
+}
+
+// TestHTMLContentRendersInChromium: the content table of the HTML report shows each
+// flagged message's categories in a real headless Chromium with JavaScript off, the
+// markup of a Message-ID escaped.
+func TestHTMLContentRendersInChromium(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, contentReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "<i>x</i>") {
+		t.Error("a Message-ID's markup is not escaped")
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	writeFile(t, path, b.String())
+	bctx := testenv.Browser(t)
+	text := testenv.OpenWithoutJavaScript(t, bctx, path, 1100, 900, "main")
+	for _, want := range []string{"Flagged messages and their content", "<pw@corp.example>", "credentials",
+		"<<i>x</i>@corp.example>", "Content of the flagged messages of mail archives: 2 messages read; credentials 1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the rendered page lacks %q:\n%s", want, text)
+		}
+	}
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.SaveScreenshot(t, testenv.ScreenshotDir(t), "scan-report-content.png", png)
 }
