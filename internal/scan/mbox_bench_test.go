@@ -8,6 +8,35 @@ import (
 
 // BenchmarkMbox reads an mbox of 2,000 messages with 20-line headers and 10 KB bodies.
 func BenchmarkMbox(b *testing.B) {
+	data := benchMbox()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		n := 0
+		if err := MboxFormat.New().Read(bytes.NewReader(data), "m", func(Record) { n++ }, func(Problem) {}); err != nil || n != 6000 {
+			b.Fatalf("%v, %d records", err, n)
+		}
+	}
+}
+
+// BenchmarkMboxContent reads the same mbox with content checks on and every message
+// flagged: each is classified (the worst case of `scan --content on`).
+func BenchmarkMboxContent(b *testing.B) {
+	data := benchMbox()
+	ch := &contentHook{cl: testClassifier(b, 0), flagged: func([]Record) bool { return true }}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		n := 0
+		if err := (mboxReader{}).withContent(ch).Read(bytes.NewReader(data), "m", func(r Record) {
+			if r.Content != nil {
+				n++
+			}
+		}, func(Problem) {}); err != nil || n != 6000 {
+			b.Fatalf("%v, %d records with content", err, n)
+		}
+	}
+}
+
+func benchMbox() []byte {
 	var buf bytes.Buffer
 	for i := range 2000 {
 		fmt.Fprintf(&buf, "From s%d@example.org Fri Dec  4 08:00:00 2026\n", i)
@@ -21,12 +50,5 @@ func BenchmarkMbox(b *testing.B) {
 			buf.WriteString("body body body body body body body body body body body body body body body body\n")
 		}
 	}
-	data := buf.Bytes()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		n := 0
-		if err := MboxFormat.New().Read(bytes.NewReader(data), "m", func(Record) { n++ }, func(Problem) {}); err != nil || n != 6000 {
-			b.Fatalf("%v, %d records", err, n)
-		}
-	}
+	return buf.Bytes()
 }
