@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/rcptguard/rcptguard/internal/guard"
@@ -16,14 +15,14 @@ type contentNote struct {
 // applyContent applies the content rules to md with what msg carries, as the milter and
 // the relay do: only when content rules are on and the content can change the decision
 // (a recipient is flagged, or an on_any_external rule exists).
-func (a *API) applyContent(ctx context.Context, g *guard.Guard, md guard.MessageDecision, msg []byte) (guard.MessageDecision, contentNote) {
+func (a *API) applyContent(ctx context.Context, g *guard.Guard, md guard.MessageDecision, msg *message) (guard.MessageDecision, contentNote) {
 	switch {
 	case a.Content == nil:
 		return md, contentNote{note: "content rules are off (content.enabled is false): the message was not read"}
 	case !a.ContentRules.Matter(md.Recipients):
 		return md, contentNote{note: "no recipient is flagged and no on_any_external rule exists: the content cannot change the decision, so the message was not read"}
 	}
-	r := a.Content.Classify(ctx, bytes.NewReader(msg))
+	r := a.Content.Classify(ctx, msg.r)
 	cn := contentNote{checked: true}
 	if r.Skipped && len(r.NotRead) > 0 {
 		cn.note = "the message was not checked for content: " + r.NotRead[len(r.NotRead)-1].Why

@@ -32,8 +32,8 @@ func FuzzParseRequest(f *testing.F) {
 		if len(req.Recipients) == 0 || len(req.Recipients) > MaxRecipients {
 			t.Fatalf("%d recipients accepted", len(req.Recipients))
 		}
-		if int64(len(msg)) > max {
-			t.Fatalf("a message of %d bytes accepted", len(msg))
+		if msg != nil && (msg.n > max || msg.n != msg.r.Size()) {
+			t.Fatalf("a message of %d bytes accepted", msg.n)
 		}
 		if (msg != nil) != (req.Message != nil || req.MessageBase64 != nil) {
 			t.Fatalf("message %v for fields %v %v", msg != nil, req.Message, req.MessageBase64)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Limits on one check request.
@@ -56,10 +57,16 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// message is the message a request carried, read in place (no copy of a text message).
+type message struct {
+	r *strings.Reader
+	n int64
+}
+
 // parseRequest reads one check request from body, at most maxBody(maxMessage) bytes, and
 // at most MaxBodyBytes when it carries no message. It returns the recipients, the sender
 // and the message (nil when none was sent).
-func parseRequest(body io.Reader, maxMessage int64) (checkRequest, []byte, error) {
+func parseRequest(body io.Reader, maxMessage int64) (checkRequest, *message, error) {
 	var req checkRequest
 	limit := maxBody(maxMessage)
 	cr := &countReader{r: io.LimitReader(body, limit+1)}
@@ -84,25 +91,23 @@ func parseRequest(body io.Reader, maxMessage int64) (checkRequest, []byte, error
 	if cr.n > limit {
 		return req, nil, tooBig()
 	}
-	var msg []byte
+	var msg *message
 	switch {
 	case req.Message != nil && req.MessageBase64 != nil:
 		return req, nil, &requestError{http.StatusBadRequest, "send the message once: as message (text) or as message_base64, not both"}
 	case req.Message != nil:
-		msg = []byte(*req.Message)
+		msg = &message{strings.NewReader(*req.Message), int64(len(*req.Message))}
 	case req.MessageBase64 != nil:
-		var err error
-		if msg, err = base64.StdEncoding.DecodeString(*req.MessageBase64); err != nil {
+		b, err := base64.StdEncoding.DecodeString(*req.MessageBase64)
+		if err != nil {
 			return req, nil, &requestError{http.StatusBadRequest, "message_base64 is not valid base64 (RFC 4648, with padding): " + err.Error()}
 		}
+		msg = &message{strings.NewReader(string(b)), int64(len(b))}
 	case cr.n > MaxBodyBytes:
 		return req, nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes (only a request with a message may be larger)", MaxBodyBytes)}
 	}
-	if msg == nil && (req.Message != nil || req.MessageBase64 != nil) {
-		msg = []byte{}
-	}
-	if int64(len(msg)) > maxMessage {
-		return req, nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the message has %d bytes; at most %d", len(msg), maxMessage)}
+	if msg != nil && msg.n > maxMessage {
+		return req, nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the message has %d bytes; at most %d", msg.n, maxMessage)}
 	}
 	if req.Recipient != "" {
 		req.Recipients = append(req.Recipients, req.Recipient)
