@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -59,7 +60,7 @@ func (c *countReader) Read(p []byte) (int, error) {
 
 // message is the message a request carried, read in place (no copy of a text message).
 type message struct {
-	r *strings.Reader
+	r io.Reader
 	n int64
 }
 
@@ -102,7 +103,7 @@ func parseRequest(body io.Reader, maxMessage int64) (checkRequest, *message, err
 		if err != nil {
 			return req, nil, &requestError{http.StatusBadRequest, "message_base64 is not valid base64 (RFC 4648, with padding): " + err.Error()}
 		}
-		msg = &message{strings.NewReader(string(b)), int64(len(b))}
+		msg = &message{bytes.NewReader(b), int64(len(b))}
 	case cr.n > MaxBodyBytes:
 		return req, nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes (only a request with a message may be larger)", MaxBodyBytes)}
 	}
