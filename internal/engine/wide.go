@@ -1,11 +1,9 @@
 package engine
 
 import (
-	"cmp"
 	"hash/maphash"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
@@ -28,111 +26,56 @@ const wideAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789-"
 // Each domain is reported once, with the first technique that made it; d itself, names
 // under d's own registrable domain and names under a suffix the public suffix list does
 // not know are left out.
-func PermuteWide(d address.Domain) []Variant { return permuteWide(d, true) }
-
-// permuteWide is PermuteWide, on two goroutines where it can when split is set
-// (permuteWideSplit), else on one.
-func permuteWide(d address.Domain, split bool) []Variant {
+func PermuteWide(d address.Domain) []Variant {
+	out := Permute(d, nil)
 	pre := d.DisplayPre()
 	if pre == "" {
-		return Permute(d, nil)
+		return out
 	}
 	head, label := "", pre
 	if i := strings.LastIndexByte(pre, '.'); i >= 0 {
 		head, label = pre[:i+1], pre[i+1:]
 	}
-	asciiName := isASCIIString(pre) && isASCIIString(d.Suffix)
+	w := wideGen{
+		d:    d,
+		reg:  d.Registrable(),
+		head: head,
+		tail: "." + d.Suffix,
+		out:  out,
+	}
+	w.asciiName = isASCIIString(pre) && isASCIIString(d.Suffix)
 	// The public suffix list has rules for particular ASCII labels (exceptions such as
 	// !www.ck), none for A-labels: if one A-label gets d's suffix, every one does.
 	sfx, _ := publicsuffix.PublicSuffix(head + "xn--80ak6aa92e." + d.Suffix)
-	xnSuffix := sfx == d.Suffix
-	seed := maphash.MakeSeed()
-	if split && asciiName && xnSuffix && d.Listed {
-		return permuteWideSplit(d, head, label, seed)
-	}
+	w.xnSuffix = sfx == d.Suffix
 
-	out := Permute(d, nil)
-	w := newWideGen(d, head, seed, out, glyphsAll)
-	w.asciiName, w.xnSuffix = asciiName, xnSuffix
 	// The first glyph swaps come first, for their number sizes everything else: the pairs
 	// made from them are nearly all the names.
-	tab := glyphTable()
-	firsts := w.firstGlyphs(tab, label)
-	w.reserve(len(out)+75*len(label)+len(wideTLDs())+64+w.glyphCount(tab, firsts), 0)
+	seed := maphash.MakeSeed()
+	firsts := w.firstGlyphs(seed, label)
+	n := len(out) + 75*len(label) + len(wideTLDs()) + 64
+	for _, f := range firsts {
+		n += 1 + countSwaps(w.firsts.String()[f.off:f.off+f.n], f.at)
+	}
+	w.names.Grow(n * (2*len(d.ASCII) + 12))
+	w.names.WriteByte(0) // offset 0 is never a key
+	w.seen = newNameSet(seed, &w.names, n)
+	w.out = slices.Grow(w.out, n-len(out))
+	w.seen.add([]byte(d.ASCII))
+	for _, v := range out {
+		w.seen.add([]byte(v.Domain.ASCII))
+	}
 	w.edits([]rune(label))
-	w.glyphs(tab, firsts)
+	w.glyphs(firsts)
 	w.cyrillic(label)
 	w.joins(pre)
-	w.tlds(pre)
-	w.release()
+	for _, tld := range wideTLDs() {
+		w.buf = append(append(append(w.buf[:0], pre...), '.'), tld...)
+		w.emitBytes(w.buf, SuffixSwap)
+	}
+	w.seen.release()
 	return w.out
 }
-
-// permuteWideSplit is PermuteWide for an ASCII name under a listed suffix that keeps
-// A-labels, on two goroutines: one makes the names with a glyph that is not ASCII (nearly
-// all of them), the other everything else, from Permute to the other top-level domains.
-// The two sets meet only in Permute's own homoglyphs, which the first drops (Permute's
-// technique would win; it is the same, homoglyph). The variants are those, and the
-// techniques those, of the one-goroutine order; only the order of the list differs: the
-// Unicode ones come last.
-func permuteWideSplit(d address.Domain, head, label string, seed maphash.Seed) []Variant {
-	size := make(chan int, 1)
-	permuted := make(chan []string, 1)
-	done := make(chan *wideGen, 1)
-	go func() {
-		u := newWideGen(d, head, seed, nil, glyphsUnicode)
-		u.asciiName, u.xnSuffix = true, true
-		tab := glyphTable()
-		firsts := u.firstGlyphs(tab, label)
-		n := u.glyphCount(tab, firsts) + 2
-		size <- n
-		u.reserve(n, 0)
-		u.glyphs(tab, firsts)
-		u.cyrillic(label)
-		u.without(<-permuted)
-		done <- u
-	}()
-
-	out := Permute(d, nil)
-	var xn []string
-	for _, v := range out {
-		if strings.Contains(v.Domain.ASCII, "xn--") {
-			xn = append(xn, v.Domain.ASCII)
-		}
-	}
-	permuted <- xn
-	w := newWideGen(d, head, seed, out, glyphsASCII)
-	w.asciiName, w.xnSuffix = true, true
-	tab := glyphTableASCII()
-	firsts := w.firstGlyphs(tab, label)
-	// The output is made once, with room for the other goroutine's names too.
-	w.reserve(len(out)+75*len(label)+len(wideTLDs())+64+w.glyphCount(tab, firsts), <-size)
-	w.edits([]rune(label))
-	w.glyphs(tab, firsts)
-	w.joins(head + label)
-	w.tlds(head + label)
-	u := <-done
-	all := u.names.String()
-	for _, r := range u.recs {
-		if r.end == 0 {
-			continue // dropped by without
-		}
-		v := address.Domain{ASCII: all[r.ascii:r.display], Display: all[r.display:r.end], Suffix: d.Suffix, Listed: true}
-		w.out = append(w.out, Variant{Domain: v, Technique: r.t})
-	}
-	u.release()
-	w.release()
-	return w.out
-}
-
-// glyphMode says which of the names glyph swaps make a wideGen keeps.
-type glyphMode uint8
-
-const (
-	glyphsAll     glyphMode = iota
-	glyphsASCII             // only ASCII ones (Visual); the table has only ASCII glyphs
-	glyphsUnicode           // only those with a glyph that is not ASCII (Homoglyph)
-)
 
 // wideGen collects the variants of one domain. Names are built as head + label + tail:
 // head is the labels left of the registrable one ("us."), tail the suffix (".com").
@@ -140,115 +83,13 @@ type wideGen struct {
 	d          address.Domain
 	reg        string
 	head, tail string
-	mode       glyphMode
 	asciiName  bool            // d's name is ASCII, so head and tail are their own A-labels
 	xnSuffix   bool            // an A-label in the registrable label's place leaves the suffix as it is
-	seed       maphash.Seed    // of seen and of the glyph swaps' set
 	seen       nameSet         // every name met, as given and in its ASCII form; keys in names
-	made       nameSet         // the labels one glyph swap makes; keys in firsts
 	names      strings.Builder // seen's keys, and the display names of the glyph variants
 	firsts     strings.Builder // the labels one glyph swap makes
 	out        []Variant
-	recs       []glyphRec // glyphsUnicode: the output, in names
 	buf, key   []byte
-}
-
-// newWideGen starts a generator whose output begins with out (Permute's variants), all
-// of which, and d, count as met.
-func newWideGen(d address.Domain, head string, seed maphash.Seed, out []Variant, mode glyphMode) *wideGen {
-	return &wideGen{d: d, reg: d.Registrable(), head: head, tail: "." + d.Suffix, mode: mode, seed: seed, out: out}
-}
-
-// reserve sizes the set and the arena for about n more names, the output for more still
-// (made elsewhere), and marks d and the variants already in out as met. It is called
-// once, after firstGlyphs.
-func (w *wideGen) reserve(n, more int) {
-	n += len(w.out)
-	w.names.Grow(n * (2*len(w.d.ASCII) + 12))
-	w.names.WriteByte(0) // offset 0 is never a key
-	w.seen = newNameSet(w.seed, &w.names, n)
-	if w.mode == glyphsUnicode {
-		if p, ok := recPool.Get().(*[]glyphRec); ok && cap(*p) >= n {
-			w.recs = (*p)[:0]
-		} else {
-			w.recs = make([]glyphRec, 0, n)
-		}
-	} else {
-		w.out = slices.Grow(w.out, n+more-len(w.out))
-	}
-	w.seen.add([]byte(w.d.ASCII))
-	for _, v := range w.out {
-		w.seen.add([]byte(v.Domain.ASCII))
-	}
-}
-
-// recPool keeps the glyphsUnicode output lists no longer used (release).
-var recPool sync.Pool
-
-// release gives w's scratch sets and lists back for the next domain. The names stay:
-// the variants' strings are parts of them.
-func (w *wideGen) release() {
-	w.seen.release()
-	w.made.release()
-	if w.recs != nil {
-		recs := w.recs[:0]
-		recPool.Put(&recs)
-		w.recs = nil
-	}
-}
-
-// glyphCount is about how many names the glyph swaps make from firsts.
-func (w *wideGen) glyphCount(tab *glyphs, firsts []firstGlyph) int {
-	n := 0
-	all := w.firsts.String()
-	for _, f := range firsts {
-		n += 1 + countSwaps(tab, all[f.off:f.off+f.n], f.at)
-	}
-	return n
-}
-
-// tlds emits pre under the other top-level domains.
-func (w *wideGen) tlds(pre string) {
-	for _, tld := range wideTLDs() {
-		w.buf = append(append(append(w.buf[:0], pre...), '.'), tld...)
-		w.emitBytes(w.buf, SuffixSwap)
-	}
-}
-
-// glyphRec is a variant a glyphsUnicode generator keeps, in its names: the key that
-// made it seen, its ASCII and its display name (names[ascii:display],
-// names[display:end]). Its suffix is d's, which is listed. end is 0 once dropped.
-type glyphRec struct {
-	key, ascii, display, end int32
-	t                        Technique
-}
-
-// keep adds v to the output; its ASCII name is the key at off in names.
-func (w *wideGen) keep(v Variant, off int) {
-	if w.mode != glyphsUnicode {
-		w.out = append(w.out, v)
-		return
-	}
-	a := w.names.Len()
-	w.names.WriteString(v.Domain.ASCII)
-	b := w.names.Len()
-	w.names.WriteString(v.Domain.Display)
-	w.recs = append(w.recs, glyphRec{key: int32(off), ascii: int32(a), display: int32(b), end: int32(w.names.Len()), t: v.Technique})
-}
-
-// without drops from a glyphsUnicode generator's output the names given (Permute's, which
-// come first). Every key of its seen set that is not d's is one of its output's.
-func (w *wideGen) without(names []string) {
-	for _, n := range names {
-		pos, _, found := w.seen.find([]byte(n))
-		if !found {
-			continue
-		}
-		key := int32(w.seen.offset(pos))
-		if i, ok := slices.BinarySearchFunc(w.recs, key, func(r glyphRec, k int32) int { return cmp.Compare(r.key, k) }); ok {
-			w.recs[i].end = 0
-		}
-	}
 }
 
 // emitLabel emits head + label + tail.
@@ -267,7 +108,6 @@ func (w *wideGen) emitName(name string, t Technique) {
 // d's registrable domain and under a listed suffix.
 func (w *wideGen) emitBytes(name []byte, t Technique) {
 	var str string
-	off := -1
 	if len(name) <= 255 {
 		pos, h, found := w.seen.find(name)
 		if found {
@@ -275,7 +115,7 @@ func (w *wideGen) emitBytes(name []byte, t Technique) {
 		}
 		// The key's copy in the arena is the string ParseDomain gets, and for a name
 		// already in its ASCII form, the variant's own: no string of its own.
-		off = w.names.Len()
+		off := w.names.Len()
 		w.names.Write(name)
 		w.seen.put(pos, h, off, len(name))
 		str = w.names.String()[off:]
@@ -288,12 +128,11 @@ func (w *wideGen) emitBytes(name []byte, t Technique) {
 	}
 	if v.ASCII != str {
 		w.key = append(w.key[:0], v.ASCII...)
-		off = w.names.Len()
 		if !w.seen.add(w.key) {
 			return
 		}
 	}
-	w.keep(Variant{Domain: v, Technique: t}, off)
+	w.out = append(w.out, Variant{Domain: v, Technique: t})
 }
 
 // edits makes every single-character edit of the label with any LDH character, plus
@@ -355,19 +194,20 @@ type firstGlyph struct {
 	off, n, at int
 }
 
-// firstGlyphs makes every label one glyph swap of tab makes of label (glyphSwaps), each
-// once and other than label, in the order made.
-func (w *wideGen) firstGlyphs(tab *glyphs, label string) []firstGlyph {
+// firstGlyphs makes every label one glyph swap makes of label (glyphSwaps), each once and
+// other than label, in the order made.
+func (w *wideGen) firstGlyphs(seed maphash.Seed, label string) []firstGlyph {
 	var firsts []firstGlyph
 	var scratch []byte
 	w.firsts.WriteByte(0)
-	w.made = newNameSet(w.seed, &w.firsts, 256)
-	w.made.add([]byte(label))
-	glyphSwaps(tab, label, 0, &scratch, func(b []byte, at int) {
-		if w.made.add(b) {
+	made := newNameSet(seed, &w.firsts, 256)
+	made.add([]byte(label))
+	glyphSwaps(label, 0, &scratch, func(b []byte, at int) {
+		if made.add(b) {
 			firsts = append(firsts, firstGlyph{off: w.firsts.Len() - len(b), n: len(b), at: at})
 		}
 	})
+	made.release()
 	return firsts
 }
 
@@ -378,14 +218,14 @@ func (w *wideGen) firstGlyphs(tab *glyphs, label string) []firstGlyph {
 // swaps that end after p are tried. A pair whose second swap ends at or before p, that
 // is, lies wholly left of the first, is made from the label its left swap makes, which
 // starts before p, with the right one, which then ends after that start.
-func (w *wideGen) glyphs(tab *glyphs, firsts []firstGlyph) {
+func (w *wideGen) glyphs(firsts []firstGlyph) {
 	all := w.firsts.String()
 	for _, f := range firsts {
 		w.emitGlyph([]byte(all[f.off : f.off+f.n]))
 	}
 	var scratch []byte
 	for _, f := range firsts {
-		glyphSwaps(tab, all[f.off:f.off+f.n], f.at, &scratch, func(b []byte, _ int) {
+		glyphSwaps(all[f.off:f.off+f.n], f.at, &scratch, func(b []byte, _ int) {
 			w.emitGlyph(b)
 		})
 	}
@@ -397,9 +237,6 @@ func (w *wideGen) glyphs(tab *glyphs, firsts []firstGlyph) {
 // tests compare the two on every variant).
 func (w *wideGen) emitGlyph(s []byte) {
 	if isASCIIBytes(s) {
-		if w.mode == glyphsUnicode {
-			return
-		}
 		w.buf = append(append(append(w.buf[:0], w.head...), s...), w.tail...)
 		w.emitBytes(w.buf, Visual)
 		return
@@ -436,19 +273,16 @@ func (w *wideGen) emitGlyph(s []byte) {
 	w.names.WriteString(w.head)
 	w.names.Write(s)
 	w.names.WriteString(w.tail)
+	all := w.names.String()
 	// The label differs from d's (glyphs never rebuild it: it is in their made set), so
 	// the registrable domain differs too.
-	if w.mode == glyphsUnicode {
-		w.recs = append(w.recs, glyphRec{key: int32(a0), ascii: int32(a0), display: int32(a1), end: int32(w.names.Len()), t: Homoglyph})
-		return
-	}
-	all := w.names.String()
 	v := address.Domain{ASCII: all[a0:a1], Display: all[a1:], Suffix: w.d.Suffix, Listed: true}
 	w.out = append(w.out, Variant{Domain: v, Technique: Homoglyph})
 }
 
-// countSwaps is how many times glyphSwaps(tab, s, from, ...) calls its function.
-func countSwaps(tab *glyphs, s string, from int) int {
+// countSwaps is how many times glyphSwaps(s, from, ...) calls its function.
+func countSwaps(s string, from int) int {
+	tab := glyphTable()
 	n := 0
 	for i := max(from-1, 0); i < len(s); i++ {
 		c := s[i]
@@ -468,11 +302,12 @@ func countSwaps(tab *glyphs, s string, from int) int {
 	return n
 }
 
-// glyphSwaps calls f with every string made from s by one lookalike replacement of tab
-// that ends after from: one character or a two-character run ("rn", "ae") for one of its
+// glyphSwaps calls f with every string made from s by one lookalike replacement that
+// ends after from: one character or a two-character run ("rn", "ae") for one of its
 // glyphs, or a doubled character for its glyph doubled; and where the replacement starts.
 // The bytes f gets are scratch, valid during the call.
-func glyphSwaps(tab *glyphs, s string, from int, scratch *[]byte, f func([]byte, int)) {
+func glyphSwaps(s string, from int, scratch *[]byte, f func([]byte, int)) {
+	tab := glyphTable()
 	put := func(i, j int, g string, twice bool) {
 		b := append((*scratch)[:0], s[:i]...)
 		b = append(b, g...)

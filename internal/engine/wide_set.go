@@ -33,8 +33,8 @@ func newNameSet(seed maphash.Seed, arena *strings.Builder, n int) nameSet {
 	return nameSet{seed: seed, arena: arena, slots: slots}
 }
 
-// slotPool keeps the slots of sets no longer used (release): PermuteWide makes sets of
-// tens of kilobytes for each domain, which would otherwise be garbage at once.
+// slotPool keeps the slots of sets no longer used (release): PermuteWide makes a set of
+// tens of kilobytes for each domain, garbage at once without it.
 var slotPool sync.Pool
 
 // release gives the set's slots back for another set; s is empty after it.
@@ -76,9 +76,6 @@ func (s *nameSet) put(pos int, h uint64, off, n int) {
 		s.grow()
 	}
 }
-
-// offset is where the key at pos (found by find) is in the arena.
-func (s *nameSet) offset(pos int) int { return int(s.slots[pos] >> 32) }
 
 // add puts key in the set unless it is there, copying it to the arena, and says whether
 // it was new.

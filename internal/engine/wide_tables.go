@@ -26,31 +26,6 @@ var glyphTable = sync.OnceValue(func() *glyphs {
 	return g
 })
 
-// glyphTableASCII is glyphTable without the glyphs that are not ASCII ("rn" for "m", "1"
-// for "l"): the swaps that make an ASCII name.
-var glyphTableASCII = sync.OnceValue(func() *glyphs {
-	all := glyphTable()
-	g := &glyphs{two: make(map[[2]byte][]string)}
-	ascii := func(list []string) []string {
-		var out []string
-		for _, s := range list {
-			if isASCIIString(s) {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	for c, list := range all.one {
-		g.one[c] = ascii(list)
-	}
-	for k, list := range all.two {
-		if l := ascii(list); len(l) > 0 {
-			g.two[k] = l
-		}
-	}
-	return g
-})
-
 // cyrillicLetters are the Cyrillic letters that pass for a Latin one, used to write a whole
 // label in Cyrillic.
 var cyrillicLetters = [128]rune{
