@@ -56,6 +56,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		MaxMessageBytes: cfg.Quarantine.MaxMessageBytes,
 		Logger:          d.Logger,
 		Observe: func(ev milter.Event) {
+			d.Metrics.ContentRead("milter", ev.Content, ev.ContentSkipped)
 			for _, dec := range ev.Decisions {
 				d.Metrics.Observe("milter", dec, ev.Duration/time.Duration(max(1, len(ev.Decisions))))
 			}
@@ -117,6 +118,7 @@ func (d *Daemon) relay(cfg config.Config) (*relay.Server, error) {
 		AuthFailed:      func(reason string) { d.Metrics.AuthFailures.WithLabelValues(reason).Inc() },
 		Spool:           d.spool,
 		Observe: func(ev relay.Event) {
+			d.Metrics.ContentRead("relay", ev.Content, ev.ContentSkipped)
 			for _, re := range ev.Recipients {
 				tech := ""
 				if len(re.Techniques) > 0 {

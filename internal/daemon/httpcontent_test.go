@@ -42,7 +42,21 @@ func TestServeAppliesContentRulesToAnHTTPCheck(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		// The content counter names the category, for the door that read it.
+		mresp, err := http.Get("http://" + d.Addr("http") + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb, _ := io.ReadAll(mresp.Body)
+		mresp.Body.Close()
 		d.Shutdown(context.Background())
+		wantMetric := `rcptguard_content_messages_total{category="credentials",door="http"} 0`
+		if c.enabled {
+			wantMetric = `rcptguard_content_messages_total{category="credentials",door="http"} 1`
+		}
+		if !strings.Contains(string(mb), wantMetric+"\n") || !strings.Contains(string(mb), `rcptguard_content_messages_total{category="skipped",door="milter"} 0`) {
+			t.Errorf("content.enabled %v: /metrics lacks %s", c.enabled, wantMetric)
+		}
 		for _, w := range c.want {
 			if resp.StatusCode != 200 || !strings.Contains(string(b), w) {
 				t.Errorf("content.enabled %v: %d %s\nwant %s", c.enabled, resp.StatusCode, b, w)

@@ -79,6 +79,9 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) {
 		md, cn = a.applyContent(r.Context(), g, md, msg)
 	}
 	took := time.Since(start)
+	if a.Metrics != nil && cn.checked {
+		a.Metrics.ContentRead("http", md.Content, md.ContentSkipped)
+	}
 	b := make([]byte, 0, 512*len(md.Recipients))
 	b = append(b, `{"verdict":`...)
 	b = guard.AppendJSONString(b, md.Verdict.String())

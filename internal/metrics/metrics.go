@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/guard"
 )
@@ -51,7 +52,15 @@ type Metrics struct {
 	// wanted, by result (guard.LookupResults): answered, cache_hit, timeout, failed,
 	// budget_exhausted (not asked: the message's dns.budget was spent).
 	DNSLookups *prometheus.CounterVec
+	// Content counts the messages a door read for its content rules, by door
+	// (ContentDoors) and category: one count for each category a message carries (the
+	// built-in ones exported at zero, custom ones from the configuration as they are
+	// met), and "skipped" for a message over the limits. Names only, never content.
+	Content *prometheus.CounterVec
 }
+
+// ContentDoors are the values of the content counter's door label.
+var ContentDoors = []string{"milter", "relay", "intake", "http"}
 
 // IntakeHandoverResults are the values of the intake hand-over counter's result label.
 var IntakeHandoverResults = []string{"found", "missing"}
@@ -128,6 +137,16 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "rcptguard_dns_evidence_lookups_total",
 			Help: "DNS lookups wanted by live evidence, by result (answered, cache_hit, timeout, failed, budget_exhausted).",
 		}, []string{"result"}),
+		Content: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rcptguard_content_messages_total",
+			Help: "Messages read for content rules, by door and by category carried (skipped: over the limits).",
+		}, []string{"door", "category"}),
+	}
+	for _, door := range ContentDoors {
+		for _, c := range []content.Category{content.Credentials, content.Personal, content.Medical, content.Markings, content.Travel, content.Bulk} {
+			m.Content.WithLabelValues(door, string(c))
+		}
+		m.Content.WithLabelValues(door, "skipped")
 	}
 	for _, r := range guard.LookupResults {
 		m.DNSLookups.WithLabelValues(r.String())
@@ -160,6 +179,16 @@ func New(reg prometheus.Registerer) *Metrics {
 	m.Reloads.WithLabelValues("ok")
 	m.Reloads.WithLabelValues("error")
 	return m
+}
+
+// ContentRead counts what one message a door read for its content rules carried.
+func (m *Metrics) ContentRead(door string, categories []string, skipped bool) {
+	for _, c := range categories {
+		m.Content.WithLabelValues(door, c).Inc()
+	}
+	if skipped {
+		m.Content.WithLabelValues(door, "skipped").Inc()
+	}
 }
 
 // Observe counts one recipient decision.
