@@ -43,11 +43,7 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 		return nil, err
 	}
 	d.spool = sp
-	// Content rules (docs/content.md) are read at start: a reload does not change them.
-	cl, err := cfg.Content.Classifier()
-	if err != nil {
-		return nil, fmt.Errorf("content: %w", err)
-	}
+	cl := d.content
 	m := &milter.Server{
 		Content:         cl,
 		ContentRules:    cfg.Content.Rules(),
@@ -80,6 +76,11 @@ func (d *Daemon) adapters(cfg config.Config) ([]namedServer, error) {
 	if hs, ok := d.quarantine.(quarantine.HandoverStore); ok && d.held != nil {
 		m.Holder = d.held
 		p.Handovers = hs
+		if cl != nil {
+			// The intake applies them to what the policy service hands it (quarantine.go).
+			rules := m.ContentRules
+			p.ContentRules = &rules
+		}
 	} else {
 		p.Filter = "" // nothing would take the message
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rcptguard/rcptguard/internal/config"
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
@@ -85,9 +86,10 @@ type Daemon struct {
 	webKey     []byte
 	sessions   session.Store // the administrators' sessions, beside the quarantine
 	policy     *policyd.Server
-	relaySrv   *relay.Server  // nil without a relay; SetUpstream on reload
-	intakeSrv  *intake.Server // nil without an intake; SetReinject on reload
-	spool      *spool.Dir     // data_dir/spool: messages being received, past limits.spool_above_bytes
+	relaySrv   *relay.Server       // nil without a relay; SetUpstream on reload
+	intakeSrv  *intake.Server      // nil without an intake; SetReinject on reload
+	content    *content.Classifier // nil with content rules off
+	spool      *spool.Dir          // data_dir/spool: messages being received, past limits.spool_above_bytes
 
 	// Organisation-wide trust (trust.go): the workflow, its background check, and the
 	// trusted domains and their version that the engine in use was built with (under mu).
@@ -289,11 +291,14 @@ func (d *Daemon) Start() (err error) {
 		d.warnExposed(cfg.DataDir)
 	}
 	d.errc = make(chan error, 8)
-	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger,
-		ContentRules: cfg.Content.Rules(), MaxMessageBytes: cfg.Content.MaxMessage}
-	if api.Content, err = cfg.Content.Classifier(); err != nil { // a message in a check request (docs/http.md)
+	// Content rules (docs/content.md) are read at start: a reload does not change them.
+	// One classifier serves every door: the HTTP API (a message in a check request), the
+	// milter, the relay and the intake.
+	if d.content, err = cfg.Content.Classifier(); err != nil {
 		return fmt.Errorf("content: %w", err)
 	}
+	api := &httpapi.API{Guard: &d.Guard, Metrics: d.Metrics, Registry: d.Registry, Logger: d.Logger,
+		Content: d.content, ContentRules: cfg.Content.Rules(), MaxMessageBytes: cfg.Content.MaxMessage}
 	api.Ready = d.health(cfg, d.quarantine, d.history)
 	servers := []namedServer{
 		{"http", cfg.Listen.HTTP, &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}},

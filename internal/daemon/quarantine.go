@@ -182,6 +182,9 @@ func (d *Daemon) quarantineServers(cfg config.Config) []namedServer {
 			Observe:  d.observeIntake,
 			Finished: d.finished,
 		}
+		if d.content != nil {
+			in.Content, in.ContentRules = d.content, cfg.Content.Rules()
+		}
 		d.intakeSrv = in
 		out = append(out, namedServer{"intake", cfg.Listen.Intake, in})
 	}
@@ -196,6 +199,7 @@ func (d *Daemon) observeIntake(ev intake.Event) {
 		result = "missing"
 	}
 	d.Metrics.IntakeHandovers.WithLabelValues(result).Inc()
+	d.Metrics.ContentRead("intake", ev.Content, ev.ContentSkipped)
 	for _, dec := range ev.Checked {
 		d.Metrics.Observe("intake", dec, 0)
 	}

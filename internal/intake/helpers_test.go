@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/engine"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
@@ -44,6 +45,9 @@ type fixture struct {
 	addr   string
 	// reinject is where the next intake started hands mail back: the sink by default.
 	reinject string
+	// content and rules are the next intake's content rules (none by default).
+	content *content.Classifier
+	rules   guard.ContentRules
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -72,6 +76,7 @@ func (f *fixture) start(t *testing.T, addr string) {
 		Handovers: f.store, Holder: &held.Service{Store: f.store}, Guard: &f.guard, Reinject: smtpout.Destination{Address: f.reinject},
 		Hostname: "intake.rcptguard.test", Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
 		Observe: func(ev Event) { f.events <- ev },
+		Content: f.content, ContentRules: f.rules,
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -18,13 +18,19 @@ var postfixID = sync.OnceValue(func() *regexp.Regexp {
 
 // PostfixQueueID returns the queue ID in the first Received field of msg's header when
 // that field is Postfix's smtpd's, or "". Only the first field counts: it is the one the
-// Postfix that queued the message added; those below it came with the message.
+// Postfix that queued the message added; those below it came with the message. The
+// X-Rcptguard- fields the policy service had Postfix prepend to a warned message (PREPEND
+// at RCPT) come above it, and are passed over.
 func PostfixQueueID(msg []byte) string {
 	if len(msg) > maxTopScan {
 		msg = msg[:maxTopScan]
 	}
 	f := firstField(msg)
-	if len(f) < len("received:") || !bytes.EqualFold(f[:len("received:")], []byte("received:")) {
+	for hasName(f, "x-rcptguard-") {
+		msg = msg[len(f):]
+		f = firstField(msg)
+	}
+	if !hasName(f, "received:") {
 		return ""
 	}
 	m := postfixID().FindSubmatch(f)
@@ -53,4 +59,9 @@ func firstField(msg []byte) []byte {
 		end = next
 	}
 	return msg[:end]
+}
+
+// hasName reports whether the field f starts with prefix, in any case.
+func hasName(f []byte, prefix string) bool {
+	return len(f) >= len(prefix) && bytes.EqualFold(f[:len(prefix)], []byte(prefix))
 }

@@ -16,6 +16,9 @@ func TestPostfixQueueID(t *testing.T) {
 		{"no header", "\r\nReceived: by mx (Postfix) with ESMTP id 4XyZ1abc\r\n", ""},
 		{"in the body", "Subject: x\r\n\r\n" + postfix, ""},
 		{"empty", "", ""},
+		{"under the policy service's PREPEND", "X-Rcptguard-Verdict: warn; Did you mean army.mil?\r\n\t\"armmy\" repeats\r\n" + postfix + "\r\nbody", "4XyZ1abc"},
+		{"under two of them", "x-rcptguard-verdict: warn\r\nX-Rcptguard-Reason: r\r\n" + postfix + "\r\nbody", "4XyZ1abc"},
+		{"another field after them", "X-Rcptguard-Verdict: warn\r\nSubject: x\r\n" + postfix + "\r\nbody", ""},
 		{"other MTA", "Received: from a by mx (Exim) with ESMTP id 4XyZ1abc;\r\n\r\n", ""},
 		{"pickup, no smtpd", "Received: by mx.example.org (Postfix, from userid 0)\r\n\tid 4XyZ1abc; date\r\n\r\n", ""},
 	}

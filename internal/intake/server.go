@@ -15,6 +15,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
@@ -71,6 +72,12 @@ type Server struct {
 	// spool.Temp().
 	Spool *spool.Dir
 
+	// Content, when set, classifies every message whose content could change its
+	// decision (guard.ContentRules.Matter), and ContentRules apply what it carries
+	// (guard.WithContent): a warned recipient they escalate is held (content.go).
+	Content      *content.Classifier
+	ContentRules guard.ContentRules
+
 	// Observe, if set, is told of each message decided. It must not block.
 	Observe func(Event)
 	// Finished, if set, gets each decided message's check state.
@@ -106,6 +113,10 @@ type Event struct {
 	Checked []guard.Decision
 	Outcome guard.Outcome
 	HeldID  string
+	// Content are the content categories the message carries (names only, never the
+	// text), when content rules read it; ContentSkipped says it was over the limits.
+	Content        []string
+	ContentSkipped bool
 }
 
 func (s *Server) init() error {

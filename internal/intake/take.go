@@ -29,7 +29,13 @@ type plan struct {
 	fallback string               // why there is none
 	rcpts    []quarantine.Recipient
 	checked  []guard.Decision // asked of the guard here
-	hold     bool             // a recipient stops the mail
+	// decisions are the recipients' decisions, rcpts' order: the hand-over's as the guard
+	// gives them, or the ones asked here (for the content rules).
+	decisions []guard.Decision
+	hold      bool // a recipient stops the mail
+	// content and contentSkipped are what the content rules read (content.go).
+	content        []string
+	contentSkipped bool
 }
 
 // take decides about the message content and holds it or hands it back; it answers 250
@@ -40,6 +46,7 @@ func (ss *session) take(ctx context.Context, content []byte) *smtp.SMTPError {
 	if reply != nil {
 		return reply
 	}
+	ss.applyContent(ctx, &p, content)
 	id := p.queueID
 	if id == "" {
 		id = localID()
@@ -49,7 +56,8 @@ func (ss *session) take(ctx context.Context, content []byte) *smtp.SMTPError {
 		tr.For = ss.rcpts[0]
 	}
 	trace := tr.Received(time.Now())
-	ev := Event{QueueID: p.queueID, Sender: ss.from, Handover: p.handover != nil, Fallback: p.fallback, Checked: p.checked}
+	ev := Event{QueueID: p.queueID, Sender: ss.from, Handover: p.handover != nil, Fallback: p.fallback, Checked: p.checked,
+		Content: p.content, ContentSkipped: p.contentSkipped}
 	var outcome guard.Outcome
 	var heldID string
 	switch {
@@ -123,6 +131,7 @@ func (ss *session) plan(ctx context.Context, content []byte) (plan, *smtp.SMTPEr
 			if hr, ok := find(p.handover.Recipients, r); ok {
 				hr.Address = r
 				p.rcpts = append(p.rcpts, hr)
+				p.decisions = append(p.decisions, handedOver(hr))
 				p.hold = p.hold || hr.Verdict.Stops()
 				continue
 			}
@@ -137,6 +146,7 @@ func (ss *session) plan(ctx context.Context, content []byte) (plan, *smtp.SMTPEr
 		}
 		d := g.CheckFrom(ctx, ss.from, r)
 		p.checked = append(p.checked, d)
+		p.decisions = append(p.decisions, d)
 		p.rcpts = append(p.rcpts, held.RecipientsFrom([]guard.Decision{d})...)
 		p.hold = p.hold || d.Enforced().Stops()
 	}
@@ -178,9 +188,13 @@ func (ss *session) report(ev Event, p plan) {
 	for i, r := range p.rcpts {
 		rcpts[i] = r.Address + "=" + r.Verdict.String()
 	}
-	s.log.LogAttrs(context.Background(), slog.LevelInfo, "intake decision", slog.String("queue_id", ev.QueueID),
+	attrs := []slog.Attr{slog.String("queue_id", ev.QueueID),
 		slog.String("sender", ev.Sender), slog.Any("recipients", rcpts), slog.Bool("handover", ev.Handover),
-		slog.String("outcome", ev.Outcome.String()), slog.String("held_id", ev.HeldID))
+		slog.String("outcome", ev.Outcome.String()), slog.String("held_id", ev.HeldID)}
+	if len(ev.Content) > 0 || ev.ContentSkipped {
+		attrs = append(attrs, slog.Any("content", ev.Content), slog.Bool("content_skipped", ev.ContentSkipped))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "intake decision", attrs...)
 	if s.Observe != nil {
 		s.Observe(ev)
 	}

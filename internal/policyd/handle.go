@@ -133,7 +133,7 @@ func (s *Server) eom(c *conn, req Request) string {
 			ds = []guard.Decision{*d}
 		}
 	}
-	if !t.held {
+	if !t.held && !s.contentFilter(ds) {
 		// Every recipient let through at RCPT was allowed or warned (PREPEND is done
 		// there): nothing to hold.
 		s.observe(Event{Stage: "eom", Verdict: guard.Allow, Duration: time.Since(start)})
@@ -144,6 +144,11 @@ func (s *Server) eom(c *conn, req Request) string {
 	// about this message.
 	md := guard.Combine(ds)
 	action := eomAction(md.Enforced(), md.Reason(), s.Filter)
+	if action == "DUNNO" && !md.Monitor && s.contentFilter(ds) {
+		// Nothing to hold yet, but what the message carries may change that: the intake
+		// reads it and holds it or hands it back (its content rules).
+		action = "FILTER " + s.Filter
+	}
 	if strings.HasPrefix(action, "FILTER ") {
 		if err := s.handOver(req, md.Recipients); err != nil {
 			c.log.Error("the hand-over to the quarantine intake cannot be recorded; deferring the message (Postfix keeps it)",
@@ -172,6 +177,13 @@ func (s *Server) eom(c *conn, req Request) string {
 	s.observe(Event{Stage: "eom", Verdict: md.Verdict, Monitor: md.Monitor, Duration: dur, TempFail: failed, HandoverFailed: failed})
 	s.finish(req, ds, action)
 	return action
+}
+
+// contentFilter reports whether the message's content could change its decision
+// (guard.ContentRules.Matter) and the quarantine intake applies content rules: then
+// the message goes to the intake even when no recipient is held.
+func (s *Server) contentFilter(ds []guard.Decision) bool {
+	return s.Filter != "" && s.ContentRules != nil && s.ContentRules.Matter(ds)
 }
 
 // finish hands the message's check state to Finished: its recipients' decisions made at

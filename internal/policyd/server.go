@@ -62,8 +62,13 @@ type Server struct {
 	// by the queue ID; when that fails it answers 451 4.3.0 instead (never FILTER without
 	// a record). It must pass ValidFilter, and needs Handovers. Empty: a message to hold
 	// is refused (550 5.7.1).
-	Filter    string
-	Handovers Handovers
+	Filter string
+	// ContentRules, when set with Filter, are the content rules the intake applies: a
+	// message whose content could change its decision (a recipient warned, or an
+	// on_any_external rule) goes to the intake too, which reads it and holds it or
+	// hands it back (docs/content.md). nil: content rules are off.
+	ContentRules *guard.ContentRules
+	Handovers    Handovers
 
 	// Observe, when set, is called after every decision, for metrics. It must be quick
 	// and safe for concurrent use.
