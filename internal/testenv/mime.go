@@ -18,11 +18,12 @@ func Docx(t testing.TB, lines ...string) []byte {
 			`<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ` +
 			`ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
 	}
-	doc := `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`
+	var doc strings.Builder
+	doc.WriteString(`<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`)
 	for _, l := range lines {
-		doc += "<w:p><w:r><w:t>" + l + "</w:t></w:r></w:p>"
+		doc.WriteString("<w:p><w:r><w:t>" + l + "</w:t></w:r></w:p>")
 	}
-	files["word/document.xml"] = doc + "</w:body></w:document>"
+	files["word/document.xml"] = doc.String() + "</w:body></w:document>"
 	for _, name := range []string{"[Content_Types].xml", "word/document.xml"} {
 		w, err := z.Create(name)
 		if err != nil {
