@@ -87,6 +87,21 @@ func (r Result) Sentence() string {
 	return "the message contains what looks like " + joinAnd(phrases)
 }
 
+// Describe says in plain words what categories named by their names (Result.Names, as a
+// held message keeps them) are: "a password, key or token and a medical record". A
+// custom category is named as such.
+func Describe(names []string) string {
+	phrases := make([]string, 0, len(names))
+	for _, n := range names {
+		if Category(n) == Credentials {
+			phrases = append(phrases, "a password, key or token")
+			continue
+		}
+		phrases = append(phrases, phrase(Finding{Category: Category(n)}))
+	}
+	return joinAnd(phrases)
+}
+
 func phrase(f Finding) string {
 	switch f.Category {
 	case Credentials:

@@ -225,6 +225,12 @@ func TestSentenceAndNames(t *testing.T) {
 	if got := strings.Join(r.Names(), ","); got != "credentials,medical,travel" {
 		t.Errorf("Names() = %s", got)
 	}
+	if got, want := Describe(r.Names()), "a password, key or token, a medical record and a travel itinerary"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	if got, want := Describe([]string{"project-bluebird"}), "content of the custom category project-bluebird"; got != want {
+		t.Errorf("Describe(custom) = %q, want %q", got, want)
+	}
 	if (Result{}).Sentence() != "" {
 		t.Error("empty result has a sentence")
 	}

@@ -34,6 +34,10 @@ type Submission struct {
 	Content []byte
 	// Subject is the decoded subject; read from Content when empty.
 	Subject string
+	// Categories are the content categories the message carries (content rules; names
+	// only), CategoriesSkipped that its content was over the limits.
+	Categories        []string
+	CategoriesSkipped bool
 }
 
 // Holder is what a door holds a message with (the Service is the one Holder). A door
@@ -73,6 +77,7 @@ func (sub Submission) message() quarantine.Message {
 	m := quarantine.Message{
 		Adapter: sub.Adapter, Sender: sub.Sender, AuthUser: sub.AuthUser, ClientAddr: sub.ClientAddr,
 		QueueID: sub.QueueID, Recipients: sub.Recipients, Subject: sub.Subject,
+		Content: sub.Categories, ContentSkipped: sub.CategoriesSkipped,
 	}
 	if m.Subject == "" {
 		m.Subject = subjectOf(sub.Content)

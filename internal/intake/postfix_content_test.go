@@ -86,6 +86,8 @@ func TestPostfixIntakeContent(t *testing.T) {
 		}
 		if ev := f.event(t); !ev.Handover || ev.Outcome != guard.Held || len(ev.Content) == 0 {
 			t.Errorf("event %+v", ev)
+		} else if strings.Join(m.Content, ",") != strings.Join(ev.Content, ",") {
+			t.Errorf("held with content %q, the event says %q", m.Content, ev.Content)
 		}
 	}
 	delivered := func(t *testing.T, n int, subject string) {

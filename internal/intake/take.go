@@ -62,7 +62,8 @@ func (ss *session) take(ctx context.Context, content []byte) *smtp.SMTPError {
 	var heldID string
 	switch {
 	case p.hold:
-		sub := held.Submission{Adapter: "intake", Sender: ss.from, QueueID: id, Recipients: p.rcpts, Trace: trace, Content: content}
+		sub := held.Submission{Adapter: "intake", Sender: ss.from, QueueID: id, Recipients: p.rcpts, Trace: trace, Content: content,
+			Categories: p.content, CategoriesSkipped: p.contentSkipped}
 		sub.ClientAddr = addrString(ss.client) // Postfix's, unless the hand-over knows the submitter's
 		if h := p.handover; h != nil {
 			sub.AuthUser, sub.ClientAddr = h.AuthUser, h.ClientAddr

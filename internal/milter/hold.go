@@ -77,7 +77,7 @@ func (c *session) hold(ev *Event, msg *message, md guard.MessageDecision, mta st
 		Adapter: Adapter, Sender: msg.sender, AuthUser: msg.authUser, ClientAddr: c.clientAddr,
 		QueueID: ev.QueueID, Recipients: held.RecipientsFrom(md.Recipients),
 		Trace: c.received(mta, ev.QueueID, msg.nonSMTP, time.Now()), Content: content,
-		Subject: msg.content.subjectText(),
+		Subject: msg.content.subjectText(), Categories: md.Content, CategoriesSkipped: md.ContentSkipped,
 	})
 	switch {
 	case errors.Is(err, held.ErrConfirmed):

@@ -40,6 +40,9 @@ func TestPostfixContent(t *testing.T) {
 			!strings.Contains(m.Recipients[0].Reason, "the message contains what looks like a password") {
 			t.Errorf("held recipients %+v", m.Recipients)
 		}
+		if len(m.Content) != 1 || m.Content[0] != "credentials" || m.ContentSkipped {
+			t.Errorf("held with content %q, skipped %v; want [credentials]", m.Content, m.ContentSkipped)
+		}
 	})
 
 	t.Run("the same message without the docx is delivered with the warning", func(t *testing.T) {

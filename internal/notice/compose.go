@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 )
 
@@ -65,6 +66,10 @@ type view struct {
 	Link      string
 	Held      []heldView
 	Unflagged int
+	// Carries says what sensitive content the message seems to carry (content rules);
+	// NotChecked that it was too large to be checked. Both empty without content rules.
+	Carries    string
+	NotChecked bool
 }
 
 type heldView struct {
@@ -189,6 +194,10 @@ func makeView(n Notice, link string) view {
 		v.Received = m.Received.UTC().Format("Monday 2 January 2006, 15:04 MST")
 	}
 	v.Returned = n.Returned
+	if len(m.Content) > 0 {
+		v.Carries = clean(content.Describe(m.Content))
+	}
+	v.NotChecked = m.ContentSkipped
 	if !m.ExpiresAt.IsZero() {
 		v.Expires = m.ExpiresAt.UTC().Format("Monday 2 January 2006, 15:04 MST")
 	}

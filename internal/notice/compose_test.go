@@ -236,3 +236,37 @@ func TestComposeSaysWhatExpiryDoes(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeSaysWhatTheMessageCarries: a message held with content categories says, in
+// plain words and in both parts, what it seems to carry; one over the content limits says
+// it was not checked; one without content rules says neither.
+func TestComposeSaysWhatTheMessageCarries(t *testing.T) {
+	for _, c := range []struct {
+		content      []string
+		skipped      bool
+		want, absent []string
+	}{
+		{[]string{"credentials", "medical"}, false,
+			[]string{"The message seems to carry a password, key or token and a medical record"}, []string{"too large to be checked"}},
+		{nil, true, []string{"too large to be checked for sensitive content"}, []string{"seems to carry"}},
+		{nil, false, nil, []string{"seems to carry", "too large to be checked"}},
+	} {
+		n := testNotice()
+		n.Message.Content, n.Message.ContentSkipped = c.content, c.skipped
+		raw, err := Compose(n, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := parse(t, raw)
+		for _, w := range c.want {
+			if !strings.Contains(p.text, w) || !strings.Contains(p.html, w) {
+				t.Errorf("%v %v: %q missing from text or html:\n%s", c.content, c.skipped, w, p.text)
+			}
+		}
+		for _, a := range c.absent {
+			if strings.Contains(p.text, a) || strings.Contains(p.html, a) {
+				t.Errorf("%v %v: %q in the notice", c.content, c.skipped, a)
+			}
+		}
+	}
+}

@@ -132,6 +132,10 @@ var migrations = []string{
 		recipients  TEXT    NOT NULL
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX handovers_at ON handovers (at);`,
+	// 6: the content categories a held message carries (comma-separated names, content
+	// rules, docs/content.md), and whether its content was over the limits.
+	`ALTER TABLE messages ADD COLUMN content TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN content_skipped INTEGER NOT NULL DEFAULT 0 CHECK (content_skipped IN (0, 1));`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.

@@ -142,11 +142,13 @@ func (s *Postgres) hold(ctx context.Context, tx pgx.Tx, m *Message, content []by
 		return false, fmt.Errorf("hold with notice %q", m.Notice)
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO messages (id, received, adapter, sender, auth_user,
-			client_addr, queue_id, subject, size, state, expires_at, changed_at, dedupe_key, notice)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			client_addr, queue_id, subject, size, state, expires_at, changed_at, dedupe_key, notice,
+			content, content_skipped)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (dedupe_key) WHERE dedupe_key <> '' AND state = 'held' DO NOTHING`,
 		m.ID, micro(m.Received), m.Adapter, m.Sender, m.AuthUser, m.ClientAddr, m.QueueID,
-		m.Subject, m.Size, Held.String(), micro(m.ExpiresAt), micro(now), m.DedupeKey, string(m.Notice))
+		m.Subject, m.Size, Held.String(), micro(m.ExpiresAt), micro(now), m.DedupeKey, string(m.Notice),
+		strings.Join(m.Content, ","), m.ContentSkipped)
 	if err != nil {
 		return false, err
 	}

@@ -137,6 +137,10 @@ var postgresMigrations = []string{
 		recipients  jsonb  NOT NULL
 	);
 	CREATE INDEX handovers_at ON handovers (at);`,
+	// 6: as SQLite's 6, the content categories of a held message.
+	`ALTER TABLE messages
+		ADD COLUMN content text NOT NULL DEFAULT '',
+		ADD COLUMN content_skipped boolean NOT NULL DEFAULT false;`,
 }
 
 // pgMigrationLock is the key of the transaction-level advisory lock that serialises the

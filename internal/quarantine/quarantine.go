@@ -117,6 +117,10 @@ type Message struct {
 	State      State
 	ExpiresAt  time.Time
 	Raw        []byte // the raw content: never filled by Get, List or Expiring (use Store.Raw)
+	// Content are the content categories the message carries (names only; content rules,
+	// docs/content.md), ContentSkipped that its content was over the limits.
+	Content        []string
+	ContentSkipped bool
 
 	// DedupeKey identifies the submission: a Hold with the key of a message still Held
 	// returns that message's ID instead of storing a copy (a client that retries after

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -183,7 +184,7 @@ const messageColumns = `id, received, adapter, sender, auth_user, client_addr, q
 	size, state, expires_at, dedupe_key, release_to, delivery, attempts, last_error, next_attempt,
 	delivered_at, delivery_reply, notice, notice_error, reminder_sent, notice_attempts, notice_claimed,
 	reminder_state, reminder_error, reminder_next, reminder_attempts, reminder_claimed,
-	return_state, return_error, return_next, return_attempts, return_claimed`
+	return_state, return_error, return_next, return_attempts, return_claimed, content, content_skipped`
 
 // queryMessages runs a query that selects messageColumns, then the query of their
 // recipients that recipients makes for their IDs, and returns the messages with their
@@ -219,7 +220,7 @@ func scanMessages(rows rows, list listColumn) ([]Message, error) {
 	for rows.Next() {
 		var m Message
 		var received, expires, next, delivered, reminder, noticeClaimed int64
-		var state, delivery, notice string
+		var state, delivery, notice, content string
 		var rem, ret struct {
 			state, errText string
 			next, claimed  int64
@@ -231,7 +232,7 @@ func scanMessages(rows rows, list listColumn) ([]Message, error) {
 			&m.Attempts, &m.LastError, &next, &delivered, &m.DeliveryReply, &notice, &m.NoticeError,
 			&reminder, &m.NoticeAttempts, &noticeClaimed,
 			&rem.state, &rem.errText, &rem.next, &rem.attempts, &rem.claimed,
-			&ret.state, &ret.errText, &ret.next, &ret.attempts, &ret.claimed); err != nil {
+			&ret.state, &ret.errText, &ret.next, &ret.attempts, &ret.claimed, &content, &m.ContentSkipped); err != nil {
 			return nil, err
 		}
 		m.NoticeClaimed = optMicro(noticeClaimed)
@@ -240,6 +241,9 @@ func scanMessages(rows rows, list listColumn) ([]Message, error) {
 		}
 		m.Reminder = noticeSend(rem.state, rem.errText, rem.next, rem.attempts, rem.claimed)
 		m.Return = noticeSend(ret.state, ret.errText, ret.next, ret.attempts, ret.claimed)
+		if content != "" {
+			m.Content = strings.Split(content, ",")
+		}
 		m.Received, m.ExpiresAt = fromMicro(received), fromMicro(expires)
 		m.NextAttempt, m.DeliveredAt, m.ReminderSent = optMicro(next), optMicro(delivered), optMicro(reminder)
 		m.Delivery, m.Notice = Delivery(delivery), Notice(notice)

@@ -115,10 +115,12 @@ func (s *SQLite) hold(ctx context.Context, m *Message, content []byte, now time.
 		return fmt.Errorf("hold with notice %q", m.Notice)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, received, adapter, sender, auth_user,
-			client_addr, queue_id, subject, size, state, expires_at, changed_at, dedupe_key, notice)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			client_addr, queue_id, subject, size, state, expires_at, changed_at, dedupe_key, notice,
+			content, content_skipped)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, micro(m.Received), m.Adapter, m.Sender, m.AuthUser, m.ClientAddr, m.QueueID,
-		m.Subject, m.Size, Held.String(), micro(m.ExpiresAt), micro(now), m.DedupeKey, string(m.Notice))
+		m.Subject, m.Size, Held.String(), micro(m.ExpiresAt), micro(now), m.DedupeKey, string(m.Notice),
+		strings.Join(m.Content, ","), m.ContentSkipped)
 	if err != nil {
 		return err
 	}

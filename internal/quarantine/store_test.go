@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -73,6 +74,7 @@ func sample() Message {
 			{Address: "carol@example.net", Verdict: verdict.Allow},
 		},
 		ExpiresAt: t0.Add(7 * 24 * time.Hour),
+		Content:   []string{"credentials", "medical"},
 	}
 }
 
@@ -126,12 +128,17 @@ func testRoundTrip(t *testing.T, open opener) {
 	if len(l) != 1 || !equalMessage(l[0], want) {
 		t.Errorf("List = %+v; want [%+v]", l, want)
 	}
-	// Received defaults to now; an empty raw content is kept as empty.
+	// Received defaults to now; an empty raw content is kept as empty; no categories and
+	// content over the limits are kept as such.
 	m.Received = time.Time{}
+	m.Content, m.ContentSkipped = nil, true
 	id2 := hold(t, s, m, "")
 	got, err = s.Get(ctx, id2)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got.Content != nil || !got.ContentSkipped {
+		t.Errorf("Content, ContentSkipped = %q, %v; want none, true", got.Content, got.ContentSkipped)
 	}
 	if !got.Received.Equal(t0.Truncate(time.Microsecond)) || got.Size != 0 {
 		t.Errorf("Received, Size = %v, %d; want %v, 0", got.Received, got.Size, t0)
@@ -146,7 +153,8 @@ func equalMessage(a, b Message) bool {
 		a.Sender == b.Sender && a.AuthUser == b.AuthUser && a.ClientAddr == b.ClientAddr &&
 		a.QueueID == b.QueueID && a.Subject == b.Subject && a.Size == b.Size &&
 		a.State == b.State && a.ExpiresAt.Equal(b.ExpiresAt) &&
-		fmt.Sprint(a.Recipients) == fmt.Sprint(b.Recipients) && len(a.Recipients) == len(b.Recipients)
+		fmt.Sprint(a.Recipients) == fmt.Sprint(b.Recipients) && len(a.Recipients) == len(b.Recipients) &&
+		slices.Equal(a.Content, b.Content) && a.ContentSkipped == b.ContentSkipped
 }
 
 func testHoldValidates(t *testing.T, open opener) {

@@ -70,7 +70,8 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 		}
 	}
 	sub := held.Submission{Adapter: "relay", Sender: t.from, AuthUser: ss.authUser, QueueID: t.id,
-		Recipients: held.RecipientsFrom(ds), Trace: string(raw[:trace]), Content: raw[trace:]}
+		Recipients: held.RecipientsFrom(ds), Trace: string(raw[:trace]), Content: raw[trace:],
+		Categories: t.content, CategoriesSkipped: t.skipped}
 	if ss.cc.addr.IsValid() {
 		sub.ClientAddr = ss.cc.addr.String()
 	}

@@ -230,7 +230,7 @@ func (a *Admin) message(w http.ResponseWriter, r *http.Request) {
 		{"Sender", sender}, {"Received", fmtTime(m.Received)}, {"State", m.State.String()},
 		{"Expires", fmtTime(m.ExpiresAt)}, {"Held by", m.Adapter}, {"Client", m.ClientAddr},
 		{"Authenticated user", m.AuthUser}, {"Queue ID", m.QueueID}, {"Size", strconv.FormatInt(m.Size, 10) + " bytes"},
-		{"ID", m.ID},
+		{"ID", m.ID}, {"Content", contentLine(m)},
 	}
 	data["Envelope"] = nonEmpty(env)
 	attempts := ""

@@ -20,7 +20,9 @@ func TestBrowser(t *testing.T) {
 	bctx := testenv.Browser(t)
 	dir := testenv.ScreenshotDir(t)
 
-	f := newFixture(t, "Orders for Monday")
+	m := sampleMessage("Orders for Monday")
+	m.Content = []string{"credentials", "personal"} // what content rules found in it
+	f := newFixtureWith(t, m)
 	srv := httptest.NewServer(f.h)
 	defer srv.Close()
 
@@ -35,7 +37,7 @@ func TestBrowser(t *testing.T) {
 	buttonBG := run(t, bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("button.primary")).backgroundColor`))
 	before := run(t, bctx, chromedp.FullScreenshot(100))
 	for _, s := range []string{"Orders for Monday", "bob@arrny.mil", "looks like army.mil", "carol@example.net",
-		"orders.pdf", "Send as addressed", "Send to army.mil instead", "Discard the message"} {
+		"orders.pdf", "It seems to carry a password, key or token and personal data", "Send as addressed", "Send to army.mil instead", "Discard the message"} {
 		if !strings.Contains(summary, s) {
 			t.Errorf("page text lacks %q:\n%s", s, summary)
 		}

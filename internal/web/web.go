@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rcptguard/rcptguard/internal/content"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/quarantine"
 	"github.com/rcptguard/rcptguard/internal/token"
@@ -253,6 +254,7 @@ func (v *Validation) view(w http.ResponseWriter, r *http.Request) {
 		"Recipients":  recips,
 		"Flagged":     nflagged,
 		"Attachments": v.attachments(r.Context(), m.ID),
+		"Content":     contentLine(m),
 		"Choices":     choices,
 		"Action":      "/v/" + tok,
 	})
@@ -389,4 +391,20 @@ func clientIP(r *http.Request) string {
 		return h
 	}
 	return r.RemoteAddr
+}
+
+// contentLine says what sensitive content a held message seems to carry (content rules,
+// docs/content.md), or that it was too large to be checked; "" without content rules.
+func contentLine(m quarantine.Message) string {
+	switch {
+	case len(m.Content) > 0:
+		s := "It seems to carry " + content.Describe(m.Content) + ": take particular care where it goes."
+		if m.ContentSkipped {
+			s += " The rest of it was too large to be checked."
+		}
+		return s
+	case m.ContentSkipped:
+		return "It was too large to be checked for sensitive content."
+	}
+	return ""
 }

@@ -94,6 +94,12 @@ func sampleMessage(subject string) quarantine.Message {
 
 func newFixture(t *testing.T, subject string) *fixture {
 	t.Helper()
+	return newFixtureWith(t, sampleMessage(subject))
+}
+
+// newFixtureWith is newFixture holding m.
+func newFixtureWith(t *testing.T, m quarantine.Message) *fixture {
+	t.Helper()
 	f := &fixture{clk: testenv.NewClock(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)), releaser: &fakeReleaser{}}
 	st, err := quarantine.OpenSQLite(filepath.Join(t.TempDir(), "q.db"), quarantine.WithClock(f.clk.Now))
 	if err != nil {
@@ -106,7 +112,6 @@ func newFixture(t *testing.T, subject string) *fixture {
 		t.Fatal(err)
 	}
 	f.signer.Now = f.clk.Now
-	m := sampleMessage(subject)
 	m.Received = f.clk.Now()
 	m.ExpiresAt = f.clk.Now().Add(7 * 24 * time.Hour)
 	f.id, err = st.Hold(context.Background(), m, strings.NewReader(rawMessage))
