@@ -39,7 +39,8 @@ func (in *input) Read(p []byte) (int, error) {
 
 // Classify reads one whole RFC 5322 message (headers and body) as it streams
 // and returns the categories found. It never fails: what could not be read is
-// in Result.NotRead, and a message over the limits is Result.Skipped.
+// in Result.NotRead, and a message over the limits is Result.Skipped, with what was
+// found before the limit.
 // MaxTime is checked between reads and lines: a reader that blocks is not
 // interrupted, so the caller bounds its own reads (spool file, connection
 // with a deadline).
@@ -59,7 +60,8 @@ func (c *Classifier) Classify(ctx context.Context, msg io.Reader) Result {
 		if errors.Is(err, errDeadline) {
 			why = fmt.Sprintf("not read within the time limit of %s", c.limits.MaxTime)
 		}
-		return Result{Skipped: true, NotRead: append(w.notRead, NotRead{Part: "message", Why: why})}
+		// What was found before the limit is real evidence: it stays.
+		return Result{Skipped: true, Findings: w.sc.finish(), NotRead: append(w.notRead, NotRead{Part: "message", Why: why})}
 	}
 	return Result{Findings: w.sc.finish(), NotRead: w.notRead}
 }

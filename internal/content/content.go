@@ -51,7 +51,7 @@ type NotRead struct {
 type Result struct {
 	Findings []Finding // sorted by category
 	NotRead  []NotRead
-	Skipped  bool // over the limits: no content decision was made (Why in NotRead)
+	Skipped  bool // over the limits: not read to its end (Why in NotRead); Findings are what came before
 }
 
 // Has reports whether the category was found.

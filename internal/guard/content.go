@@ -38,8 +38,9 @@ func (rules ContentRules) Matter(ds []Decision) bool {
 // WithContent is md with the content rules applied to what the message carries (r): a
 // flagged recipient is escalated per rules.Escalate, a recipient outside own/allow per
 // rules.OnAnyExternal, and the reason of every recipient not allowed says what the
-// message carries. A Skipped result changes no verdict; the flagged recipients' reasons
-// say that the content was not checked. Invalid recipients are left as they are. md is
+// message carries. A Skipped result escalates by what was found before the limits, and
+// the flagged recipients' reasons say that the message, or the rest of it, was not
+// checked. Invalid recipients are left as they are. md is
 // not changed; the result has its own Recipients.
 func (g *Guard) WithContent(md MessageDecision, r content.Result, rules ContentRules) MessageDecision {
 	out := md
@@ -51,13 +52,10 @@ func (g *Guard) WithContent(md MessageDecision, r content.Result, rules ContentR
 		if d.Verdict == Invalid {
 			continue
 		}
-		if r.Skipped {
-			if d.Verdict != Allow {
+		if len(r.Findings) == 0 {
+			if r.Skipped && d.Verdict != Allow {
 				d.Reason = addSentence(d.Reason, skippedSentence(r))
 			}
-			continue
-		}
-		if len(r.Findings) == 0 {
 			continue
 		}
 		v := d.Verdict
@@ -72,6 +70,9 @@ func (g *Guard) WithContent(md MessageDecision, r content.Result, rules ContentR
 		d.Verdict = v
 		if d.Verdict != Allow {
 			d.Reason = addSentence(d.Reason, r.Sentence())
+			if r.Skipped {
+				d.Reason = addSentence(d.Reason, "the rest of it"+strings.TrimPrefix(skippedSentence(r), "the message"))
+			}
 		}
 	}
 	verdict := Allow

@@ -102,17 +102,31 @@ func TestMarkingsToAnyExternalRecipient(t *testing.T) {
 	}
 }
 
-func TestSkippedContentSaysSoAndChangesNothing(t *testing.T) {
+// TestSkippedContent: content over the limits with nothing found before them changes no
+// verdict and the reason says it was not checked; what was found before the limits
+// escalates, and the reason says the rest was not checked.
+func TestSkippedContent(t *testing.T) {
 	g := contentGuard(t, DefaultPolicy())
 	md := g.Inspect(Envelope{Recipients: []string{warned, "sam@unrelated.example"}})
-	r := carries(content.Credentials, content.Markings)
-	r.Skipped = true
-	r.NotRead = []content.NotRead{{Part: "message", Why: "larger than 1024 bytes"}}
-	got := g.WithContent(md, r, defaultRules)
+	notRead := []content.NotRead{{Part: "message", Why: "larger than 1024 bytes"}}
+
+	got := g.WithContent(md, content.Result{Skipped: true, NotRead: notRead}, defaultRules)
 	if got.Verdict != Warn || got.Recipients[1].Verdict != Allow || !got.ContentSkipped {
-		t.Errorf("skipped: %s %s", got.Verdict, got.Recipients[1].Verdict)
+		t.Errorf("skipped, nothing found: %s %s", got.Verdict, got.Recipients[1].Verdict)
 	}
-	if r := got.Recipients[0].Reason; !strings.Contains(r, "not checked for content (larger than 1024 bytes)") {
+	if r := got.Recipients[0].Reason; !strings.Contains(r, "the message was not checked for content (larger than 1024 bytes)") {
+		t.Errorf("reason %q", r)
+	}
+
+	r := carries(content.Credentials, content.Markings)
+	r.Skipped, r.NotRead = true, notRead
+	got = g.WithContent(md, r, defaultRules)
+	if got.Recipients[0].Verdict != Hold || got.Recipients[1].Verdict != Hold || !got.ContentSkipped ||
+		strings.Join(got.Content, ",") != "credentials,markings" {
+		t.Errorf("skipped after findings: %s %s %q", got.Recipients[0].Verdict, got.Recipients[1].Verdict, got.Content)
+	}
+	if r := got.Recipients[0].Reason; !strings.Contains(r, "looks like a password") ||
+		!strings.Contains(r, "the rest of it was not checked for content (larger than 1024 bytes)") {
 		t.Errorf("reason %q", r)
 	}
 }

@@ -26,6 +26,9 @@ func (a *API) applyContent(ctx context.Context, g *guard.Guard, md guard.Message
 	cn := contentNote{checked: true}
 	if r.Skipped && len(r.NotRead) > 0 {
 		cn.note = "the message was not checked for content: " + r.NotRead[len(r.NotRead)-1].Why
+		if len(r.Findings) > 0 {
+			cn.note = "the message was checked for content only in part: " + r.NotRead[len(r.NotRead)-1].Why
+		}
 	}
 	return g.WithContent(md, r, a.ContentRules), cn
 }

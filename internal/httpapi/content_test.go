@@ -134,10 +134,16 @@ func TestCheckWithAMessageOverTheLimits(t *testing.T) {
 	if a.Content, _ = c.Classifier(); a.Content == nil {
 		t.Fatal("no classifier")
 	}
-	code, out = postContent(t, srv.URL, map[string]any{"recipients": []string{warned}, "message": withPassword + strings.Repeat("filler line\r\n", 1000)})
+	code, out = postContent(t, srv.URL, map[string]any{"recipients": []string{warned}, "message": "Subject: notes\r\n\r\n" + strings.Repeat("filler line\r\n", 1000)})
 	if code != 200 || out.Verdict != "warn" || !out.Skipped || out.Checked == nil || !*out.Checked || !strings.Contains(out.Note, "not checked for content") ||
 		!strings.Contains(out.Recipients[0].Reason, "not checked for content") {
 		t.Errorf("skipped: %d %+v", code, out)
+	}
+	// The password before the limit was read: it holds, and the rest was not checked.
+	code, out = postContent(t, srv.URL, map[string]any{"recipients": []string{warned}, "message": withPassword + strings.Repeat("filler line\r\n", 1000)})
+	if code != 200 || out.Verdict != "hold" || !out.Skipped || !strings.Contains(out.Note, "only in part") ||
+		!strings.Contains(out.Recipients[0].Reason, "the rest of it was not checked for content") {
+		t.Errorf("skipped after a password: %d %+v", code, out)
 	}
 }
 
