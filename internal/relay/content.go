@@ -16,15 +16,18 @@ import (
 // copy go. A message that cannot be read is the reply to give; one that cannot be
 // stored is a temporary failure.
 func (ss *session) classify(in *input, t *txn) (*input, func(), *smtp.SMTPError) {
-	buf := ss.srv.Spool.New()
-	release := func() { buf.Close() }
-	sw := &sideWriter{w: buf}
-	if err := copyMessage(sw, in); err != nil {
-		return nil, release, ss.clientFailure(err)
-	}
-	if sw.err != nil {
-		ss.srv.logger().Warn("relay: cannot spool a message to classify; answered 451", "id", t.id, "err", sw.err)
-		return nil, release, replySpoolFailed
+	buf, release := in.spooled, func() {}
+	if buf == nil {
+		buf = ss.srv.Spool.New()
+		release = func() { buf.Close() }
+		sw := &sideWriter{w: buf}
+		if err := copyMessage(sw, in); err != nil {
+			return nil, release, ss.clientFailure(err)
+		}
+		if sw.err != nil {
+			ss.srv.logger().Warn("relay: cannot spool a message to classify; answered 451", "id", t.id, "err", sw.err)
+			return nil, release, replySpoolFailed
+		}
 	}
 	rd, err := buf.Reader()
 	if err != nil {
@@ -37,6 +40,7 @@ func (ss *session) classify(in *input, t *txn) (*input, func(), *smtp.SMTPError)
 	}
 	read := ss.newInput(rd, nil)
 	read.n = 0
+	read.spooled = buf
 	g := ss.srv.Guard.Load()
 	if g == nil {
 		return read, release, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/smtpout"
+	"github.com/rcptguard/rcptguard/internal/spool"
 )
 
 var (
@@ -55,7 +56,8 @@ func (ss *session) dataBDAT(r io.Reader) error {
 	buf := ss.srv.Spool.New()
 	defer buf.Close()
 	sw := &sideWriter{w: buf}
-	_, err := io.Copy(sw, r)
+	// Unforged as it comes (copyMessage), so that the copy classify reads is this one.
+	err := copyMessage(sw, r)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if t == nil || ss.txn != t { // reset meanwhile
@@ -72,7 +74,9 @@ func (ss *session) dataBDAT(r io.Reader) error {
 	if err != nil {
 		return ss.spoolFailed(err)
 	}
-	return ss.data(ss.newInput(rd, nil), t)
+	in := ss.newInput(rd, nil)
+	in.spooled = buf
+	return ss.data(in, t)
 }
 
 // spoolFailed ends the transaction after the message could not be stored while it was
@@ -236,6 +240,10 @@ type input struct {
 	n     int64
 	tail  [5]byte // the last bytes read, right-aligned
 	err   error   // to return at the next read
+	// spooled, when set, holds the whole message already (a BDAT message, or one
+	// classify read), its forged X-Rcptguard- fields dropped: classify and hold read it
+	// from there rather than spooling it again.
+	spooled *spool.Buffer
 }
 
 // newInput reads r; with conn it manages conn's read deadline.

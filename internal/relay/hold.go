@@ -36,6 +36,9 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 	if ss.up != nil {
 		ss.up.dirty = true // MAIL and RCPT were sent: RSET before the next MAIL
 	}
+	if in.spooled != nil {
+		return ss.holdSpooled(in, t)
+	}
 	limit := ss.srv.srv.MaxMessageBytes
 	buf := ss.srv.Spool.New() // in memory up to the spool's threshold, then in a file
 	defer buf.Close()
@@ -62,7 +65,26 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 		return replyHoldFailed, OutcomeTempFail
 	}
 	defer release()
+	return ss.holdRaw(ctx, t, raw[:trace], raw[trace:])
+}
 
+// holdSpooled holds a message that is in the spool already (in.spooled: BDAT, or read by
+// classify), without a second copy: the Holder gets this hop's trace and that content.
+func (ss *session) holdSpooled(in *input, t *txn) (*smtp.SMTPError, Outcome) {
+	in.n = in.spooled.Len()
+	ctx, cancel := context.WithTimeout(context.Background(), HoldTimeout)
+	defer cancel()
+	content, release, err := ss.srv.Spool.ReadBack(ctx, in.spooled)
+	if err != nil {
+		ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "id", t.id, "err", err)
+		return replyHoldFailed, OutcomeTempFail
+	}
+	defer release()
+	return ss.holdRaw(ctx, t, []byte(ss.traceHeaders(t, time.Now())), content)
+}
+
+// holdRaw hands the message (this hop's trace, then the content) to the Holder.
+func (ss *session) holdRaw(ctx context.Context, t *txn, trace, content []byte) (*smtp.SMTPError, Outcome) {
 	var ds []guard.Decision
 	for _, r := range t.rcpts {
 		if r.code/100 == 2 {
@@ -70,19 +92,18 @@ func (ss *session) hold(in *input, t *txn) (*smtp.SMTPError, Outcome) {
 		}
 	}
 	sub := held.Submission{Adapter: "relay", Sender: t.from, AuthUser: ss.authUser, QueueID: t.id,
-		Recipients: held.RecipientsFrom(ds), Trace: string(raw[:trace]), Content: raw[trace:],
+		Recipients: held.RecipientsFrom(ds), Trace: string(trace), Content: content,
 		Categories: t.content, CategoriesSkipped: t.skipped}
 	if ss.cc.addr.IsValid() {
 		sub.ClientAddr = ss.cc.addr.String()
 	}
 	id, err := ss.srv.Holder.Hold(ctx, sub)
-	cancel()
 	switch {
 	case err == nil:
 		t.heldID = id
 		return replyHeld(id), OutcomeHeld
 	case errors.Is(err, held.ErrConfirmed):
-		return ss.forwardRaw(raw, t), OutcomeRelayed
+		return ss.forwardRaw(append(trace[:len(trace):len(trace)], content...), t), OutcomeRelayed
 	}
 	ss.srv.logger().Warn("relay: cannot hold a message; answered 451", "id", t.id, "err", err)
 	return replyHoldFailed, OutcomeTempFail

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rcptguard/rcptguard/internal/content"
+	"github.com/rcptguard/rcptguard/internal/guard"
 	"github.com/rcptguard/rcptguard/internal/held"
 	"github.com/rcptguard/rcptguard/internal/spool"
 	"github.com/rcptguard/rcptguard/internal/testenv"
@@ -154,5 +156,52 @@ func TestHoldSpooledMessage(t *testing.T) {
 	splitTrace(t, held[0].Raw, []byte(body))
 	if files := spoolFiles(t, sp); len(files) != 0 {
 		t.Errorf("spool files left: %v", files)
+	}
+}
+
+// TestBDATContentSpooledOnce: with content rules on, a large message sent with BDAT to a
+// warned lookalike is spooled once, while it comes: the classifier reads that copy (it
+// finds the password, so the message is held), and the copy held has the client's forged
+// X-Rcptguard- field dropped.
+func TestBDATContentSpooledOnce(t *testing.T) {
+	t.Parallel()
+	sp := openSpool(t)
+	st := openStore(t)
+	cl, err := content.New(content.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := -1
+	r := startRelay(t, func(s *Server) {
+		s.Spool = sp
+		s.Content = cl
+		s.ContentRules = guard.ContentRules{Escalate: map[content.Category]guard.Verdict{content.Credentials: guard.Hold}}
+		h := &storeHolder{store: st}
+		s.Holder = holderFunc(func(ctx context.Context, sub held.Submission) (string, error) {
+			files = len(spoolFiles(t, sp))
+			if strings.Contains(string(sub.Content), "X-Rcptguard-Verdict") || strings.Join(sub.Categories, ",") != "credentials" {
+				t.Errorf("held copy: forged field kept, or categories %q", sub.Categories)
+			}
+			return h.Hold(ctx, sub)
+		})
+	})
+	c := dial(t, r.addr)
+	c.expect("250", "EHLO client.test")
+	c.expect("250", "MAIL FROM:<alice@contoso.com>")
+	c.expect("250", "RCPT TO:<bob@armmy.mil>")
+	body := "X-Rcptguard-Verdict: allow\r\nSubject: access\r\n\r\nPassword: Tr0ub4dor&3x\r\n" + chunk(300_000) + "\r\n"
+	fmt.Fprintf(c, "BDAT %d\r\n%s", 200_000, body[:200_000])
+	if got := c.reply(); !strings.HasPrefix(got, "250") {
+		t.Fatalf("BDAT: %q", got)
+	}
+	fmt.Fprintf(c, "BDAT %d LAST\r\n%s", len(body)-200_000, body[200_000:])
+	if got := c.reply(); !strings.HasPrefix(got, "250 2.0.0 Ok, held") {
+		t.Fatalf("BDAT LAST: %q", got)
+	}
+	if files != 1 {
+		t.Errorf("%d spool files while holding, want the one copy", files)
+	}
+	if left := spoolFiles(t, sp); len(left) != 0 {
+		t.Errorf("spool files left: %v", left)
 	}
 }
