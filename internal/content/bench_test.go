@@ -8,6 +8,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // mixedCorpus generates messages of about 50 KB: plain text, HTML, and
@@ -113,21 +115,5 @@ func TestMixedCorpusIsClean(t *testing.T) {
 	}
 }
 
-// simplePDF builds a one-page PDF whose uncompressed content stream shows
-// the lines.
-func simplePDF(lines []string) []byte {
-	var content strings.Builder
-	content.WriteString("BT /F1 10 Tf 40 800 Td\n")
-	for _, l := range lines {
-		content.WriteString("(" + l + ") Tj 0 -12 Td\n")
-	}
-	content.WriteString("ET\n")
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	b.WriteString("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
-	b.WriteString("2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n")
-	b.WriteString("3 0 obj\n<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>\nendobj\n")
-	fmt.Fprintf(&b, "4 0 obj\n<< /Length %d >>\nstream\n%sendstream\nendobj\n", content.Len(), content.String())
-	b.WriteString("trailer\n<< /Root 1 0 R >>\n%%EOF\n")
-	return b.Bytes()
-}
+// simplePDF is a one-page PDF whose text is the lines (testenv.SimplePDF).
+var simplePDF = testenv.SimplePDF

@@ -3,7 +3,6 @@ package intake
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,29 +44,8 @@ func TestPostfixIntakeContent(t *testing.T) {
 
 	p := &policyd.Server{Guard: &f.guard, Handovers: f.store, Filter: "rcptguard:[127.0.0.1]:" + strconv.Itoa(intakePort),
 		ContentRules: &rules, Logger: slog.New(slog.NewTextHandler(f.logs, nil))}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go p.Serve(l)
-	t.Cleanup(func() { p.Close() })
-	svc := "check_policy_service { inet:" + l.Addr().String() + ", timeout=5s, default_action=DEFER_IF_PERMIT }"
 	sink := testenv.StartSink(t)
-	pf := testenv.StartPostfix(t, testenv.Options{
-		RelayHost: sink.Addr(),
-		ExtraMain: []string{
-			"mynetworks = 127.0.0.0/8 192.0.2.0/24",
-			"smtpd_authorized_xclient_hosts = 127.0.0.0/8",
-			"smtpd_recipient_restrictions = " + svc + ", permit_mynetworks, reject_unauth_destination",
-			"smtpd_end_of_data_restrictions = " + svc,
-		},
-		ExtraMaster: masterCf(t, reinject),
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("maillog:\n%s", pf.Log())
-		}
-	})
+	pf := startFilterPostfix(t, p, sink, reinject)
 	head := func(to, subject string) string {
 		return "From: Alice <alice@contoso.com>\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n"
 	}

@@ -114,31 +114,10 @@ func TestPostfixHandsOverThroughARestart(t *testing.T) {
 
 	p := &policyd.Server{Guard: &f.guard, Handovers: f.store, Filter: "rcptguard:[127.0.0.1]:" + strconv.Itoa(intakePort),
 		Logger: slog.New(slog.NewTextHandler(f.logs, nil))}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go p.Serve(l)
-	t.Cleanup(func() { p.Close() })
-	svc := "check_policy_service { inet:" + l.Addr().String() + ", timeout=5s, default_action=DEFER_IF_PERMIT }"
 	sink := testenv.StartSink(t)
-	pf := testenv.StartPostfix(t, testenv.Options{
-		RelayHost: sink.Addr(),
-		ExtraMain: []string{
-			"mynetworks = 127.0.0.0/8 192.0.2.0/24",
-			"smtpd_authorized_xclient_hosts = 127.0.0.0/8",
-			"smtpd_recipient_restrictions = " + svc + ", permit_mynetworks, reject_unauth_destination",
-			"smtpd_end_of_data_restrictions = " + svc,
-			// Retry a deferred message within seconds.
-			"queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s",
-		},
-		ExtraMaster: masterCf(t, reinject),
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("maillog:\n%s", pf.Log())
-		}
-	})
+	pf := startFilterPostfix(t, p, sink, reinject,
+		// Retry a deferred message within seconds.
+		"queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s")
 	msg := func(subject string) []byte {
 		return []byte("From: alice@contoso.com\r\nTo: x@army.ml\r\nSubject: " + subject + "\r\n\r\nHello.\r\n")
 	}
@@ -222,4 +201,34 @@ func TestPostfixHandsOverThroughARestart(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// startFilterPostfix serves the policy service p and starts a Postfix that asks it at RCPT
+// and at the end of the message, relays to sink, and has the FILTER transport and the
+// re-injection smtpd (on reinjectPort) of docs/postfix.md; extra are more main.cf lines.
+func startFilterPostfix(t *testing.T, p *policyd.Server, sink *testenv.Sink, reinjectPort int, extra ...string) *testenv.Postfix {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go p.Serve(l)
+	t.Cleanup(func() { p.Close() })
+	svc := "check_policy_service { inet:" + l.Addr().String() + ", timeout=5s, default_action=DEFER_IF_PERMIT }"
+	pf := testenv.StartPostfix(t, testenv.Options{
+		RelayHost: sink.Addr(),
+		ExtraMain: append([]string{
+			"mynetworks = 127.0.0.0/8 192.0.2.0/24",
+			"smtpd_authorized_xclient_hosts = 127.0.0.0/8",
+			"smtpd_recipient_restrictions = " + svc + ", permit_mynetworks, reject_unauth_destination",
+			"smtpd_end_of_data_restrictions = " + svc,
+		}, extra...),
+		ExtraMaster: masterCf(t, reinjectPort),
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("maillog:\n%s", pf.Log())
+		}
+	})
+	return pf
 }

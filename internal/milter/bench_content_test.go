@@ -1,7 +1,6 @@
 package milter
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
@@ -11,6 +10,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/rcptguard/rcptguard/internal/held"
+	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
 // BenchmarkMilterContent measures what content rules cost the milter path: real milter
@@ -128,7 +128,7 @@ func benchContentMessages(t testing.TB, n int) []benchMsg {
 			// the message is about 50 KB.
 			ct, body = withAttachment(fill(lines, "", "\r\n", 8<<10), "report.docx", docxSized(t, lines, size*3/4-8<<10))
 		case 3:
-			ct, body = withAttachmentType(fill(lines, "", "\r\n", 8<<10), "scan.pdf", "application/pdf", benchPDF(lines((size*3/4-8<<10)/80)))
+			ct, body = withAttachmentType(fill(lines, "", "\r\n", 8<<10), "scan.pdf", "application/pdf", testenv.SimplePDF(lines((size*3/4-8<<10)/80)))
 		}
 		header = append(header, [2]string{"Content-Type", ct})
 		out = append(out, benchMsg{header: header, body: body})
@@ -163,23 +163,6 @@ func docxSized(t testing.TB, lines func(int) []string, size int) []byte {
 func withAttachmentType(text, name, mt string, data []byte) (contentType, body string) {
 	ct, body := withAttachment(text, name, data)
 	return ct, strings.Replace(body, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", mt, 1)
-}
-
-// benchPDF is a one-page PDF whose uncompressed content stream shows the lines.
-func benchPDF(lines []string) []byte {
-	var content strings.Builder
-	content.WriteString("BT /F1 10 Tf 40 800 Td\n")
-	for _, l := range lines {
-		content.WriteString("(" + l + ") Tj 0 -12 Td\n")
-	}
-	content.WriteString("ET\n")
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
-	b.WriteString("2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n")
-	b.WriteString("3 0 obj\n<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>\nendobj\n")
-	fmt.Fprintf(&b, "4 0 obj\n<< /Length %d >>\nstream\n%sendstream\nendobj\n", content.Len(), content.String())
-	b.WriteString("trailer\n<< /Root 1 0 R >>\n%%EOF\n")
-	return b.Bytes()
 }
 
 // TestBenchContentMessages keeps the benchmark honest: its messages are about 50 KB,

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -54,4 +55,21 @@ func WithAttachment(text, name string, data []byte) (contentType, body string) {
 		"Content-Disposition: attachment; filename=\"" + name + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
 		strings.Join(lines, "\r\n") + "\r\n--" + boundary + "--\r\n"
 	return "multipart/mixed; boundary=\"" + boundary + "\"", body
+}
+
+// SimplePDF is a one-page PDF whose uncompressed content stream shows the lines.
+func SimplePDF(lines []string) []byte {
+	var content strings.Builder
+	content.WriteString("BT /F1 10 Tf 40 800 Td\n")
+	for _, l := range lines {
+		content.WriteString("(" + l + ") Tj 0 -12 Td\n")
+	}
+	content.WriteString("ET\n")
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+	b.WriteString("2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n")
+	b.WriteString("3 0 obj\n<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>\nendobj\n")
+	fmt.Fprintf(&b, "4 0 obj\n<< /Length %d >>\nstream\n%sendstream\nendobj\n", content.Len(), content.String())
+	b.WriteString("trailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	return b.Bytes()
 }
