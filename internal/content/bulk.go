@@ -29,20 +29,18 @@ var (
 	nameColumns = regexp.MustCompile(`(?i)(?:^|[,;\t"])\s*(?:full ?name|first ?name|last ?name|given ?name|family ?name|surname|name|nom|prénom|prenom|vorname|nachname|nombre|apellidos?|naam|achternaam|voornaam|e-?mail|email address)\s*(?:["]?\s*(?:[,;\t]|$))`)
 )
 
-var nameHints = []string{"name", "nom", "mail", "naam", "apellido", "nombre"}
-
 type bulkState struct {
 	emailRows int
 	header    byte // the delimiter of a names header, 0 before one
 	nameRows  int
 }
 
-func (b *bulkState) line(l lineText) {
-	if strings.IndexByte(l.raw, '@') >= 0 && emailRe.MatchString(l.raw) {
+func (b *bulkState) line(l *lineText) {
+	if l.is(flagAt) && emailRe.MatchString(l.raw) {
 		b.emailRows++
 	}
 	if b.header == 0 {
-		if len(l.raw) > 400 || !containsAny(l.lower, nameHints) {
+		if len(l.raw) > 400 || !l.has(hintName) {
 			return
 		}
 		if d := delimiter(l.raw); d != 0 && nameColumns.MatchString(l.raw) {

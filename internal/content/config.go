@@ -38,8 +38,9 @@ type Config struct {
 // Classifier classifies messages. It is safe for concurrent use.
 type Classifier struct {
 	limits   Limits
-	markings []string
-	custom   []customMatcher
+	markings     []string
+	bannerStarts *bannerStarts // of defaultMarkings and markings
+	custom       []customMatcher
 }
 
 const (
@@ -74,6 +75,7 @@ func New(c Config) (*Classifier, error) {
 		}
 		cl.markings = append(cl.markings, m)
 	}
+	cl.bannerStarts = newBannerStarts(defaultMarkings, cl.markings)
 	seen := map[string]bool{}
 	for i, cu := range c.Custom {
 		name := strings.TrimSpace(cu.Name)

@@ -52,11 +52,11 @@ var notValues = map[string]bool{
 	"must": true, "should": true, "minimum": true, "at": true, "min": true, "via": true, "as": true,
 }
 
-func credentials(s *scanner, l lineText) {
-	if strings.Contains(l.raw, "-----BEGIN") && privateKey.MatchString(l.raw) {
+func credentials(s *scanner, l *lineText) {
+	if l.is(flagDash) && strings.Contains(l.raw, "-----BEGIN") && privateKey.MatchString(l.raw) {
 		s.t.add(Credentials, evPrivateKey, 1)
 	}
-	if l.has(hintPassword) && strings.ContainsAny(l.raw, ":=：") {
+	if l.has(hintPassword) && l.is(flagColonEq) && strings.ContainsAny(l.raw, ":=：") {
 		n := 0
 		for _, m := range passwordLine.FindAllStringSubmatch(l.raw, -1) {
 			if passwordValue(strings.ToLower(m[1]), m[2]) {
@@ -65,7 +65,7 @@ func credentials(s *scanner, l lineText) {
 		}
 		s.t.add(Credentials, evPassword, n)
 	}
-	if containsAny(l.raw, tokenHints) {
+	if l.is(flagToken) && containsAny(l.raw, tokenHints) {
 		s.t.add(Credentials, evToken, len(apiToken.FindAllStringIndex(l.raw, -1)))
 	}
 }

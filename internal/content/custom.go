@@ -48,7 +48,7 @@ func keywordRegexp(kws []string) *regexp.Regexp {
 
 func isWord(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') }
 
-func (m customMatcher) line(l lineText, c *customCount) {
+func (m customMatcher) line(l *lineText, c *customCount) {
 	if m.keywords != nil {
 		c.kw += len(m.keywords.FindAllStringIndex(l.raw, -1))
 	}

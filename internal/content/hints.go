@@ -16,6 +16,7 @@ const (
 	hintICD
 	hintBooking
 	hintHotel
+	hintName // a column of names or addresses (bulk)
 )
 
 var hintTable = map[string]hint{}
@@ -26,6 +27,9 @@ func addHints(h hint, words ...string) {
 			w = w[:hintKey]
 		}
 		hintTable[w] |= h
+		if isASCIIString(w) {
+			asciiHints.put(packKey(w), h)
+		}
 	}
 }
 
@@ -47,6 +51,19 @@ func init() {
 	addHints(hintBooking, "booking", "pnr", "record", "reservation", "confirmation", "buchungsnummer", "buchungscode",
 		"localizador", "boekingsnummer", "código", "référence")
 	addHints(hintHotel, "hotel", "hôtel", "check")
+	// The words of bulk's nameColumns (a field starts with one), and "mail" of "e-mail".
+	addHints(hintName, "full", "first", "firstname", "last", "lastname", "given", "givenname", "family", "familyname",
+		"surname", "name", "nom", "prénom", "prenom", "vorname", "nachname", "nombre", "apellido", "apellidos", "naam",
+		"achternaam", "voornaam", "email", "mail")
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // lineHints returns the hints of a lower-cased line.
@@ -77,5 +94,3 @@ func hintByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 0x80 || b == '_' || b >= '0' && b <= '9'
 }
 
-// has says whether the line may have a context's keyword.
-func (l lineText) has(h hint) bool { return l.hints&h != 0 }

@@ -46,12 +46,12 @@ var (
 	markingTrims = " \t*-=#_~>|"
 )
 
-func markings(s *scanner, l lineText) {
-	t := strings.Trim(l.raw, markingTrims)
+func markings(s *scanner, l *lineText) {
+	t := trimMarking(l.raw)
 	if t == "" {
 		return
 	}
-	if strings.Contains(t, "//") {
+	if l.is(flagSlashes) && strings.Contains(t, "//") {
 		if n := len(portionMark.FindAllStringIndex(t, -1)); n > 0 {
 			s.t.add(Markings, evPortion, n)
 		}
@@ -63,9 +63,62 @@ func markings(s *scanner, l lineText) {
 	if t[0] == '(' && barePortion.MatchString(t) {
 		s.prt.bareMarks++
 	}
-	if bannerLine(t, defaultMarkings) || bannerLine(t, s.cl.markings) {
+	if s.cl.bannerStarts.may(t) && (bannerLine(t, defaultMarkings) || bannerLine(t, s.cl.markings)) {
 		s.t.add(Markings, evBanner, 1)
 	}
+}
+
+// trimMarking is strings.Trim(s, markingTrims), without building the set of
+// bytes at each call.
+func trimMarking(s string) string {
+	i, j := 0, len(s)
+	for i < j && markingTrim[s[i]] {
+		i++
+	}
+	for j > i && markingTrim[s[j-1]] {
+		j--
+	}
+	return s[i:j]
+}
+
+var markingTrim = func() (t [256]bool) {
+	for i := 0; i < len(markingTrims); i++ {
+		t[markingTrims[i]] = true
+	}
+	return t
+}()
+
+// bannerStarts are the first two bytes of the markings, for a first look at a
+// line before bannerLine: most lines start with a capital and a small letter,
+// which no built-in marking does.
+type bannerStarts struct {
+	first, second [256]bool
+}
+
+func newBannerStarts(lists ...[]string) *bannerStarts {
+	b := &bannerStarts{}
+	for _, l := range lists {
+		for _, m := range l {
+			b.first[m[0]] = true
+			if len(m) > 1 {
+				b.second[m[1]] = true
+			} else {
+				b.second = [256]bool{}
+				for i := range b.second {
+					b.second[i] = true
+				}
+			}
+		}
+	}
+	return b
+}
+
+// may says whether a trimmed line may start with a marking, in brackets or not.
+func (b *bannerStarts) may(t string) bool {
+	if t[0] == '[' {
+		t = t[1:]
+	}
+	return len(t) >= 2 && b.first[t[0]] && b.second[t[1]] || len(t) == 1 && b.first[t[0]]
 }
 
 // bannerLine says whether a trimmed line is in banner form for one of the

@@ -39,9 +39,9 @@ type medicalState struct {
 	terms map[string]bool
 }
 
-func medical(s *scanner, l lineText) {
+func medical(s *scanner, l *lineText) {
 	if l.has(hintMedical) {
-		for _, m := range medicalTerms.FindAllString(l.lower, -1) {
+		for _, m := range medicalTerms.FindAllString(l.lower(), -1) {
 			s.med.n++
 			if len(s.med.terms) < 64 {
 				s.med.terms[strings.TrimRight(m, "s")] = true

@@ -47,11 +47,11 @@ var (
 
 // keyword says whether a line has one of a context's keywords: cheap
 // substrings first, the regexp only when one is there.
-func keyword(l lineText, h hint, re *regexp.Regexp) bool {
+func keyword(l *lineText, h hint, re *regexp.Regexp) bool {
 	return l.has(h) && re.MatchString(l.raw)
 }
 
-func personal(s *scanner, l lineText) {
+func personal(s *scanner, l *lineText) {
 	p := &s.prt
 	dobCtx := keyword(l, hintDOB, dobWords)
 	passCtx := keyword(l, hintPassport, passportWd)
@@ -62,7 +62,7 @@ func personal(s *scanner, l lineText) {
 		p.ssn.line(ssnCtx, 0)
 		return
 	}
-	if l.digits >= 9 && strings.IndexByte(l.raw, '-') >= 0 {
+	if l.digits >= 9 && l.is(flagDash) {
 		for _, m := range ssnDashed.FindAllStringSubmatch(l.raw, -1) {
 			if validSSN(m[1], m[2], m[3]) {
 				s.t.add(Personal, evSSN, 1)
@@ -78,7 +78,7 @@ func personal(s *scanner, l lineText) {
 		}
 	}
 	s.t.add(Personal, evSSN, p.ssn.line(ssnCtx, plain))
-	if l.digits >= 8 {
+	if l.digits >= 8 && l.is(flagUpperPair) {
 		ibanCandidates(l.raw, func(m string) {
 			if validIBAN(m) {
 				s.t.add(Personal, evIBAN, 1)

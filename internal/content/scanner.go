@@ -136,19 +136,19 @@ func toValidString(b []byte) string {
 
 // line runs every matcher on one line.
 func (s *scanner) line(l string) {
-	if strings.TrimSpace(l) == "" {
+	ln := newLine(l)
+	if ln.is(flagBlank) {
 		s.advance()
 		return
 	}
-	ln := newLine(l)
-	credentials(s, ln)
-	personal(s, ln)
-	medical(s, ln)
-	markings(s, ln)
-	travel(s, ln)
-	s.prt.bulk.line(ln)
+	credentials(s, &ln)
+	personal(s, &ln)
+	medical(s, &ln)
+	markings(s, &ln)
+	travel(s, &ln)
+	s.prt.bulk.line(&ln)
 	for i, m := range s.cl.custom {
-		m.line(ln, &s.cus[i])
+		m.line(&ln, &s.cus[i])
 	}
 	s.prt.prev[1], s.prt.prev[0] = s.prt.prev[0], l
 }
@@ -160,17 +160,4 @@ func (s *scanner) advance() {
 		x.line(false, 0)
 	}
 	s.prt.prev[1], s.prt.prev[0] = s.prt.prev[0], ""
-}
-
-// lineText is one line with what the matchers check first, computed once.
-type lineText struct {
-	raw    string
-	lower  string
-	digits int // how many ASCII digits
-	hints  hint
-}
-
-func newLine(l string) lineText {
-	lower := strings.ToLower(l)
-	return lineText{raw: l, lower: lower, digits: countDigits(l), hints: lineHints(lower)}
 }

@@ -46,11 +46,11 @@ var (
 var notLocators = map[string]bool{"NUMBER": true, "RECORD": true, "TICKET": true, "STATUS": true, "FLIGHT": true,
 	"DEPART": true, "RETURN": true, "ARRIVE": true, "PLEASE": true, "BOOKED": true, "NUMÉRO": true, "CODIGO": true}
 
-func travel(s *scanner, l lineText) {
+func travel(s *scanner, l *lineText) {
 	p := &s.prt
 	flights := 0
 	date := false
-	if l.digits > 0 {
+	if l.digits > 0 && l.is(flagUpper) {
 		flights = countFlights(l.raw)
 		if flights > 0 || p.flight.waiting() {
 			date = hasDate(l.raw)
@@ -75,7 +75,7 @@ func travel(s *scanner, l lineText) {
 	s.t.add(Travel, evBooking, p.booking.line(bk, locs))
 
 	hc := 0
-	if l.digits > 0 && strings.Contains(l.lower, "confirmation") {
+	if l.digits > 0 && l.is(flagConfirm) && strings.Contains(l.lower(), "confirmation") {
 		for _, m := range hotelConfirm.FindAllStringSubmatch(l.raw, -1) {
 			if countDigits(m[1]) > 0 {
 				hc++
@@ -85,13 +85,23 @@ func travel(s *scanner, l lineText) {
 	s.t.add(Travel, evHotel, p.hotel.line(keyword(l, hintHotel, hotelWords), hc))
 }
 
-var airlineSet = func() map[string]bool {
-	m := map[string]bool{}
+// airlineSet has the airline codes by pairCode.
+var airlineSet = func() (t [36 * 36]bool) {
 	for _, c := range strings.Split(airlines, "|") {
-		m[c] = true
+		t[pairCode(c[0], c[1])] = true
 	}
-	return m
+	return t
 }()
+
+// pairCode numbers two capitals or digits (0 to 36*36-1).
+func pairCode(a, b byte) int { return code36(a)*36 + code36(b) }
+
+func code36(c byte) int {
+	if c <= '9' {
+		return int(c - '0')
+	}
+	return int(c-'A') + 10
+}
 
 // countFlights counts flight numbers: an airline code at a word start, an
 // optional space, 1 to 4 digits, an optional capital, then a word end. A
@@ -103,7 +113,7 @@ func countFlights(s string) int {
 		if !(isUpper(s[i]) || isDigit(s[i])) || !(isUpper(s[i+1]) || isDigit(s[i+1])) || (i > 0 && isWordByte(s[i-1])) {
 			continue
 		}
-		if !airlineSet[s[i:i+2]] {
+		if !airlineSet[pairCode(s[i], s[i+1])] {
 			continue
 		}
 		j := i + 2
