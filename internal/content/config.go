@@ -37,7 +37,7 @@ type Config struct {
 
 // Classifier classifies messages. It is safe for concurrent use.
 type Classifier struct {
-	limits   Limits
+	limits       Limits
 	markings     []string
 	bannerStarts *bannerStarts // of defaultMarkings and markings
 	custom       []customMatcher

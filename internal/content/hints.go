@@ -93,4 +93,3 @@ func lineHints(lower string) hint {
 func hintByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 0x80 || b == '_' || b >= '0' && b <= '9'
 }
-

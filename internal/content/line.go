@@ -21,17 +21,17 @@ type lineText struct {
 type lineFlag uint16
 
 const (
-	flagBlank      lineFlag = 1 << iota // nothing but white space
-	flagNonASCII                        // a byte >= 0x80: the flags below are then all set
-	flagColonEq                         // ':' or '=' (or, past ASCII, maybe '：')
-	flagDash                            // '-'
-	flagAt                              // '@'
-	flagSlashes                         // "//"
-	flagUpper                           // an ASCII capital
-	flagToken                           // '_', or a word starting AKIA, AIza, xox or eyJ
-	flagUpperPair                       // two ASCII capitals in a row
-	flagConfirm                         // a word starting "conf"
-	flagAllLineFlags                    // the end of the list
+	flagBlank        lineFlag = 1 << iota // nothing but white space
+	flagNonASCII                          // a byte >= 0x80: the flags below are then all set
+	flagColonEq                           // ':' or '=' (or, past ASCII, maybe '：')
+	flagDash                              // '-'
+	flagAt                                // '@'
+	flagSlashes                           // "//"
+	flagUpper                             // an ASCII capital
+	flagToken                             // '_', or a word starting AKIA, AIza, xox or eyJ
+	flagUpperPair                         // two ASCII capitals in a row
+	flagConfirm                           // a word starting "conf"
+	flagAllLineFlags                      // the end of the list
 )
 
 // anyFlags is every flag a line past ASCII is given: it is then the
