@@ -2,7 +2,6 @@ package extract
 
 import (
 	"archive/zip"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -37,8 +36,8 @@ func numbered(zr *zip.Reader, prefix, suffix string) []*zip.File {
 	return fs
 }
 
-// stream decodes one XML part token by token, calling fn for each token.
-func (x *job) stream(kind Kind, f *zip.File, fn func(t xml.Token) error) error {
+// stream reads one XML part token by token (xmlScan), calling fn for each.
+func (x *job) stream(kind Kind, f *zip.File, fn func(t *xmlTok) error) error {
 	if len(x.xmlParts) >= x.l.MaxEntries {
 		x.info.Truncated = true
 		return nil
@@ -49,9 +48,9 @@ func (x *job) stream(kind Kind, f *zip.File, fn func(t xml.Token) error) error {
 		return err
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	d := newXMLScan(rc)
 	for {
-		t, err := d.RawToken()
+		t, err := d.next()
 		if err == io.EOF {
 			return nil
 		}
@@ -84,10 +83,10 @@ func (x *job) docx(zr *zip.Reader) error {
 	}
 	for _, f := range parts {
 		cells, inText := 0, false
-		err := x.stream(Docx, f, func(t xml.Token) error {
-			switch t := t.(type) {
-			case xml.StartElement:
-				switch t.Name.Local {
+		err := x.stream(Docx, f, func(t *xmlTok) error {
+			switch t.kind {
+			case xmlStart:
+				switch t.name {
 				case "t":
 					inText = true
 				case "tab":
@@ -97,8 +96,8 @@ func (x *job) docx(zr *zip.Reader) error {
 				case "tc":
 					cells++
 				}
-			case xml.EndElement:
-				switch t.Name.Local {
+			case xmlEnd:
+				switch t.name {
 				case "t":
 					inText = false
 				case "p":
@@ -112,9 +111,9 @@ func (x *job) docx(zr *zip.Reader) error {
 				case "tr":
 					return x.out.sep('\n')
 				}
-			case xml.CharData:
+			case xmlText:
 				if inText {
-					_, err := x.out.Write(t)
+					_, err := x.out.Write(t.text)
 					return err
 				}
 			}
@@ -139,25 +138,25 @@ func (x *job) pptx(zr *zip.Reader) error {
 	slides = append(slides, numbered(zr, "ppt/notesSlides/notesSlide", ".xml")...)
 	for _, f := range slides {
 		inText := false
-		err := x.stream(Pptx, f, func(t xml.Token) error {
-			switch t := t.(type) {
-			case xml.StartElement:
-				switch t.Name.Local {
+		err := x.stream(Pptx, f, func(t *xmlTok) error {
+			switch t.kind {
+			case xmlStart:
+				switch t.name {
 				case "t":
 					inText = true
 				case "br":
 					return x.out.str("\n")
 				}
-			case xml.EndElement:
-				switch t.Name.Local {
+			case xmlEnd:
+				switch t.name {
 				case "t":
 					inText = false
 				case "p":
 					return x.out.sep('\n')
 				}
-			case xml.CharData:
+			case xmlText:
 				if inText {
-					_, err := x.out.Write(t)
+					_, err := x.out.Write(t.text)
 					return err
 				}
 			}

@@ -2,7 +2,6 @@ package extract
 
 import (
 	"archive/zip"
-	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,10 +38,10 @@ func (x *job) sharedStrings(zr *zip.Reader) ([]string, error) {
 		inT    bool
 		skip   int // inside rPh (phonetic hints)
 	)
-	err := x.stream(Xlsx, f, func(t xml.Token) error {
-		switch t := t.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+	err := x.stream(Xlsx, f, func(t *xmlTok) error {
+		switch t.kind {
+		case xmlStart:
+			switch t.name {
 			case "si":
 				cur.Reset()
 			case "t":
@@ -50,8 +49,8 @@ func (x *job) sharedStrings(zr *zip.Reader) ([]string, error) {
 			case "rPh":
 				skip++
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case xmlEnd:
+			switch t.name {
 			case "si":
 				shared = append(shared, cur.String())
 				held += int64(cur.Len()) + 16
@@ -60,13 +59,13 @@ func (x *job) sharedStrings(zr *zip.Reader) ([]string, error) {
 			case "rPh":
 				skip--
 			}
-		case xml.CharData:
+		case xmlText:
 			if inT && skip == 0 {
-				if held+int64(cur.Len())+int64(len(t)) > x.l.MaxText {
+				if held+int64(cur.Len())+int64(len(t.text)) > x.l.MaxText {
 					x.info.Truncated = true
 					return nil
 				}
-				cur.Write(t)
+				cur.Write(t.text)
 			}
 		}
 		return nil
@@ -82,26 +81,22 @@ func (x *job) sheet(f *zip.File, shared []string) error {
 		inV, inT bool
 		cells    int // cells written in this row
 	)
-	return x.stream(Xlsx, f, func(t xml.Token) error {
-		switch t := t.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+	return x.stream(Xlsx, f, func(t *xmlTok) error {
+		switch t.kind {
+		case xmlStart:
+			switch t.name {
 			case "row":
 				cells = 0
 			case "c":
 				typ, val = "", val[:0]
-				for _, a := range t.Attr {
-					if a.Name.Local == "t" {
-						typ = a.Value
-					}
-				}
+				typ, _ = t.attr("t")
 			case "v":
 				inV = true
 			case "t":
 				inT = true
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case xmlEnd:
+			switch t.name {
 			case "v":
 				inV = false
 			case "t":
@@ -132,9 +127,9 @@ func (x *job) sheet(f *zip.File, shared []string) error {
 					return x.out.str("\n")
 				}
 			}
-		case xml.CharData:
+		case xmlText:
 			if (inV || inT) && len(val) < 1<<16 {
-				val = append(val, t...)
+				val = append(val, t.text...)
 			}
 		}
 		return nil
