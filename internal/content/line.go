@@ -133,6 +133,9 @@ func newLine(l string) lineText {
 			}
 			if i-start < hintKey {
 				key = key<<8 | uint32(c|(cl&cUpper)<<4) // cUpper<<4 is 0x20: lower case
+			} else if cl == cLower {
+				prev = 0 // the common case past the key: nothing to count
+				continue
 			}
 			digits += int(cl & cDigit)
 			upper |= cl
