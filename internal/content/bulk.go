@@ -1,7 +1,6 @@
 package content
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -25,8 +24,8 @@ const (
 )
 
 var (
-	emailRe     = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
-	nameColumns = regexp.MustCompile(`(?i)(?:^|[,;\t"])\s*(?:full ?name|first ?name|last ?name|given ?name|family ?name|surname|name|nom|prénom|prenom|vorname|nachname|nombre|apellidos?|naam|achternaam|voornaam|e-?mail|email address)\s*(?:["]?\s*(?:[,;\t]|$))`)
+	emailRe     = lazy(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
+	nameColumns = lazy(`(?i)(?:^|[,;\t"])\s*(?:full ?name|first ?name|last ?name|given ?name|family ?name|surname|name|nom|prénom|prenom|vorname|nachname|nombre|apellidos?|naam|achternaam|voornaam|e-?mail|email address)\s*(?:["]?\s*(?:[,;\t]|$))`)
 )
 
 type bulkState struct {

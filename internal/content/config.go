@@ -67,6 +67,7 @@ func New(c Config) (*Classifier, error) {
 		l.MaxTime = defaultMaxTime
 	}
 	l.Extract = extractDefaults(l.Extract)
+	compileAll()
 	cl := &Classifier{limits: l}
 	for _, m := range c.Markings {
 		m = strings.TrimSpace(m)

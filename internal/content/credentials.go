@@ -2,7 +2,6 @@ package content
 
 import (
 	"path"
-	"regexp"
 	"strings"
 )
 
@@ -34,9 +33,9 @@ const (
 )
 
 var (
-	passwordLine = regexp.MustCompile(`(?i)(?:^|[^\pL])(password|passwort|passwd|pwd|passcode|pass code|passphrase|pin|pin code|pincode|code pin|mot de passe|mdp|kennwort|contraseña|contrasena|clave|wachtwoord|senha|parola d'ordine)\s*(?:\([^)]{0,30}\))?\s*[:=：]\s*(\S+)`)
-	privateKey   = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
-	apiToken     = regexp.MustCompile(`\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})`)
+	passwordLine = lazy(`(?i)(?:^|[^\pL])(password|passwort|passwd|pwd|passcode|pass code|passphrase|pin|pin code|pincode|code pin|mot de passe|mdp|kennwort|contraseña|contrasena|clave|wachtwoord|senha|parola d'ordine)\s*(?:\([^)]{0,30}\))?\s*[:=：]\s*(\S+)`)
+	privateKey   = lazy(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	apiToken     = lazy(`\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})`)
 )
 
 // notValues are words that follow a password label in ordinary mail without

@@ -1,7 +1,6 @@
 package content
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 )
@@ -40,9 +39,9 @@ var defaultMarkings = []string{
 }
 
 var (
-	controlLine  = regexp.MustCompile(`\b(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|CUI|RESTRICTED)//[A-Z]`)
-	portionMark  = regexp.MustCompile(`\((?:TS|S|C|U|R|CUI|NU|NR|NC|NS|CTS)(?://[A-Z0-9][A-Z0-9 -]*)+\)`)
-	barePortion  = regexp.MustCompile(`^\((?:TS|S|C|CUI|FOUO)\) +[^\d\s]`)
+	controlLine  = lazy(`\b(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|CUI|RESTRICTED)//[A-Z]`)
+	portionMark  = lazy(`\((?:TS|S|C|U|R|CUI|NU|NR|NC|NS|CTS)(?://[A-Z0-9][A-Z0-9 -]*)+\)`)
+	barePortion  = lazy(`^\((?:TS|S|C|CUI|FOUO)\) +[^\d\s]`)
 	markingTrims = " \t*-=#_~>|"
 )
 

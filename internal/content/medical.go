@@ -1,7 +1,6 @@
 package content
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -28,9 +27,9 @@ const (
 )
 
 var (
-	medicalTerms = regexp.MustCompile(`(?i)\b(diagnos(?:is|ed|es|e|tic)|prognosis|prescription|prescribed|dosage|medication|chemotherapy|radiotherapy|radiation therapy|biopsy|oncolog(?:y|ist)|tumou?r|carcinoma|metasta(?:sis|ses|tic)|diabetes|hypertension|insulin|antidepressants?|psychiatric|psychiatrist|hiv|hepatitis|pathology|blood test|lab results|mri|ct scan|x-ray|surgery|surgical|discharge summary|clinical notes?|symptoms?|allerg(?:y|ies)|medical record|medical history|treatment plan|physician|patient|outpatient|inpatient|mg daily|twice daily|ordonnance|traitement|maladie|krankheit|befund|behandlung|arztbrief)\b`)
-	icdWords     = regexp.MustCompile(`(?i)\b(?:diagnos\w*|icd(?:-?10)?|dx|diagnostic)\b`)
-	icdCode      = regexp.MustCompile(`\b[A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b`)
+	medicalTerms = lazy(`(?i)\b(diagnos(?:is|ed|es|e|tic)|prognosis|prescription|prescribed|dosage|medication|chemotherapy|radiotherapy|radiation therapy|biopsy|oncolog(?:y|ist)|tumou?r|carcinoma|metasta(?:sis|ses|tic)|diabetes|hypertension|insulin|antidepressants?|psychiatric|psychiatrist|hiv|hepatitis|pathology|blood test|lab results|mri|ct scan|x-ray|surgery|surgical|discharge summary|clinical notes?|symptoms?|allerg(?:y|ies)|medical record|medical history|treatment plan|physician|patient|outpatient|inpatient|mg daily|twice daily|ordonnance|traitement|maladie|krankheit|befund|behandlung|arztbrief)\b`)
+	icdWords     = lazy(`(?i)\b(?:diagnos\w*|icd(?:-?10)?|dx|diagnostic)\b`)
+	icdCode      = lazy(`\b[A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b`)
 )
 
 // medicalState counts medical terms across the message.

@@ -1,7 +1,6 @@
 package content
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -37,17 +36,17 @@ const (
 )
 
 var (
-	ssnDashed  = regexp.MustCompile(`\b(\d{3})-(\d{2})-(\d{4})\b`)
-	ssnPlain   = regexp.MustCompile(`\b(\d{3}) ?(\d{2}) ?(\d{4})\b`)
-	ssnWords   = regexp.MustCompile(`(?i)\b(?:ssn|social security|soc\.? sec\.?)`)
-	dobWords   = regexp.MustCompile(`(?i)(?:\b(?:date of birth|dob|d\.o\.b|birth ?date|born on|date de naissance|geboren|geburtsdatum|fecha de nacimiento|geboortedatum|nacido el|nacida el|data di nascita)\b|\bnée? le\b)`)
-	passportWd = regexp.MustCompile(`(?i)\b(?:passport|passeport|reisepass|pasaporte|paspoort|passaporto)`)
-	passportNo = regexp.MustCompile(`\b[A-Z0-9]{6,9}\b`)
+	ssnDashed  = lazy(`\b(\d{3})-(\d{2})-(\d{4})\b`)
+	ssnPlain   = lazy(`\b(\d{3}) ?(\d{2}) ?(\d{4})\b`)
+	ssnWords   = lazy(`(?i)\b(?:ssn|social security|soc\.? sec\.?)`)
+	dobWords   = lazy(`(?i)(?:\b(?:date of birth|dob|d\.o\.b|birth ?date|born on|date de naissance|geboren|geburtsdatum|fecha de nacimiento|geboortedatum|nacido el|nacida el|data di nascita)\b|\bnée? le\b)`)
+	passportWd = lazy(`(?i)\b(?:passport|passeport|reisepass|pasaporte|paspoort|passaporto)`)
+	passportNo = lazy(`\b[A-Z0-9]{6,9}\b`)
 )
 
 // keyword says whether a line has one of a context's keywords: cheap
 // substrings first, the regexp only when one is there.
-func keyword(l *lineText, h hint, re *regexp.Regexp) bool {
+func keyword(l *lineText, h hint, re *lazyRE) bool {
 	return l.has(h) && re.MatchString(l.raw)
 }
 

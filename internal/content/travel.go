@@ -1,7 +1,6 @@
 package content
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -33,13 +32,13 @@ const airlines = `AA|UA|DL|WN|AS|B6|NK|F9|AC|WS|BA|VS|AF|KL|LH|LX|OS|IB|VY|FR|U2
 var (
 	months = `(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|janv|févr|fevr|avr|mai|juin|juil|août|aout|déc|januar|februar|märz|maerz|juni|juli|okt|dez|ene|abr|ago|dic|mrt|mei)[a-zéû]*\.?`
 	// dateFull is a date with a year.
-	dateFull = regexp.MustCompile(`(?i)\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th|er)?\.? ?` + months + `,? (?:19|20)\d{2}|` + months + ` \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2})\b`)
+	dateFull = lazy(`(?i)\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th|er)?\.? ?` + months + `,? (?:19|20)\d{2}|` + months + ` \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2})\b`)
 	// dateAny is dateFull or a day and month ("12 Mar", "12MAR", "Mar 12").
-	dateAny      = regexp.MustCompile(`(?i)(?:\b\d{1,2}[./-]\d{1,2}\b|\b\d{1,2} ?` + months + `(?:\b|\d)|\b` + months + ` \d{1,2}\b)`)
-	bookingWords = regexp.MustCompile(`(?i)(?:\b(?:booking (?:reference|ref|code|number|no)|pnr|record locator|reservation (?:code|number)|confirmation code|airline confirmation|flight confirmation|buchungs(?:nummer|code)|localizador|boekingsnummer|código de reserva)\b|référence de (?:réservation|dossier))`)
-	locatorRe    = regexp.MustCompile(`\b[A-Z0-9]{6}\b`)
-	hotelWords   = regexp.MustCompile(`(?i)\b(?:hotel|check-in|check in|hôtel)\b`)
-	hotelConfirm = regexp.MustCompile(`(?i)\bconfirmation\s*(?:number|no\.?|#|code)\s*[:#]?\s*([A-Z0-9-]{6,16})\b`)
+	dateAny      = lazy(`(?i)(?:\b\d{1,2}[./-]\d{1,2}\b|\b\d{1,2} ?` + months + `(?:\b|\d)|\b` + months + ` \d{1,2}\b)`)
+	bookingWords = lazy(`(?i)(?:\b(?:booking (?:reference|ref|code|number|no)|pnr|record locator|reservation (?:code|number)|confirmation code|airline confirmation|flight confirmation|buchungs(?:nummer|code)|localizador|boekingsnummer|código de reserva)\b|référence de (?:réservation|dossier))`)
+	locatorRe    = lazy(`\b[A-Z0-9]{6}\b`)
+	hotelWords   = lazy(`(?i)\b(?:hotel|check-in|check in|hôtel)\b`)
+	hotelConfirm = lazy(`(?i)\bconfirmation\s*(?:number|no\.?|#|code)\s*[:#]?\s*([A-Z0-9-]{6,16})\b`)
 )
 
 // notLocators are six-letter words that sit next to booking keywords.
