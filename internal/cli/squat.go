@@ -158,7 +158,7 @@ func runSquat(args []string, env Env) int {
 	}
 	if wt != nil {
 		if err := wt.mail(ctx, time.Now()); err != nil {
-			return fail(env, "%v (the report has the changes)", err)
+			return fail(env, "%v (the report has the changes; the next --notify run mails them)", err)
 		}
 	}
 	if report.Totals.CanReceive > 0 {

@@ -24,6 +24,8 @@ type squatWatch struct {
 	entries []watch.Entry
 	since   time.Time      // the last run before this one; zero on the first
 	changes []watch.Change // what record found
+	run     watch.Run      // the run record made
+	earlier []watch.Change // with --notify: earlier runs' changes whose mail failed
 }
 
 // openSquatWatch opens the watch store before the run, so that a store that cannot be
@@ -61,9 +63,15 @@ func (w *squatWatch) record(ctx context.Context, targets []squat.Target, res squ
 	if hadRun {
 		w.since = last.At
 	}
-	changes, err := w.store.Record(ctx, now, w.entries)
+	run, changes, err := w.store.RecordRun(ctx, now, w.entries, w.notify != "")
 	if err != nil {
 		return fmt.Errorf("--watch: recording the run: %w", err)
+	}
+	w.run = run
+	if w.notify != "" {
+		if w.earlier, err = w.store.OwedMail(ctx, run.ID); err != nil {
+			return fmt.Errorf("--watch: %w", err)
+		}
 	}
 	rep.Changes = &squat.Changes{Items: []squat.ChangeRow{}}
 	if hadRun {
@@ -78,10 +86,12 @@ func (w *squatWatch) record(ctx context.Context, targets []squat.Target, res squ
 	return nil
 }
 
-// mail sends the recorded changes to the --notify address, if there are any. It runs after
-// the report is written: a mail that fails still leaves the changes in the report.
+// mail sends the recorded changes to the --notify address, if there are any, with those of
+// earlier runs whose mail failed. It runs after the report is written: a mail that fails
+// still leaves the changes in the report, and in the store as owing a mail, so that the
+// next --notify run sends them.
 func (w *squatWatch) mail(ctx context.Context, now time.Time) error {
-	if w.notify == "" || len(w.changes) == 0 {
+	if w.notify == "" || len(w.changes)+len(w.earlier) == 0 {
 		return nil
 	}
 	hostname := w.cfg.Notice.Hostname
@@ -92,9 +102,13 @@ func (w *squatWatch) mail(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("--notify: %w", err)
 	}
-	mail := notice.WatchReport{To: w.notify, From: w.cfg.Notice.From, Org: w.cfg.Notice.Org, Since: w.since, Changes: w.changes}
+	mail := notice.WatchReport{To: w.notify, From: w.cfg.Notice.From, Org: w.cfg.Notice.Org, Since: w.since,
+		Changes: w.changes, Earlier: w.earlier}
 	if err := (&notice.Sender{Smarthost: d}).SendWatch(ctx, mail, now); err != nil {
 		return fmt.Errorf("--notify: mailing the changes to %s: %w", w.notify, err)
+	}
+	if err := w.store.MailSent(ctx, w.run.ID); err != nil {
+		return fmt.Errorf("--notify: the changes were mailed to %s, but recording it failed (the next run mails them again): %w", w.notify, err)
 	}
 	return nil
 }

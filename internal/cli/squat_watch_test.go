@@ -89,7 +89,8 @@ func TestSquatWatchReportsChangesAndNotifies(t *testing.T) {
 	}
 
 	// A smarthost that refuses the mail: exit 2 with the reason, the changes still in the
-	// report, and recorded (the next run does not report them again).
+	// report, and recorded: the next run does not report them again, but mails them, under
+	// a heading of their own; the run after that mails nothing.
 	if err := srv.SetZone(strings.Replace(watchZone2, "mx.fabrikam.com.", "mx1.farm.example.", 1) + "contoos.com. 300 IN MX 10 mx1.farm.example.\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +107,21 @@ func TestSquatWatchReportsChangesAndNotifies(t *testing.T) {
 	sink.SetFail(0, "")
 	if got := squatWatch(); len(got) != 0 {
 		t.Errorf("the run after a refused notice reports again: %v", got)
+	}
+	msgs = sink.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d mails after the run that followed the refused one, want 2", len(msgs))
+	}
+	body = strings.ReplaceAll(string(msgs[1].Data), "=\r\n", "")
+	if !strings.Contains(body, "Not mailed before") || !strings.Contains(body, "contoos.com (lookalike of contoso.com)") ||
+		!strings.Contains(body, "No watched domain changed since") || !strings.Contains(body, "2 changes") {
+		t.Errorf("the mail of what was not mailed:\n%s", body)
+	}
+	if got := squatWatch(); len(got) != 0 {
+		t.Errorf("a third run reports %v", got)
+	}
+	if n := len(sink.Messages()); n != 2 {
+		t.Errorf("%d mails after a run with nothing new and nothing owed, want still 2", n)
 	}
 
 	// --notify without --watch, and --watch with a data folder that cannot be made.

@@ -21,7 +21,13 @@ type WatchReport struct {
 	Org      string // the organisation's name, in the subject
 	Since    time.Time
 	Changes  []watch.Change
+	// Earlier are the changes of earlier runs whose mail failed (watch.Store.OwedMail),
+	// each with its run's time; they follow this run's, under a heading of their own.
+	Earlier []watch.Change
 }
+
+// maxEarlier bounds the earlier changes a mail lists one by one; the rest are counted.
+const maxEarlier = 1000
 
 // ComposeWatch renders r as a plain-text message (UTF-8, quoted-printable, CRLF line
 // ends): one line per change (watch.Line), the known correspondents that may have changed
@@ -44,6 +50,9 @@ func ComposeWatch(r WatchReport, now time.Time) ([]byte, error) {
 	for _, c := range changes {
 		owners += b2n(c.Owner)
 	}
+	for _, c := range r.Earlier {
+		owners += b2n(c.Owner)
+	}
 	since := "the last run"
 	if !r.Since.IsZero() {
 		since = "the run of " + r.Since.UTC().Format("Monday 2 January 2006, 15:04 MST")
@@ -56,6 +65,18 @@ func ComposeWatch(r WatchReport, now time.Time) ([]byte, error) {
 		for _, c := range changes {
 			txt.WriteString("  " + watch.Line(c) + "\n")
 		}
+	}
+	if len(r.Earlier) > 0 {
+		fmt.Fprintf(&txt, "\nNot mailed before (the mail of the runs that found them failed), %s:\n\n", plural(len(r.Earlier), "change"))
+		for i, c := range r.Earlier {
+			if i == maxEarlier {
+				fmt.Fprintf(&txt, "  ... and %d more, in the reports of those runs.\n", len(r.Earlier)-maxEarlier)
+				break
+			}
+			txt.WriteString("  " + c.At.UTC().Format("2 Jan 15:04 MST") + ": " + watch.Line(c) + "\n")
+		}
+	}
+	if len(changes)+len(r.Earlier) > 0 {
 		txt.WriteString("\nA lookalike that accepts mail can receive what is sent to it by mistake.\n")
 		if owners > 0 {
 			txt.WriteString("A known correspondent that may have changed hands is flagged when mailed\n" +
@@ -71,7 +92,7 @@ func ComposeWatch(r WatchReport, now time.Time) ([]byte, error) {
 	if err := qp.Close(); err != nil {
 		return nil, err
 	}
-	return assemble(from, to, watchSubject(clean(r.Org), len(changes), owners), now,
+	return assemble(from, to, watchSubject(clean(r.Org), len(changes)+len(r.Earlier), owners), now,
 		"text/plain; charset=utf-8", body.Bytes(), "Content-Transfer-Encoding", "quoted-printable"), nil
 }
 

@@ -2,6 +2,7 @@ package notice
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -109,5 +110,37 @@ func TestComposeWatchRefusesBadAddressesAndSaysNothingChanged(t *testing.T) {
 	if !strings.Contains(string(raw), "No watched domain changed since the last run.") ||
 		!strings.Contains(string(raw), "Subject: Watched lookalike domains: 0 changes\r\n") {
 		t.Errorf("no changes:\n%s", raw)
+	}
+}
+
+// TestComposeWatchEarlier: changes whose mail failed follow this run's, with their runs'
+// times, under a heading of their own, counted in the subject; past maxEarlier the rest
+// are counted, not listed.
+func TestComposeWatchEarlier(t *testing.T) {
+	at := time.Date(2026, 12, 3, 6, 15, 0, 0, time.UTC)
+	var earlier []watch.Change
+	for range maxEarlier + 2 {
+		c := watchChanges()[0]
+		c.At = at
+		earlier = append(earlier, c)
+	}
+	raw, err := ComposeWatch(WatchReport{To: "postmaster@army.mil", From: "rcptguard@army.mil", Changes: watchChanges()[:1], Earlier: earlier}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := strings.ReplaceAll(string(raw), "=\r\n", "")
+	for _, want := range []string{
+		fmt.Sprintf("Subject: Watched lookalike domains: %d changes\r\n", maxEarlier+3),
+		"1 change to watched domains since the last run:",
+		fmt.Sprintf("Not mailed before (the mail of the runs that found them failed), %d changes:", maxEarlier+2),
+		"  3 Dec 06:15 UTC: army.ml (lookalike of army.mil): now accepts mail at mx.farm.example\r\n",
+		"  ... and 2 more, in the reports of those runs.\r\n",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("no %q in\n%.2000s", want, msg)
+		}
+	}
+	if n := strings.Count(msg, "3 Dec 06:15 UTC: "); n != maxEarlier {
+		t.Errorf("%d earlier lines, want %d", n, maxEarlier)
 	}
 }

@@ -51,6 +51,9 @@ var postgresMigrations = []string{
 		PRIMARY KEY (run, seq)
 	);
 	CREATE INDEX watch_changes_owner ON watch_changes (domain, run) WHERE owner;`,
+	// 2: a run recorded by squat --notify owes its changes a mail until one is sent.
+	`ALTER TABLE watch_runs ADD COLUMN mail_owed boolean NOT NULL DEFAULT false;
+	CREATE INDEX watch_runs_mail_owed ON watch_runs (id) WHERE mail_owed;`,
 }
 
 // pgMigrationLock and pgRunLock are the advisory lock keys of the watch's migrations and
@@ -147,8 +150,8 @@ func (p *postgresStore) lastOwnerChange(ctx context.Context, domain string) (cha
 func (p *postgresStore) lastRun(ctx context.Context) (Run, bool, error) {
 	var r Run
 	var at int64
-	err := p.pool.QueryRow(ctx, `SELECT id, at, domains, unknown, changes FROM watch_runs
-		ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &at, &r.Domains, &r.Unknown, &r.Changes)
+	err := p.pool.QueryRow(ctx, `SELECT id, at, domains, unknown, changes, mail_owed FROM watch_runs
+		ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &at, &r.Domains, &r.Unknown, &r.Changes, &r.MailOwed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Run{}, false, nil
 	}
@@ -157,6 +160,33 @@ func (p *postgresStore) lastRun(ctx context.Context) (Run, bool, error) {
 	}
 	r.At = fromMicros(at)
 	return r, true, nil
+}
+
+func (p *postgresStore) owedMail(ctx context.Context, run int64) ([]changeRow, []int64, error) {
+	rows, err := p.pool.Query(ctx, `SELECT c.domain, c.watched, c.of_domain, c.technique, c.kind, c.owner,
+			c.farm_hosts, c.before_facts, c.after_facts, r.at
+		FROM watch_runs r JOIN watch_changes c ON c.run = r.id
+		WHERE r.mail_owed AND r.id < $1 ORDER BY r.id, c.seq`, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var cs []changeRow
+	var ats []int64
+	for rows.Next() {
+		var c changeRow
+		var at int64
+		if err := rows.Scan(&c.domain, &c.watched, &c.of, &c.technique, &c.kind, &c.owner, &c.farmHosts, &c.before, &c.after, &at); err != nil {
+			return nil, nil, err
+		}
+		cs, ats = append(cs, c), append(ats, at)
+	}
+	return cs, ats, rows.Err()
+}
+
+func (p *postgresStore) mailSent(ctx context.Context, run int64) error {
+	_, err := p.pool.Exec(ctx, `UPDATE watch_runs SET mail_owed = false WHERE mail_owed AND id <= $1`, run)
+	return err
 }
 
 // pgTx is a run's transaction. Rows go as arrays (unnest): one statement per table.
@@ -193,8 +223,8 @@ func (t pgTx) put(ctx context.Context, rows []dbRow) error {
 
 func (t pgTx) addRun(ctx context.Context, r Run) (int64, error) {
 	var id int64
-	err := t.tx.QueryRow(ctx, `INSERT INTO watch_runs (at, domains, unknown, changes) VALUES ($1, $2, $3, $4)
-		RETURNING id`, micros(r.At), r.Domains, r.Unknown, r.Changes).Scan(&id)
+	err := t.tx.QueryRow(ctx, `INSERT INTO watch_runs (at, domains, unknown, changes, mail_owed) VALUES ($1, $2, $3, $4, $5)
+		RETURNING id`, micros(r.At), r.Domains, r.Unknown, r.Changes, r.MailOwed).Scan(&id)
 	return id, err
 }
 

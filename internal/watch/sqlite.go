@@ -52,6 +52,9 @@ var migrations = []string{
 		PRIMARY KEY (run, seq)
 	) STRICT;
 	CREATE INDEX watch_changes_owner ON watch_changes (domain, run) WHERE owner = 1;`,
+	// 2: a run recorded by squat --notify owes its changes a mail until one is sent.
+	`ALTER TABLE watch_runs ADD COLUMN mail_owed INTEGER NOT NULL DEFAULT 0 CHECK (mail_owed IN (0, 1));
+	CREATE INDEX watch_runs_mail_owed ON watch_runs (id) WHERE mail_owed = 1;`,
 }
 
 // ErrNewerSchema is wrapped by the error for a database written by a newer rcptguard.
@@ -169,17 +172,53 @@ func (s *sqliteStore) lastRun(ctx context.Context) (Run, bool, error) {
 		return Run{}, false, err
 	}
 	var r Run
-	var at int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, at, domains, unknown, changes FROM watch_runs
-		ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &at, &r.Domains, &r.Unknown, &r.Changes)
+	var at, owed int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, at, domains, unknown, changes, mail_owed FROM watch_runs
+		ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &at, &r.Domains, &r.Unknown, &r.Changes, &owed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, false, nil
 	}
 	if err != nil {
 		return Run{}, false, err
 	}
-	r.At = fromMicros(at)
+	r.At, r.MailOwed = fromMicros(at), owed == 1
 	return r, true, nil
+}
+
+func (s *sqliteStore) owedMail(ctx context.Context, run int64) ([]changeRow, []int64, error) {
+	if err := s.usable(); err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT c.domain, c.watched, c.of_domain, c.technique, c.kind, c.owner,
+			c.farm_hosts, c.before_facts, c.after_facts, r.at
+		FROM watch_runs r JOIN watch_changes c ON c.run = r.id
+		WHERE r.mail_owed = 1 AND r.id < ? ORDER BY r.id, c.seq`, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var cs []changeRow
+	var ats []int64
+	for rows.Next() {
+		var c changeRow
+		var at, owner int64
+		if err := rows.Scan(&c.domain, &c.watched, &c.of, &c.technique, &c.kind, &owner, &c.farmHosts, &c.before, &c.after, &at); err != nil {
+			return nil, nil, err
+		}
+		c.owner = owner == 1
+		cs, ats = append(cs, c), append(ats, at)
+	}
+	return cs, ats, rows.Err()
+}
+
+func (s *sqliteStore) mailSent(ctx context.Context, run int64) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	_, err := s.db.ExecContext(ctx, `UPDATE watch_runs SET mail_owed = 0 WHERE mail_owed = 1 AND id <= ?`, run)
+	return err
 }
 
 // sqliteTx is a run's transaction.
@@ -204,8 +243,8 @@ func (t sqliteTx) put(ctx context.Context, rows []dbRow) error {
 }
 
 func (t sqliteTx) addRun(ctx context.Context, r Run) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO watch_runs (at, domains, unknown, changes) VALUES (?, ?, ?, ?)`,
-		micros(r.At), r.Domains, r.Unknown, r.Changes)
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO watch_runs (at, domains, unknown, changes, mail_owed) VALUES (?, ?, ?, ?, ?)`,
+		micros(r.At), r.Domains, r.Unknown, r.Changes, b2i(r.MailOwed))
 	if err != nil {
 		return 0, err
 	}

@@ -32,6 +32,11 @@ type backend interface {
 	// lastOwnerChange returns the domain's latest change with owner set, and its run's time.
 	lastOwnerChange(ctx context.Context, domain string) (changeRow, int64, bool, error)
 	lastRun(ctx context.Context) (Run, bool, error)
+	// owedMail returns the changes of the runs before run that owe a mail, with their runs'
+	// times, oldest first.
+	owedMail(ctx context.Context, run int64) ([]changeRow, []int64, error)
+	// mailSent marks the runs up to run as owing no mail.
+	mailSent(ctx context.Context, run int64) error
 	close() error
 }
 
@@ -87,15 +92,24 @@ func (s *Store) Close() error { return s.b.close() }
 // domain's previous facts and is no change; a domain answered for the first time is the
 // baseline and no change either. An invalid entry fails the run (ErrInvalid).
 func (s *Store) Record(ctx context.Context, at time.Time, entries []Entry) ([]Change, error) {
+	_, changes, err := s.RecordRun(ctx, at, entries, false)
+	return changes, err
+}
+
+// RecordRun is Record, returning the run too. With owesMail (squat --notify) a run that
+// found changes owes them a mail: OwedMail lists them at later runs until MailSent says
+// one went out, so that a mail that failed is not lost.
+func (s *Store) RecordRun(ctx context.Context, at time.Time, entries []Entry, owesMail bool) (Run, []Change, error) {
 	if at.IsZero() {
-		return nil, fmt.Errorf("watch: record: %w: no time", ErrInvalid)
+		return Run{}, nil, fmt.Errorf("watch: record: %w: no time", ErrInvalid)
 	}
 	es, err := normalise(entries)
 	if err != nil {
-		return nil, fmt.Errorf("watch: record: %w", err)
+		return Run{}, nil, fmt.Errorf("watch: record: %w", err)
 	}
 	at = at.UTC().Truncate(time.Microsecond)
 	var changes []Change
+	var run Run
 	err = s.b.update(ctx, func(w writer) error {
 		rows, err := w.rows(ctx)
 		if err != nil {
@@ -117,10 +131,12 @@ func (s *Store) Record(ctx context.Context, at time.Time, entries []Entry) ([]Ch
 		if err := w.put(ctx, out); err != nil {
 			return err
 		}
-		id, err := w.addRun(ctx, Run{At: at, Domains: len(es), Unknown: p.unknown, Changes: len(p.changes)})
+		run = Run{At: at, Domains: len(es), Unknown: p.unknown, Changes: len(p.changes), MailOwed: owesMail && len(p.changes) > 0}
+		id, err := w.addRun(ctx, run)
 		if err != nil {
 			return err
 		}
+		run.ID = id
 		cs := make([]changeRow, len(p.changes))
 		for i, c := range p.changes {
 			cs[i] = toChangeRow(c)
@@ -132,9 +148,35 @@ func (s *Store) Record(ctx context.Context, at time.Time, entries []Entry) ([]Ch
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("watch: record a run of %d domains: %w", len(es), err)
+		return Run{}, nil, fmt.Errorf("watch: record a run of %d domains: %w", len(es), err)
 	}
-	return changes, nil
+	return run, changes, nil
+}
+
+// OwedMail returns the changes of the runs before run that owe a mail (RecordRun with
+// owesMail, no MailSent since), oldest first, each with its run's time in At.
+func (s *Store) OwedMail(ctx context.Context, run int64) ([]Change, error) {
+	rows, ats, err := s.b.owedMail(ctx, run)
+	if err != nil {
+		return nil, fmt.Errorf("watch: changes owing a mail: %w", err)
+	}
+	out := make([]Change, 0, len(rows))
+	for i, r := range rows {
+		c, err := fromChangeRow(r, ats[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// MailSent records that the changes of run and of every run before it were mailed.
+func (s *Store) MailSent(ctx context.Context, run int64) error {
+	if err := s.b.mailSent(ctx, run); err != nil {
+		return fmt.Errorf("watch: mail sent: %w", err)
+	}
+	return nil
 }
 
 // Seen returns what the store keeps about one domain; ok is false when no run named it.

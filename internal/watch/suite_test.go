@@ -95,6 +95,67 @@ func seen(t *testing.T, s *Store, domain string) Seen {
 }
 
 func testStore(t *testing.T, o opener) {
+	t.Run("MailOwed", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		ctx := context.Background()
+		recordRun := func(at time.Time, owes bool, es ...Entry) Run {
+			t.Helper()
+			r, _, err := s.RecordRun(ctx, at, es, owes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		owed := func(run Run) string {
+			t.Helper()
+			cs, err := s.OwedMail(ctx, run.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, c := range cs {
+				out = append(out, c.Domain+":"+c.Kind.String()+"@"+c.At.Format("2"))
+			}
+			return strings.Join(out, " ")
+		}
+		r0 := recordRun(day(0), true, look("army.ml", nx()), look("arny.mil", nx()))
+		if r0.MailOwed || owed(r0) != "" {
+			t.Errorf("the baseline owes a mail: %+v, %q", r0, owed(r0))
+		}
+		// Day 1: a change, mailed? No: the mail failed (no MailSent). Day 2: another change;
+		// its run owes day 1's too. A run without --notify (day 3) owes nothing itself.
+		r1 := recordRun(day(1), true, look("army.ml", mail("mx.farm.example")), look("arny.mil", nx()))
+		if !r1.MailOwed {
+			t.Errorf("day 1 owes no mail: %+v", r1)
+		}
+		r2 := recordRun(day(2), true, look("army.ml", mail("mx.farm.example")), look("arny.mil", mail("mx.farm.example")))
+		d1, d2 := "@"+day(1).Format("2"), "@"+day(2).Format("2")
+		if got, want := owed(r2), "army.ml:newly-registered"+d1+" army.ml:now-receives"+d1; got != want {
+			t.Errorf("owed at day 2: %q, want %q", got, want)
+		}
+		r3 := recordRun(day(3), false, look("army.ml", nx()), look("arny.mil", mail("mx.farm.example")))
+		if r3.MailOwed {
+			t.Errorf("a run without --notify owes a mail: %+v", r3)
+		}
+		if got, want := owed(r3), "army.ml:newly-registered"+d1+" army.ml:now-receives"+d1+" arny.mil:newly-registered"+d2+" arny.mil:now-receives"+d2; got != want {
+			t.Errorf("owed at day 3: %q, want %q", got, want)
+		}
+		if last, _, _ := s.LastRun(ctx); last.ID != r3.ID || last.MailOwed {
+			t.Errorf("LastRun %+v", last)
+		}
+		// Sent with day 2's run: days 1 and 2 owe nothing more.
+		if err := s.MailSent(ctx, r2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := owed(r3); got != "" {
+			t.Errorf("owed after the mail: %q", got)
+		}
+		r4 := recordRun(day(4), true, look("army.ml", mail("mx.farm.example")), look("arny.mil", mail("mx.farm.example")))
+		if got := owed(r4); got != "" || !r4.MailOwed {
+			t.Errorf("day 4: owed %q, run %+v", got, r4)
+		}
+	})
 	t.Run("LookalikeLifecycle", func(t *testing.T) {
 		t.Parallel()
 		s := o.open(t, "db")

@@ -134,4 +134,6 @@ type Run struct {
 	Domains int // entries recorded
 	Unknown int // entries whose lookup failed (their previous facts were kept)
 	Changes int
+	// MailOwed: the run's changes are still to be mailed (squat --notify; Store.MailSent).
+	MailOwed bool
 }
