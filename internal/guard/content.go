@@ -21,14 +21,24 @@ type ContentRules struct {
 }
 
 // Matter reports whether the content rules could change the decisions ds: when a
-// recipient is flagged (Warn, Hold or Reject), or an on_any_external rule exists. A door
-// need not read a message whose content cannot matter.
-func (rules ContentRules) Matter(ds []Decision) bool {
-	if len(rules.OnAnyExternal) > 0 {
+// recipient is flagged (Warn, Hold or Reject), or an on_any_external rule exists and a
+// recipient is outside the own domains and the allow list (as g says: mail between
+// colleagues is not read for it). Without a guard (g nil) an on_any_external rule always
+// matters. A door need not read a message whose content cannot matter.
+func (rules ContentRules) Matter(g *Guard, ds []Decision) bool {
+	for _, d := range ds {
+		if d.Verdict != Allow && d.Verdict != Invalid {
+			return true
+		}
+	}
+	if len(rules.OnAnyExternal) == 0 {
+		return false
+	}
+	if g == nil {
 		return true
 	}
 	for _, d := range ds {
-		if d.Verdict != Allow && d.Verdict != Invalid {
+		if d.Verdict != Invalid && g.external(d.Address) {
 			return true
 		}
 	}

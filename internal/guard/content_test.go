@@ -160,7 +160,14 @@ func TestContentMattersOnlyForFlaggedRecipientsOrExternalRules(t *testing.T) {
 	allowed := g.Inspect(Envelope{Recipients: []string{"ann@contoso.com", "sam@unrelated.example"}}).Recipients
 	warnedToo := g.Inspect(Envelope{Recipients: []string{"ann@contoso.com", warned}}).Recipients
 	escalateOnly := ContentRules{Escalate: defaultRules.Escalate}
-	if escalateOnly.Matter(allowed) || !escalateOnly.Matter(warnedToo) || !defaultRules.Matter(allowed) {
-		t.Errorf("Matter: %v %v %v", escalateOnly.Matter(allowed), escalateOnly.Matter(warnedToo), defaultRules.Matter(allowed))
+	if escalateOnly.Matter(g, allowed) || !escalateOnly.Matter(g, warnedToo) || !defaultRules.Matter(g, allowed) {
+		t.Errorf("Matter: %v %v %v", escalateOnly.Matter(g, allowed), escalateOnly.Matter(g, warnedToo), defaultRules.Matter(g, allowed))
+	}
+	// on_any_external does not read mail between colleagues (own domains, the allow list),
+	// nor mail to recipients that are all invalid; without a guard it reads everything.
+	internal := g.Inspect(Envelope{Recipients: []string{"ann@contoso.com", "bob@contoso.com"}}).Recipients
+	invalid := g.Inspect(Envelope{Recipients: []string{"not an address"}}).Recipients
+	if defaultRules.Matter(g, internal) || defaultRules.Matter(g, invalid) || !defaultRules.Matter(nil, internal) {
+		t.Errorf("on_any_external: internal %v, invalid %v, no guard %v", defaultRules.Matter(g, internal), defaultRules.Matter(g, invalid), defaultRules.Matter(nil, internal))
 	}
 }

@@ -19,8 +19,8 @@ func (a *API) applyContent(ctx context.Context, g *guard.Guard, md guard.Message
 	switch {
 	case a.Content == nil:
 		return md, contentNote{note: "content rules are off (content.enabled is false): the message was not read"}
-	case !a.ContentRules.Matter(md.Recipients):
-		return md, contentNote{note: "no recipient is flagged and no on_any_external rule exists: the content cannot change the decision, so the message was not read"}
+	case !a.ContentRules.Matter(g, md.Recipients):
+		return md, contentNote{note: "no recipient is flagged, and no on_any_external rule exists or every recipient is in the own domains or the allow list: the content cannot change the decision, so the message was not read"}
 	}
 	r := a.Content.Classify(ctx, msg.r)
 	cn := contentNote{checked: true}

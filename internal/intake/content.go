@@ -16,12 +16,15 @@ import (
 // log says the content was not checked.
 func (ss *session) applyContent(ctx context.Context, p *plan, msg []byte) {
 	s := ss.srv
-	if s.Content == nil || !s.ContentRules.Matter(p.decisions) {
+	if s.Content == nil {
 		return
 	}
 	var g *guard.Guard
 	if s.Guard != nil {
 		g = s.Guard.Load()
+	}
+	if !s.ContentRules.Matter(g, p.decisions) {
+		return
 	}
 	if g == nil {
 		s.log.Warn("intake: no guard loaded to apply the content rules; the decision stands without them", "queue_id", p.queueID)

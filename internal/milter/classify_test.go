@@ -59,13 +59,21 @@ func TestContentEscalatesAtEndOfMessage(t *testing.T) {
 	if res.eom == nil || res.eom.Type != gomilter.ActionRejectWithCode {
 		t.Fatalf("marked: end of message %+v", res.eom)
 	}
+	// The same to a colleague: on_any_external does not apply, and the message is not
+	// even read (no recipient flagged, none outside).
+	res = dial(t, addr, smtpClient).sendBody("alice@contoso.com", []string{"dave@contoso.com"}, header[:2],
+		"SECRET//NOFORN\r\n\r\nThe plan.\r\n\r\nSECRET//NOFORN\r\n", true)
+	if res.eom == nil || res.eom.Type != gomilter.ActionAccept {
+		t.Fatalf("marked, to a colleague: end of message %+v", res.eom)
+	}
 	var names [][]string
 	for _, e := range ev.all() {
 		if e.Stage == StageEOM {
 			names = append(names, e.Content)
 		}
 	}
-	if len(names) != 3 || strings.Join(names[0], ",") != "credentials" || len(names[1]) != 0 || strings.Join(names[2], ",") != "markings" {
+	if len(names) != 4 || strings.Join(names[0], ",") != "credentials" || len(names[1]) != 0 || strings.Join(names[2], ",") != "markings" ||
+		len(names[3]) != 0 {
 		t.Errorf("event content %q", names)
 	}
 }

@@ -19,8 +19,9 @@ import (
 	"github.com/rcptguard/rcptguard/internal/testenv"
 )
 
-// testGuard builds a guard that protects army.mil, navy.mil and the namespace mil, with
-// the built-in providers; block adds namespaces whose mail is refused (policy Reject).
+// testGuard builds a guard for contoso.com (its own domain) that protects army.mil,
+// navy.mil and the namespace mil, with the built-in providers; block adds namespaces whose
+// mail is refused (policy Reject).
 func testGuard(t testing.TB, p guard.Policy, block ...string) *guard.Guard {
 	t.Helper()
 	var protected []address.Domain
@@ -31,7 +32,12 @@ func testGuard(t testing.TB, p guard.Policy, block ...string) *guard.Guard {
 		}
 		protected = append(protected, d)
 	}
+	own, err := address.ParseDomain("contoso.com")
+	if err != nil {
+		t.Fatal(err)
+	}
 	eng, err := engine.New(engine.Inputs{
+		Own:                 []address.Domain{own},
 		Protected:           protected,
 		ProtectedNamespaces: []string{"mil"},
 		Providers:           providers.Domains(),

@@ -23,7 +23,7 @@ const Adapter = "milter"
 func (msg *message) collect(s *Server) bool {
 	if !msg.decided {
 		msg.decided = true
-		if s.Content != nil && s.ContentRules.Matter(msg.decisions) ||
+		if s.Content != nil && s.ContentRules.Matter(msg.g, msg.decisions) ||
 			s.Holder != nil && guard.Combine(msg.decisions).Enforced() == guard.Hold {
 			msg.content = newContent(s.spool(), s.maxMessageBytes())
 		}

@@ -183,7 +183,14 @@ func (s *Server) eom(c *conn, req Request) string {
 // (guard.ContentRules.Matter) and the quarantine intake applies content rules: then
 // the message goes to the intake even when no recipient is held.
 func (s *Server) contentFilter(ds []guard.Decision) bool {
-	return s.Filter != "" && s.ContentRules != nil && s.ContentRules.Matter(ds)
+	if s.Filter == "" || s.ContentRules == nil {
+		return false
+	}
+	var g *guard.Guard
+	if s.Guard != nil {
+		g = s.Guard.Load()
+	}
+	return s.ContentRules.Matter(g, ds)
 }
 
 // finish hands the message's check state to Finished: its recipients' decisions made at

@@ -94,7 +94,7 @@ func (ss *session) data(in *input, t *txn) error {
 	}
 	var reply *smtp.SMTPError
 	var outcome Outcome
-	if ss.srv.Content != nil && ss.srv.ContentRules.Matter(t.accepted()) {
+	if ss.srv.Content != nil && ss.srv.ContentRules.Matter(ss.srv.Guard.Load(), t.accepted()) {
 		read, release, err := ss.classify(in, t)
 		defer release()
 		if err != nil {
