@@ -120,3 +120,22 @@ func TestBannerStartsNeverRejectsABanner(t *testing.T) {
 		t.Errorf("trimMarking: %q", got)
 	}
 }
+
+// FuzzNewLine: on any line of ASCII, the one-pass analysis is the plain one (refLine);
+// past ASCII it has the plain digits and hints and every flag.
+func FuzzNewLine(f *testing.F) {
+	for _, s := range []string{"Password: x7!kQ", "SSN 536-22-1234", "ghp_abc AKIAIOSFODNN7EXAMPLE", "SECRET//NOFORN",
+		"Confirmation no. 12345", "e-mail,name", "Geburtsdatum: 1.2.1980", "  \t", "CT MRI mg"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, l string) {
+		got := newLine(l)
+		digits, hints, flags := refLine(l)
+		if !isASCIIString(l) {
+			flags = flags&flagBlank | anyFlags
+		}
+		if got.digits != digits || got.hints != hints || got.flags != flags {
+			t.Fatalf("%q: got digits %d hints %b flags %b, want %d %b %b", l, got.digits, got.hints, got.flags, digits, hints, flags)
+		}
+	})
+}
