@@ -18,10 +18,17 @@ type Variant struct {
 // a squatter.
 var appendTLDs = [...]string{"com", "net", "org", "co", "ml", "io", "us", "uk", "de", "cm", "info"}
 
-// homoglyphs are letters of other scripts that look like an ASCII letter. Only those whose
-// skeleton equals the letter's are used, so the detector and the generator agree.
+// homoglyphs are letters of other scripts that look like an ASCII letter. Permute keeps only
+// the names whose skeleton equals the original's, so the detector and the generator agree;
+// all but ownSkeletonGlyphs have their letter's skeleton, and IDNA keeps every one as it is
+// (TestHomoglyphsReadAsTheirLetter: Greek lunate sigma ϲ, which IDNA makes σ, is not one).
+// ownSkeletonGlyphs are the homoglyphs whose skeleton is not their letter's: Greek χ looks
+// like x but is its own prototype. PermuteWide uses it; Permute, whose names must have the
+// original's skeleton, does not.
+const ownSkeletonGlyphs = "χ"
+
 var homoglyphs = map[byte]string{
-	'a': "аɑα", 'c': "сϲ", 'd': "ԁ", 'e': "еҽ", 'g': "ɡ", 'h': "һ", 'i': "іɩ", 'j': "ј",
+	'a': "аɑα", 'c': "с", 'd': "ԁ", 'e': "еҽ", 'g': "ɡ", 'h': "һ", 'i': "іɩ", 'j': "ј",
 	'k': "κ", 'l': "ӏ", 'n': "ո", 'o': "оοօ", 'p': "рρ", 'q': "ԛ", 's': "ѕ", 'u': "սυ",
 	'v': "νѵ", 'w': "ԝ", 'x': "хχ", 'y': "уү",
 }
@@ -58,8 +65,11 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 		if skeleton == "" && (t == Homoglyph || t == Visual) {
 			skeleton = confusables.Skeleton(d.DisplayPre())
 		}
-		if (t == Homoglyph || t == Visual) && confusables.Skeleton(v.DisplayPre()) != skeleton {
-			// IDNA mapped it to something else (ϲ becomes σ): not a lookalike any more.
+		// A homoglyph that IDNA kept as it is reads as its letter (TestHomoglyphsReadAsTheirLetter):
+		// only one it mapped to something else (ϲ becomes σ) needs its skeleton, and the
+		// confusables table that takes milliseconds to build.
+		if (t == Visual || t == Homoglyph && v.Display != name) && confusables.Skeleton(v.DisplayPre()) != skeleton {
+			// Not a lookalike any more.
 			return
 		}
 		seen[v.ASCII] = true
@@ -69,13 +79,18 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 	if pre == "" {
 		return nil
 	}
-	counts := func(q string, t Technique) bool {
+	// countsAt says whether technique t counts for an edit at rune pos of pre (-1: the
+	// whole of it); counts finds the edit that makes q.
+	countsAt := func(t Technique, pos int) bool {
 		_, str := t.severity()
+		return lengthFactor(str, effectiveLen(t, pre, pos), false) > 0
+	}
+	counts := func(q string, t Technique) bool {
 		pos := -1
 		if e, ok := classify(pre, q); ok {
 			pos = e.pos
 		}
-		return lengthFactor(str, effectiveLen(t, pre, pos), false) > 0
+		return countsAt(t, pos)
 	}
 
 	// The suffix: typos of it, and suffixes appended.
@@ -124,7 +139,12 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 			}
 		}
 		for _, h := range homoglyphs[c] {
-			label(pre[:i]+string(h)+pre[i+1:], Homoglyph)
+			// A glyph with a skeleton of its own makes no name the skeleton check keeps.
+			// The edit is at i (pre is ASCII): classify would find it there, after looking
+			// up h's skeleton in the confusables table, which takes milliseconds to build.
+			if !strings.ContainsRune(ownSkeletonGlyphs, h) && countsAt(Homoglyph, i) {
+				emit(pre[:i]+string(h)+pre[i+1:]+suffix, Homoglyph)
+			}
 		}
 	}
 	for _, run := range visualRuns {

@@ -3,8 +3,6 @@ package engine
 import (
 	"strings"
 	"sync"
-
-	"golang.org/x/net/publicsuffix"
 )
 
 // glyphs maps ASCII characters and two-character runs to their lookalikes for PermuteWide.
@@ -50,15 +48,24 @@ var secondLevelTLDs = strings.Fields(`co.uk org.uk com.au net.au com.br net.br c
 	com.cn net.cn co.in com.mx co.za com.tr co.nz com.ar com.tw com.hk com.sg co.kr
 	com.my co.id com.co com.pl com.ua`)
 
+// countryTLDs are the two-letter top-level domains the public suffix list has as ICANN
+// suffixes (TestCountryTLDsAreThePSLs recomputes them from golang.org/x/net/publicsuffix:
+// a new list there fails it until this one is brought up to date). A list, not 676
+// lookups at every run.
+var countryTLDs = `ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo
+	br bs bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk
+	dm do dz ec ee eg er es et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn gp gq
+	gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo jp ke kg kh
+	ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mg mh mk ml mm mn
+	mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg
+	ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sj sk sl sm sn
+	so sr ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us
+	uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw`
+
+// wideTLDs are the suffixes PermuteWide puts a name under: popularTLDs, countryTLDs and
+// secondLevelTLDs.
 var wideTLDs = sync.OnceValue(func() []string {
 	tlds := append([]string(nil), popularTLDs...)
-	for a := byte('a'); a <= 'z'; a++ {
-		for b := byte('a'); b <= 'z'; b++ {
-			cc := string([]byte{a, b})
-			if _, icann := publicsuffix.PublicSuffix("x." + cc); icann {
-				tlds = append(tlds, cc)
-			}
-		}
-	}
+	tlds = append(tlds, strings.Fields(countryTLDs)...)
 	return append(tlds, secondLevelTLDs...)
 })
