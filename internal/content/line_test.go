@@ -2,6 +2,7 @@ package content
 
 import (
 	"math/rand"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -138,4 +139,49 @@ func FuzzNewLine(f *testing.F) {
 			t.Fatalf("%q: got digits %d hints %b flags %b, want %d %b %b", l, got.digits, got.hints, got.flags, digits, hints, flags)
 		}
 	})
+}
+
+// TestFlagsOnlySkipWork: classifying with every flag set on every line (slowLine, as a
+// line past ASCII is) finds exactly what the flags of the one-pass analysis let the
+// matchers find, on random messages made of the pieces each matcher looks for, in any
+// order and case, across lines (the proximity windows).
+func TestFlagsOnlySkipWork(t *testing.T) {
+	pieces := []string{"Password:", "password", "pin", "PIN =", "=", ":", "x7!kQ2", "1234", "Tr0ub4dor&3", "BA 117", "LH400",
+		"12 Mar 2025", "14/03/2025", "2025-03-14", "DE89 3704 0044 0532 0130 00", "GB82 WEST 1234 5698 7654 32", "4111 1111 1111 1111",
+		"4111-1111-1111-1112", "536-22-1234", "536 22 1234", "SSN", "social security", "Date of birth", "DOB", "born on",
+		"passport", "Passport No", "X1234567", "SECRET//NOFORN", "(S//NF)", "(C)", "(S) The", "CONFIDENTIAL", "[SECRET]",
+		"TOP SECRET", "booking reference", "PNR", "XKJ4QL", "hotel", "check-in", "Confirmation number:", "12345678",
+		"Diagnosis:", "E11.9", "ICD-10", "insulin", "patient", "biopsy", "MRI", "name,email", "first name;last name",
+		"a@b.example", "ann.lee@contoso.com", "AKIAIOSFODNN7EXAMPLE", "ghp_" + strings.Repeat("a1B2", 9),
+		"xoxb-1234567890-abcdef", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+		"-----BEGIN RSA PRIVATE KEY-----", "the", "Meeting", "budget", "Q3", "EUR 1,440.00", "+44 20 7946 0958",
+		"reconfirmation", "conference", "mot de passe", "née le", "Geburtsdatum", "-", "--", "//", ",", ";", "\t", "  "}
+	fast := classifier(t, Config{})
+	rnd := rand.New(rand.NewSource(11))
+	for n := 0; n < 3000; n++ {
+		var b strings.Builder
+		for l := rnd.Intn(8); l >= 0; l-- {
+			for k := rnd.Intn(6); k >= 0; k-- {
+				p := pieces[rnd.Intn(len(pieces))]
+				switch rnd.Intn(5) {
+				case 0:
+					p = strings.ToUpper(p)
+				case 1:
+					p = strings.ToLower(p)
+				}
+				b.WriteString(p)
+				b.WriteString([]string{" ", " ", "", ": ", ", "}[rnd.Intn(5)])
+			}
+			b.WriteString("\n")
+		}
+		text := b.String()
+		analyse = newLine
+		want := body(t, fast, text)
+		analyse = slowLine
+		got := body(t, fast, text)
+		analyse = newLine
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\nevery flag set: %+v\none pass:       %+v", text, got, want)
+		}
+	}
 }

@@ -146,6 +146,7 @@ func TestTravel(t *testing.T) {
 	runCases(t, Travel, []caseT{
 		{"flight", "Flight BA 117 on 12 Mar 2025", true, evFlight},
 		{"flight date next line", "LH400 Frankfurt - JFK\nDeparture 14/03/2025 10:05", true, evFlight},
+		{"flight date next line, no capital", "LH400 Frankfurt - JFK\n14/03/2025 10:05", true, evFlight},
 		{"flight no date", "We flew BA 117 last time.", false, ""},
 		{"date line before flight", "Tuesday 14/03/2025\nLH400 Frankfurt - JFK 10:05", true, evFlight},
 		{"year like", "AI 2025 strategy on 12/03/2025", false, ""},

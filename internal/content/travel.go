@@ -49,8 +49,10 @@ func travel(s *scanner, l *lineText) {
 	p := &s.prt
 	flights := 0
 	date := false
-	if l.digits > 0 && l.is(flagUpper) {
-		flights = countFlights(l.raw)
+	if l.digits > 0 {
+		if l.is(flagUpper) { // every airline code has a capital
+			flights = countFlights(l.raw)
+		}
 		if flights > 0 || p.flight.waiting() {
 			date = hasDate(l.raw)
 		}
