@@ -153,13 +153,8 @@ func (h *htmlScan) markup() (done bool, err error) {
 		atEOF := h.eof
 		switch c := b[1]; {
 		case isLetter(c):
-			var t tagInfo
-			if n, t, ok = scanTag(b, 1, true); ok {
-				if n > maxHTMLToken {
-					return false, errHTMLToken
-				}
-				h.pos += n
-				return false, h.startTag(b[1:t.nameEnd], t)
+			if read, err := h.tag(b, 1); read || err != nil {
+				return false, err
 			}
 		case c == '/':
 			if len(b) < 3 {
@@ -169,13 +164,8 @@ func (h *htmlScan) markup() (done bool, err error) {
 			case c == '>':
 				n, ok = 3, true // "</>" is nothing
 			case isLetter(c):
-				var t tagInfo
-				if n, t, ok = scanTag(b, 2, false); ok {
-					if n > maxHTMLToken {
-						return false, errHTMLToken
-					}
-					h.pos += n
-					return false, h.endTag(b[2:t.nameEnd])
+				if read, err := h.tag(b, 2); read || err != nil {
+					return false, err
 				}
 			default:
 				n, ok = untilAngle(b, 2) // a bogus comment
@@ -269,6 +259,23 @@ func tagOf(name []byte) (kind tagKind, raw string) {
 		return tagCell, ""
 	}
 	return tagOther, ""
+}
+
+// tag reads the start tag (name at start 1) or end tag (at 2) that b begins with; read
+// false when b ends before it does.
+func (h *htmlScan) tag(b []byte, start int) (read bool, err error) {
+	n, t, ok := scanTag(b, start, start == 1)
+	switch {
+	case !ok:
+		return false, nil
+	case n > maxHTMLToken:
+		return true, errHTMLToken
+	}
+	h.pos += n
+	if start == 1 {
+		return true, h.startTag(b[1:t.nameEnd], t)
+	}
+	return true, h.endTag(b[2:t.nameEnd])
 }
 
 // startTag handles a start tag named name (any case).
