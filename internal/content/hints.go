@@ -1,5 +1,7 @@
 package content
 
+import "github.com/rcptguard/rcptguard/internal/confusables"
+
 // Keyword hints: before a keyword expression runs on a line, one pass over
 // the line's words says which contexts may be there. A word is looked up by
 // its first hintKey bytes (lower case); the expression then decides.
@@ -27,7 +29,7 @@ func addHints(h hint, words ...string) {
 			w = w[:hintKey]
 		}
 		hintTable[w] |= h
-		if isASCIIString(w) {
+		if confusables.IsASCII(w) {
 			asciiHints.put(packKey(w), h)
 		}
 	}
@@ -55,15 +57,6 @@ func init() {
 	addHints(hintName, "full", "first", "firstname", "last", "lastname", "given", "givenname", "family", "familyname",
 		"surname", "name", "nom", "prénom", "prenom", "vorname", "nachname", "nombre", "apellido", "apellidos", "naam",
 		"achternaam", "voornaam", "email", "mail")
-}
-
-func isASCIIString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // lineHints returns the hints of a lower-cased line.

@@ -22,7 +22,6 @@ type lineFlag uint16
 
 const (
 	flagBlank        lineFlag = 1 << iota // nothing but white space
-	flagNonASCII                          // a byte >= 0x80: the flags below are then all set
 	flagColonEq                           // ':' or '=' (or, past ASCII, maybe '：')
 	flagDash                              // '-'
 	flagAt                                // '@'

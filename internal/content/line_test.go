@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rcptguard/rcptguard/internal/confusables"
 )
 
 // refLine is what newLine must agree with, computed the plain way: lower case,
@@ -56,7 +58,7 @@ func refLine(l string) (digits int, hints hint, flags lineFlag) {
 func TestNewLineAgrees(t *testing.T) {
 	var words []string
 	for w := range hintTable {
-		if isASCIIString(w) {
+		if confusables.IsASCII(w) {
 			words = append(words, w, strings.ToUpper(w), w[:len(w)/2+1])
 		}
 	}
@@ -132,7 +134,7 @@ func FuzzNewLine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, l string) {
 		got := newLine(l)
 		digits, hints, flags := refLine(l)
-		if !isASCIIString(l) {
+		if !confusables.IsASCII(l) {
 			flags = flags&flagBlank | anyFlags
 		}
 		if got.digits != digits || got.hints != hints || got.flags != flags {

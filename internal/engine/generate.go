@@ -18,15 +18,15 @@ type Variant struct {
 // a squatter.
 var appendTLDs = [...]string{"com", "net", "org", "co", "ml", "io", "us", "uk", "de", "cm", "info"}
 
-// homoglyphs are letters of other scripts that look like an ASCII letter. Permute keeps only
-// the names whose skeleton equals the original's, so the detector and the generator agree;
-// all but ownSkeletonGlyphs have their letter's skeleton, and IDNA keeps every one as it is
-// (TestHomoglyphsReadAsTheirLetter: Greek lunate sigma ϲ, which IDNA makes σ, is not one).
 // ownSkeletonGlyphs are the homoglyphs whose skeleton is not their letter's: Greek χ looks
 // like x but is its own prototype. PermuteWide uses it; Permute, whose names must have the
 // original's skeleton, does not.
 const ownSkeletonGlyphs = "χ"
 
+// homoglyphs are letters of other scripts that look like an ASCII letter. Permute keeps only
+// the names whose skeleton equals the original's, so the detector and the generator agree;
+// all but ownSkeletonGlyphs have their letter's skeleton, and IDNA keeps every one as it is
+// (TestHomoglyphsReadAsTheirLetter: Greek lunate sigma ϲ, which IDNA makes σ, is not one).
 var homoglyphs = map[byte]string{
 	'a': "аɑα", 'c': "с", 'd': "ԁ", 'e': "еҽ", 'g': "ɡ", 'h': "һ", 'i': "іɩ", 'j': "ј",
 	'k': "κ", 'l': "ӏ", 'n': "ո", 'o': "оοօ", 'p': "рρ", 'q': "ԛ", 's': "ѕ", 'u': "սυ",
@@ -66,8 +66,8 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 			skeleton = confusables.Skeleton(d.DisplayPre())
 		}
 		// A homoglyph that IDNA kept as it is reads as its letter (TestHomoglyphsReadAsTheirLetter):
-		// only one it mapped to something else (ϲ becomes σ) needs its skeleton, and the
-		// confusables table that takes milliseconds to build.
+		// only a name IDNA changed needs its skeleton, and the confusables table that takes
+		// milliseconds to build.
 		if (t == Visual || t == Homoglyph && v.Display != name) && confusables.Skeleton(v.DisplayPre()) != skeleton {
 			// Not a lookalike any more.
 			return
