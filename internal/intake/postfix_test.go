@@ -95,6 +95,21 @@ func waitHeld(ctx context.Context, st quarantine.Store, n int) ([]quarantine.Mes
 	}
 }
 
+// waitHandoverGone waits until the hand-over of the queue ID qid is deleted.
+func waitHandoverGone(ctx context.Context, st *quarantine.SQLite, qid string) error {
+	for {
+		_, err := st.GetHandover(ctx, qid)
+		if errors.Is(err, quarantine.ErrNotFound) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last answer: %v)", ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // TestPostfixHandsOverThroughARestart: a real Postfix asks the policy service, which
 // answers FILTER after recording the hand-over; Postfix queues the message and hands it
 // to the intake, which holds it with the policy service's decision, SASL user and client.
@@ -128,7 +143,8 @@ func TestPostfixHandsOverThroughARestart(t *testing.T) {
 			!strings.Contains(m.Recipients[0].Reason, "army.mil") {
 			t.Fatalf("held %+v", m)
 		}
-		if _, err := f.store.GetHandover(ctx, qid); !errors.Is(err, quarantine.ErrNotFound) {
+		// The intake deletes the hand-over once the message is held (consume): wait for it.
+		if err := waitHandoverGone(ctx, f.store, qid); err != nil {
 			t.Errorf("the hand-over of %s is still there: %v", qid, err)
 		}
 	}
