@@ -111,7 +111,7 @@ func runSquat(args []string, env Env) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := squat.Options{Concurrency: *concurrency, Wide: *wide, FarmMin: *farmMin}
+	opts := squat.Options{Concurrency: *concurrency, Wide: *wide, FarmMin: *farmMin, Shared: cfg.DNS.Shared()}
 	var wt *squatWatch
 	if *watchFlag {
 		if wt, err = openSquatWatch(ctx, cfg, *notify); err != nil {

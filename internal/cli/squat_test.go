@@ -53,6 +53,28 @@ func TestSquatText(t *testing.T) {
 	}
 }
 
+// A mail host named in dns.shared_mail_hosts is no farm: the lookalikes it receives mail
+// for are listed, with no farm.
+func TestSquatSharedMailHostIsNoFarm(t *testing.T) {
+	base, err := os.ReadFile(filepath.Join("testdata", "squat.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "squat.yaml")
+	if err := os.WriteFile(cfg, append(base, "dns:\n  shared_mail_hosts: [farm.example]\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := squatDNS(t)
+	r := run(t, nil, "squat", "--config", cfg, "--resolver", srv.Addr())
+	if r.code != ExitFlagged || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "6 registered lookalikes can receive mail") || strings.Contains(r.stdout, "farm: farm.example") ||
+		strings.Contains(r.stdout, "Catch-all farm") || !strings.Contains(r.stdout, "arny.mil") {
+		t.Errorf("with farm.example shared:\n%s", r.stdout)
+	}
+}
+
 // Every format, to a file with -o; the block list exported loads with `config check`.
 func TestSquatFormatsAndExport(t *testing.T) {
 	srv := squatDNS(t)

@@ -38,6 +38,7 @@ func openSquatWatch(ctx context.Context, cfg config.Config, notify string) (*squ
 	if err != nil {
 		return nil, fmt.Errorf("--watch: %w", err)
 	}
+	st.Shared = cfg.DNS.Shared()
 	return &squatWatch{cfg: cfg, notify: notify, store: st}, nil
 }
 

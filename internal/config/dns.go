@@ -10,7 +10,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 // DNS configures live evidence: DNS lookups at decision time, for a recipient the engine
@@ -26,7 +28,15 @@ type DNS struct {
 	Budget time.Duration
 	// CacheSize bounds the answers kept (each for its TTL); 0 keeps none.
 	CacheSize int
+	// SharedMailHosts are mail host domains added to the built-in shared mail hosts
+	// (providers.SharedMailHosts): operators whose MX hosts receive the mail of many
+	// unrelated domains, never counted as a catch-all farm by squat and the guard, and
+	// whose customers' moves to them are no change of hands. ASCII, lower case.
+	SharedMailHosts []string
 }
+
+// Shared is the shared mail hosts: the built-in ones and SharedMailHosts.
+func (d DNS) Shared() providers.Shared { return providers.NewShared(d.SharedMailHosts) }
 
 // The built-in DNS settings and their bounds.
 const (
@@ -47,6 +57,7 @@ type rawDNS struct {
 	Resolver  yaml.Node `yaml:"resolver"`
 	Budget    yaml.Node `yaml:"budget"`
 	CacheSize yaml.Node `yaml:"cache_size"`
+	Shared    yaml.Node `yaml:"shared_mail_hosts"`
 }
 
 func (r *rawFile) applyDNS(c *Config) []*Error {
@@ -69,6 +80,7 @@ func (r *rawFile) applyDNS(c *Config) []*Error {
 	} else if present(&d.CacheSize) {
 		c.DNS.CacheSize = int(size)
 	}
+	add(hostDomains("dns.shared_mail_hosts", &d.Shared, &c.DNS.SharedMailHosts))
 	p := &r.Policy
 	add(verdict("policy.registered_lookalike", &p.RegisteredLookalike, &c.Policy.RegisteredLookalike))
 	add(verdict("policy.changed_owner", &p.ChangedOwner, &c.Policy.ChangedOwner))
@@ -101,6 +113,28 @@ func resolvers(key string, n *yaml.Node, dst *[]string) *Error {
 			return &Error{Line: it.Line, Msg: key + ": " + err.Error()}
 		}
 		out = append(out, a)
+	}
+	*dst = out
+	return nil
+}
+
+// hostDomains reads a list of domain names (mail host domains, each standing for its
+// subdomains too), normalised to ASCII.
+func hostDomains(key string, n *yaml.Node, dst *[]string) *Error {
+	var raw []string
+	if e := stringList(key, n, &raw); e != nil || raw == nil {
+		if e != nil {
+			e.Msg = strings.Replace(e.Msg, "want a list of strings", "want a list of domain names such as [mail.hoster.example]", 1)
+		}
+		return e
+	}
+	out := make([]string, 0, len(raw))
+	for i, s := range raw {
+		d, err := address.ParseDomain(s)
+		if err != nil {
+			return &Error{Line: resolve(resolve(n).Content[i]).Line, Msg: fmt.Sprintf("%s: invalid domain %q: %s", key, shorten(s), addressReason(err)), Err: err}
+		}
+		out = append(out, d.ASCII)
 	}
 	*dst = out
 	return nil
@@ -164,6 +198,11 @@ func (d DNS) validate() []string {
 	}
 	if len(d.Resolvers) > maxResolvers {
 		bad = append(bad, fmt.Sprintf("dns.resolver: at most %d resolvers, got %d", maxResolvers, len(d.Resolvers)))
+	}
+	for _, h := range d.SharedMailHosts {
+		if a, err := address.ParseDomain(h); err != nil || a.ASCII != h {
+			bad = append(bad, fmt.Sprintf("dns.shared_mail_hosts: %q is not a domain name in ASCII lower case", h))
+		}
 	}
 	for _, r := range d.Resolvers {
 		if a, err := ParseResolver(r); err != nil || a != r {

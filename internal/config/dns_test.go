@@ -18,6 +18,14 @@ func TestDNSKeys(t *testing.T) {
 	if !reflect.DeepEqual(c.DNS, want) || c.Policy.Undeliverable != guard.Allow {
 		t.Errorf("DNS = %+v, undeliverable %s; want %+v, keep", c.DNS, c.Policy.Undeliverable, want)
 	}
+	c, err = Parse([]byte("dns:\n  shared_mail_hosts: [Mail.Hoster.Example., münchen-mail.de]\n"), "rg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"mail.hoster.example", "xn--mnchen-mail-thb.de"}; !reflect.DeepEqual(c.DNS.SharedMailHosts, want) ||
+		!c.DNS.Shared().Has("mx1.mail.hoster.example") || !c.DNS.Shared().Has("aspmx.l.google.com") || c.DNS.Shared().Has("hoster.example") {
+		t.Errorf("shared_mail_hosts = %q, want %q, with the built-in ones", c.DNS.SharedMailHosts, want)
+	}
 	c, err = Parse([]byte("dns: {resolver: '[::1]:53'}\npolicy: {undeliverable: reject, registered_lookalike: warn, changed_owner: allow}\n"), "rg.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +46,9 @@ func TestDNSKeysRejectBadValues(t *testing.T) {
 		{"dns:\n  budget: 0s\n", `rg.yaml:2: dns.budget: want a duration from 1ms to 5s such as 150ms, got "0s"`},
 		{"dns:\n  budget: 10s\n", `rg.yaml:2: dns.budget: want a duration from 1ms to 5s`},
 		{"dns:\n  cache_size: -1\n", `rg.yaml:2: dns.cache_size: want a whole number from 0 to 10000000, got -1`},
+		{"dns:\n  shared_mail_hosts: mail.hoster.example\n", `rg.yaml:2: dns.shared_mail_hosts: want a list of domain names such as [mail.hoster.example], got "mail.hoster.example"`},
+		{"dns:\n  shared_mail_hosts:\n    - google.com\n    - not a host\n", `rg.yaml:4: dns.shared_mail_hosts: invalid domain "not a host": `},
+		{"dns:\n  shared_mail_hosts: [com]\n", `rg.yaml:2: dns.shared_mail_hosts: invalid domain "com": "com" is a single label`},
 		{"dns:\n  evidnce: true\n", `rg.yaml:2: unknown key "evidnce"`},
 		{"policy:\n  undeliverable: allow\n", `rg.yaml:2: policy.undeliverable: want keep, warn, hold or reject, got "allow"`},
 		{"policy:\n  undeliverable: bounce\n", `rg.yaml:2: policy.undeliverable: want keep, warn, hold or reject, got "bounce"`},
@@ -57,6 +68,7 @@ func TestDNSValidate(t *testing.T) {
 		func(c *Config) { c.DNS.Budget = 0 },
 		func(c *Config) { c.DNS.CacheSize = -1 },
 		func(c *Config) { c.DNS.Resolvers = []string{"127.0.0.1"} },
+		func(c *Config) { c.DNS.SharedMailHosts = []string{"Mail.Hoster.Example"} },
 		func(c *Config) { c.Policy.Undeliverable = guard.Invalid },
 	} {
 		c := Default()

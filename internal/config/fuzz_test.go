@@ -18,7 +18,7 @@ func FuzzParse(f *testing.F) {
 		"protect: [пример.рф, xn--80ak6aa92e.com]\n", "policy: {blocked: allow}\n", "protect: !!binary eHh4\n",
 		"relay:\n  upstream: {address: smtp.example.net:587, tls: required, auth: {username: rg, password_file: pw}}\n",
 		"quarantine:\n  reinject: {address: 127.0.0.1:10026, auth: {username: a, password_file: p, password: x}}\n",
-		"dns:\n  evidence: true\n  resolver: [127.0.0.1:53, '[::1]:5353']\n  budget: 150ms\n  cache_size: 0\npolicy: {undeliverable: keep, registered_lookalike: hold}\n",
+		"dns:\n  evidence: true\n  resolver: [127.0.0.1:53, '[::1]:5353']\n  budget: 150ms\n  cache_size: 0\n  shared_mail_hosts: [mail.hoster.example]\npolicy: {undeliverable: keep, registered_lookalike: hold}\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/config"
 	"github.com/rcptguard/rcptguard/internal/guard"
+	"github.com/rcptguard/rcptguard/internal/providers"
 	"github.com/rcptguard/rcptguard/internal/watch"
 )
 
@@ -30,6 +32,7 @@ type squatFindings struct {
 	dsn, dir string
 	store    *watch.Store // nil until the store exists (squat makes watch.db)
 	lastRun  int64        // the run whose findings the guard has; 0: none
+	shared   []string     // the dns.shared_mail_hosts those findings were read with
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -62,9 +65,13 @@ func (d *Daemon) startSquatFindings(cfg config.Config) {
 	}()
 }
 
-// checkSquat gives the guard the findings of the newest run if it has not got them. A store
-// that cannot be read is logged; the findings in use stay.
+// checkSquat gives the guard the findings of the newest run if it has not got them, or
+// read them again when dns.shared_mail_hosts changed (a reload). A store that cannot be
+// read is logged; the findings in use stay.
 func (d *Daemon) checkSquat(f *squatFindings) {
+	d.mu.Lock()
+	shared := d.cfg.DNS.SharedMailHosts
+	d.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if f.store == nil {
@@ -82,16 +89,17 @@ func (d *Daemon) checkSquat(f *squatFindings) {
 		d.Logger.Warn("squat findings: the watch store cannot be read; the findings in use stay", "err", err)
 		return
 	}
-	if !ok || run.ID == f.lastRun {
+	if !ok || run.ID == f.lastRun && slices.Equal(shared, f.shared) {
 		return
 	}
+	f.store.Shared = providers.NewShared(shared)
 	st, err := f.store.Standing(ctx, squatFarmMin)
 	if err != nil {
 		d.Logger.Warn("squat findings: the watch store cannot be read; the findings in use stay", "err", err)
 		return
 	}
 	d.SetEvidence(evidenceOf(st))
-	f.lastRun = run.ID
+	f.lastRun, f.shared = run.ID, shared
 	d.Logger.Info("squat findings", "run", run.At.Format(time.RFC3339), "receiving_lookalikes", len(st.Receiving),
 		"farms", len(st.Farms), "changed_hands", len(st.ChangedHands))
 }

@@ -103,3 +103,61 @@ func TestSquatFindingsFromWatchDB(t *testing.T) {
 		t.Errorf("the daemon made watch.db: %v", err)
 	}
 }
+
+// TestSquatFindingsSharedMailHosts: a shared mail host (Google Workspace here) receiving
+// the mail of three lookalikes is no farm for the guard; a host the administrators add to
+// dns.shared_mail_hosts stops being one after a reload, without a new squat run.
+func TestSquatFindingsSharedMailHosts(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := watch.OpenSQLite(filepath.Join(data, watch.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []watch.Entry
+	for i, d := range []string{"contoso.co", "contosso.com", "c0ntoso.com", "contoso.cm", "contso.com", "cnotoso.com"} {
+		mx := "aspmx.l.google.com"
+		if i >= 3 {
+			mx = "mx.hoster.example"
+		}
+		es = append(es, watch.Entry{Domain: d, Of: "contoso.com", Technique: "typo", Kind: watch.Lookalike, Facts: receives(mx)})
+	}
+	_, err = st.Record(context.Background(), time.Now(), es)
+	if cerr := st.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	path := filepath.Join(dir, "rcptguard.yaml")
+	cfg := "own_domains: [contoso.com]\ndata_dir: " + data + "\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: off\n  intake: off\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ConfigPath: path, SquatCheckEvery: 20 * time.Millisecond}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	registered, farms, _ := d.Guard.Load().Evidence().Len()
+	if registered != 6 || farms != 1 {
+		t.Errorf("evidence: %d registered, %d farms; want 6 and 1 (mx.hoster.example, not Google's)", registered, farms)
+	}
+	if got := d.Guard.Load().Check("bob@contso.com"); !strings.Contains(got.Reason, "which serves 3 lookalike domains") {
+		t.Errorf("a lookalike at the farm: reason %q", got.Reason)
+	}
+	if got := d.Guard.Load().Check("bob@contoso.co"); strings.Contains(got.Reason, "lookalike domains") ||
+		!strings.Contains(got.Reason, "contoso.co is registered and accepts mail at aspmx.l.google.com") {
+		t.Errorf("a lookalike at Google: reason %q", got.Reason)
+	}
+	if err := os.WriteFile(path, []byte(cfg+"dns:\n  shared_mail_hosts: [Hoster.Example]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, "the farm to go once hoster.example is shared", func() bool {
+		registered, farms, _ := d.Guard.Load().Evidence().Len()
+		return registered == 6 && farms == 0
+	})
+}

@@ -6,14 +6,17 @@ import (
 	"strings"
 
 	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 // farms finds the catch-all farms among the lookalikes that can receive mail: a mail host
 // (counted by its registrable domain, so that mx1 and mx2 of one operator are one farm)
 // that receives the mail of at least min lookalikes. It marks each lookalike with its farm
 // and returns the farms, the largest first. A lookalike with only an address (no MX) is
-// its own mail host and makes no farm.
-func farms(ls []Lookalike, minimum int) []Farm {
+// its own mail host and makes no farm, nor does a shared mail host (Google Workspace,
+// Microsoft 365, a mail gateway: providers.Shared), whose customers have nothing else in
+// common.
+func farms(ls []Lookalike, minimum int, shared providers.Shared) []Farm {
 	minimum = max(minimum, 1)
 	type acc struct {
 		hosts, domains map[string]bool
@@ -24,6 +27,9 @@ func farms(ls []Lookalike, minimum int) []Farm {
 			continue
 		}
 		for _, m := range l.MX {
+			if shared.Has(m.Host) {
+				continue
+			}
 			k := farmKey(m.Host)
 			a := by[k]
 			if a == nil {

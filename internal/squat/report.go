@@ -9,6 +9,7 @@ import (
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/dnsq"
 	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 // Schema names the JSON report's schema (docs/squat.md); it changes only when a field
@@ -130,8 +131,9 @@ type Result struct {
 // collector builds a Report from results as they come, keeping only what the report
 // shows: the registered lookalikes and the first failures, never the unregistered ones.
 type collector struct {
-	r     Report
-	index map[string]int // target ASCII -> Domains row
+	r      Report
+	index  map[string]int // target ASCII -> Domains row
+	shared providers.Shared
 }
 
 func newCollector(targets []Target, farmMin int) *collector {
@@ -195,7 +197,7 @@ func (c *collector) report() Report {
 	slices.SortFunc(r.Unknown.First, func(a, b Failure) int {
 		return cmp.Or(cmp.Compare(order(a.Of), order(b.Of)), cmp.Compare(a.Domain, b.Domain))
 	})
-	r.Farms = farms(r.Lookalikes, r.FarmMin)
+	r.Farms = farms(r.Lookalikes, r.FarmMin, c.shared)
 	return r
 }
 

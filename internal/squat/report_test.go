@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rcptguard/rcptguard/internal/address"
 	"github.com/rcptguard/rcptguard/internal/dnsq"
 	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 func domain(t testing.TB, name string) address.Domain {
@@ -91,11 +93,43 @@ func TestFarmNeedsMinimum(t *testing.T) {
 		{Domain: "c.example", CanReceive: true},
 		{Domain: "d.example", NullMX: true},
 	}
-	if fs := farms(ls, 3); len(fs) != 0 {
+	if fs := farms(ls, 3, providers.Shared{}); len(fs) != 0 {
 		t.Errorf("farms %+v, want none", fs)
 	}
-	if fs := farms(ls, 2); len(fs) != 1 || fs[0].Host != "one.example" || fs[0].Lookalikes != 2 {
+	if fs := farms(ls, 2, providers.Shared{}); len(fs) != 1 || fs[0].Host != "one.example" || fs[0].Lookalikes != 2 {
 		t.Errorf("farms %+v, want one.example with 2", fs)
+	}
+}
+
+// A shared mail host is never a farm, however many lookalikes it receives mail for:
+// Microsoft 365 gives each domain a host of its own under outlook.com, Google Workspace
+// one host for all; the administrators may name more (dns.shared_mail_hosts).
+func TestSharedMailHostIsNoFarm(t *testing.T) {
+	var ls []Lookalike
+	for _, d := range []string{"a.example", "b.example", "c.example"} {
+		ls = append(ls,
+			Lookalike{Domain: "m" + d, CanReceive: true, MX: []MX{{Host: "m" + strings.ReplaceAll(d, ".", "-") + ".mail.protection.outlook.com"}}},
+			Lookalike{Domain: "g" + d, CanReceive: true, MX: []MX{{Host: "aspmx.l.google.com"}, {Host: "alt1.aspmx.l.google.com"}}},
+			Lookalike{Domain: "h" + d, CanReceive: true, MX: []MX{{Host: "mx.hoster.example"}}},
+			// A lookalike at a shared host and a farm counts for the farm.
+			Lookalike{Domain: "f" + d, CanReceive: true, MX: []MX{{Host: "aspmx.l.google.com"}, {Host: "mx.farm.example"}}})
+	}
+	fs := farms(slices.Clone(ls), 3, providers.Shared{})
+	var hosts []string
+	for _, f := range fs {
+		hosts = append(hosts, f.Host)
+	}
+	if !slices.Equal(hosts, []string{"farm.example", "hoster.example"}) {
+		t.Errorf("farms %v, want farm.example and hoster.example", hosts)
+	}
+	fs = farms(ls, 3, providers.NewShared([]string{"hoster.example"}))
+	if len(fs) != 1 || fs[0].Host != "farm.example" || fs[0].Lookalikes != 3 {
+		t.Errorf("farms with hoster.example shared %+v, want farm.example alone", fs)
+	}
+	for _, l := range ls {
+		if want := map[byte]string{'f': "farm.example"}[l.Domain[0]]; l.Farm != want {
+			t.Errorf("%s: farm %q, want %q", l.Domain, l.Farm, want)
+		}
 	}
 }
 

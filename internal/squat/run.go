@@ -9,6 +9,7 @@ import (
 
 	"github.com/rcptguard/rcptguard/internal/dnsq"
 	"github.com/rcptguard/rcptguard/internal/engine"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 // Resolver looks a domain up in DNS; *dnsq.Resolver is one. Lookup must be safe for
@@ -22,6 +23,9 @@ type Options struct {
 	Concurrency int  // lookups at once; 0: 32
 	Wide        bool // generate the wide set (Lookalikes)
 	FarmMin     int  // lookalikes a mail host serves to be a farm; 0: 3
+	// Shared are the shared mail hosts (Google Workspace, Microsoft 365, mail gateways;
+	// the zero value: the built-in list), never counted as a farm.
+	Shared providers.Shared
 	// OnResult, when set, gets every result as it comes, from one goroutine (the hook for
 	// --watch, which stores them all; the Report keeps only the registered ones).
 	OnResult func(Result)
@@ -56,6 +60,7 @@ func Run(parent context.Context, targets []Target, r Resolver, o Options) (Repor
 		o.FarmMin = 3
 	}
 	col := newCollector(targets, o.FarmMin)
+	col.shared = o.Shared
 	col.r.Wide = o.Wide
 	col.r.Started = time.Now().UTC()
 	// The total first, for the progress; generating is cheap next to DNS.

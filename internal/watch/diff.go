@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/dnsq"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 type netipAddr = netip.Addr
@@ -19,8 +20,9 @@ type plan struct {
 
 // makePlan compares a run's entries (normalised) with the store's rows before it (prev,
 // by domain). ownerMin is how many lookalikes a host must serve for a known
-// correspondent's move to it to count as a change of hands.
-func makePlan(prev map[string]Seen, entries []Entry, at time.Time, ownerMin int) plan {
+// correspondent's move to it to count as a change of hands; a shared mail host never
+// counts.
+func makePlan(prev map[string]Seen, entries []Entry, at time.Time, ownerMin int, shared providers.Shared) plan {
 	var p plan
 	next := make(map[string]Seen, len(prev)+len(entries))
 	for d, s := range prev {
@@ -52,7 +54,7 @@ func makePlan(prev map[string]Seen, entries []Entry, at time.Time, ownerMin int)
 		if !had || before.Facts.Status == dnsq.Unknown || !answered[i] {
 			continue // the first answer is the baseline; a failed lookup changes nothing
 		}
-		p.changes = append(p.changes, compare(before, s, served, ownerMin, at)...)
+		p.changes = append(p.changes, compare(before, s, served, ownerMin, shared, at)...)
 	}
 	return p
 }
@@ -82,7 +84,7 @@ func summary(f dnsq.Facts) Summary {
 }
 
 // compare lists what changed about one domain from before to after (both answered).
-func compare(before, after Seen, served map[string]int, ownerMin int, at time.Time) []Change {
+func compare(before, after Seen, served map[string]int, ownerMin int, shared providers.Shared, at time.Time) []Change {
 	b, a := summary(before.Facts), summary(after.Facts)
 	var kinds []ChangeKind
 	switch {
@@ -119,7 +121,7 @@ func compare(before, after Seen, served map[string]int, ownerMin int, at time.Ti
 			case Gone:
 			case MXMoved:
 				for _, h := range a.MX {
-					if !slices.Contains(b.MX, h) && served[h] >= max(ownerMin, 1) {
+					if !slices.Contains(b.MX, h) && served[h] >= max(ownerMin, 1) && !shared.Has(h) {
 						c.FarmHosts = append(c.FarmHosts, h)
 					}
 				}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/address"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 // FileName is the SQLite watch store's file name in rcptguard's data folder.
@@ -55,6 +56,10 @@ type Store struct {
 	// OwnerMin is how many lookalikes in the store an MX host must receive mail for, for
 	// a known correspondent's move to it to count as changing hands; 0 means 1.
 	OwnerMin int
+	// Shared are the shared mail hosts (providers.Shared; the zero value: the built-in
+	// list): Google Workspace, Microsoft 365, mail gateways. Such a host is never a farm,
+	// and a known correspondent's move to one is a change of provider, not of hands.
+	Shared providers.Shared
 }
 
 // Open opens the watch store in the PostgreSQL database at dsn when dsn is not "" (the
@@ -123,7 +128,7 @@ func (s *Store) RecordRun(ctx context.Context, at time.Time, entries []Entry, ow
 			}
 			prev[seen.Domain] = seen
 		}
-		p := makePlan(prev, es, at, s.OwnerMin)
+		p := makePlan(prev, es, at, s.OwnerMin, s.Shared)
 		out := make([]dbRow, len(p.rows))
 		for i, r := range p.rows {
 			out[i] = toRow(r)
@@ -219,6 +224,14 @@ func (s *Store) ChangedOwner(ctx context.Context, domain string) (Change, bool, 
 	if seen.Facts.Status != c.After.Status || !sameSet(seen.Facts.MailHosts(), c.After.MX) {
 		return Change{}, false, nil // it moved again since
 	}
+	if c.Kind == MXMoved {
+		// Recorded before its hosts were known to be shared (an older rcptguard, or a
+		// shared host added to dns.shared_mail_hosts since): a change of provider.
+		c.FarmHosts = slices.DeleteFunc(c.FarmHosts, s.Shared.Has)
+		if len(c.FarmHosts) == 0 {
+			return Change{}, false, nil
+		}
+	}
 	return c, true, nil
 }
 
@@ -240,7 +253,7 @@ func (s *Store) Standing(ctx context.Context, farmMin int) (Standing, error) {
 	if err != nil {
 		return Standing{}, err
 	}
-	st := Standing{Farms: farmsOf(receiving, farmMin)}
+	st := Standing{Farms: farmsOf(receiving, farmMin, s.Shared)}
 	for _, seen := range receiving {
 		st.Receiving = append(st.Receiving, seen)
 	}
@@ -277,11 +290,12 @@ func receivingOf(rows []dbRow) (map[string]Seen, error) {
 	return all, nil
 }
 
-// farmsOf are the hosts serving at least min of the receiving lookalikes, most first.
-func farmsOf(receiving map[string]Seen, min int) []Farm {
+// farmsOf are the hosts serving at least min of the receiving lookalikes, most first;
+// never a shared mail host.
+func farmsOf(receiving map[string]Seen, min int, shared providers.Shared) []Farm {
 	var out []Farm
 	for h, n := range farmCounts(receiving) {
-		if n >= max(min, 1) {
+		if n >= max(min, 1) && !shared.Has(h) {
 			out = append(out, Farm{Host: h, Lookalikes: n})
 		}
 	}

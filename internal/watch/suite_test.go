@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rcptguard/rcptguard/internal/dnsq"
+	"github.com/rcptguard/rcptguard/internal/providers"
 )
 
 // opener opens the store named name for the test t; opening the same name again in the
@@ -324,6 +325,47 @@ func testStore(t *testing.T, o opener) {
 		s.OwnerMin = 2
 		record(t, s, day(0), look("army.ml", mail("mx.one.example")), known("fabrikam.com", mail("mx.fabrikam.com")))
 		wantChanges(t, "to a host of one lookalike", record(t, s, day(1), known("fabrikam.com", mail("mx.one.example"))), "")
+	})
+	t.Run("SharedMailHostsAreNoFarmNorChangeOfHands", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		ctx := context.Background()
+		// Three lookalikes use Google Workspace, three Microsoft 365 (one host each, as
+		// Microsoft gives them), three a parking operator, three a host the
+		// administrators named in dns.shared_mail_hosts.
+		s.Shared = providers.NewShared([]string{"mail.hoster.example"})
+		var base []Entry
+		for i, d := range []string{"army.ml", "arny.mil", "armv.mil"} {
+			base = append(base, look(d, mail("aspmx.l.google.com", "alt1.aspmx.l.google.com")),
+				look("o"+d, mail(fmt.Sprintf("t%d.mail.protection.outlook.com", i))),
+				look("p"+d, mail("mx.parking.example")), look("h"+d, mail("mx1.mail.hoster.example")))
+		}
+		base = append(base, known("fabrikam.com", mail("mx.fabrikam.com")), known("contoso.com", mail("mx.contoso.com")),
+			known("wingtip.com", mail("mx.wingtip.com")), known("tailspin.com", mail("mx.tailspin.com")))
+		wantChanges(t, "baseline", record(t, s, day(0), base...), "")
+		// Three move to shared hosts that serve lookalikes (ordinary migrations); one to the
+		// parking operator (it may have changed hands).
+		cs := record(t, s, day(1), known("fabrikam.com", mail("aspmx.l.google.com")),
+			known("contoso.com", mail("contoso-com.mail.protection.outlook.com", "t0.mail.protection.outlook.com")),
+			known("wingtip.com", mail("mx1.mail.hoster.example")), known("tailspin.com", mail("mx.parking.example")))
+		wantChanges(t, "moves", cs, "tailspin.com:mx-moved!")
+		st, err := s.Standing(ctx, 3)
+		var owners []string
+		for _, c := range st.ChangedHands {
+			owners = append(owners, c.Domain)
+		}
+		if err != nil || fmt.Sprint(st.Farms) != "[{mx.parking.example 3}]" || fmt.Sprint(owners) != "[tailspin.com]" {
+			t.Errorf("Standing(3) = farms %v, changed hands %v, %v", st.Farms, owners, err)
+		}
+		// A change of hands recorded while a host was not known as shared no longer
+		// stands once it is: here the parking operator, named later by the administrators.
+		s.Shared = providers.NewShared([]string{"mail.hoster.example", "parking.example"})
+		if c, ok, err := s.ChangedOwner(ctx, "tailspin.com"); ok || err != nil {
+			t.Errorf("ChangedOwner(tailspin.com) with its host shared = %+v, %v, %v", c, ok, err)
+		}
+		if st, err := s.Standing(ctx, 3); err != nil || len(st.Farms) != 0 || len(st.ChangedHands) != 0 {
+			t.Errorf("Standing(3) with the parking operator shared = farms %v, changed hands %v, %v", st.Farms, st.ChangedHands, err)
+		}
 	})
 	t.Run("DomainNamedTwiceIsWatchedOnce", func(t *testing.T) {
 		t.Parallel()
