@@ -52,6 +52,7 @@ func runSquat(args []string, env Env) int {
 		exportBlock = fs.String("export-block", "", "write the lookalikes that can receive mail to `FILE` as a config block list")
 		watchFlag   = fs.Bool("watch", false, "keep every answer in the data folder (or the quarantine's PostgreSQL) and report what changed since the last --watch run")
 		notify      = fs.String("notify", "", "with --watch: mail the changes to `ADDR` through the notices' smarthost (none when nothing changed)")
+		keepDays    = fs.Int("keep-days", watchKeepDays, "with --watch: delete the runs older than `N` days and the domains not answered for since (0: keep everything)")
 	)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), squatUsage)
@@ -80,6 +81,8 @@ func runSquat(args []string, env Env) int {
 		return fail(env, "--known-top: %d is negative", *knownTop)
 	case *notify != "" && !*watchFlag:
 		return fail(env, "--notify needs --watch: only a watch run knows what changed")
+	case *keepDays < 0 || *keepDays > maxKeepDays:
+		return fail(env, "--keep-days: %d is not between 0 and %d", *keepDays, maxKeepDays)
 	}
 
 	cfg := config.Default()
@@ -159,6 +162,9 @@ func runSquat(args []string, env Env) int {
 	if wt != nil {
 		if err := wt.mail(ctx, time.Now()); err != nil {
 			return fail(env, "%v (the report has the changes; the next --notify run mails them)", err)
+		}
+		if err := wt.prune(ctx, time.Now(), *keepDays); err != nil {
+			return fail(env, "%v", err)
 		}
 	}
 	if report.Totals.CanReceive > 0 {

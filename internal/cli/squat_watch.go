@@ -114,4 +114,24 @@ func (w *squatWatch) mail(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// watchKeepDays is how long --watch keeps its runs by default (--keep-days): a year of
+// daily runs, and a month to spare.
+const watchKeepDays = 400
+
+// maxKeepDays bounds --keep-days: a hundred years.
+const maxKeepDays = 36500
+
+// prune deletes the runs older than keepDays days, and the domains not answered for
+// since (watch.Store.Prune); keepDays 0 keeps everything. It runs last: a failure loses
+// nothing of this run.
+func (w *squatWatch) prune(ctx context.Context, now time.Time, keepDays int) error {
+	if keepDays == 0 {
+		return nil
+	}
+	if _, err := w.store.Prune(ctx, now.AddDate(0, 0, -keepDays)); err != nil {
+		return fmt.Errorf("--keep-days: this run is recorded, but deleting what is older than %d days failed: %w", keepDays, err)
+	}
+	return nil
+}
+
 func (w *squatWatch) close() { w.store.Close() }

@@ -1,14 +1,18 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rcptguard/rcptguard/internal/dnsq"
 	"github.com/rcptguard/rcptguard/internal/testenv"
+	"github.com/rcptguard/rcptguard/internal/watch"
 )
 
 // watchZone1 and watchZone2 are DNS before and after: cntoso.com gets registered at the
@@ -134,5 +138,47 @@ func TestSquatWatchReportsChangesAndNotifies(t *testing.T) {
 	os.WriteFile(bad, []byte("own_domains: [contoso.com]\ndata_dir: "+filepath.Join(blocked, "sub")+"\n"), 0o644)
 	if r := run(t, nil, "squat", "--config", bad, "--resolver", srv.Addr(), "--watch"); r.code != ExitUsage || !strings.Contains(r.stderr, "--watch") || r.stdout != "" {
 		t.Errorf("unusable data folder: exit %d, stderr %q, stdout %q", r.code, r.stderr, r.stdout)
+	}
+}
+
+// TestSquatWatchKeepDays: a --watch run deletes the runs and domains older than
+// --keep-days (400 by default); --keep-days 0 keeps them.
+func TestSquatWatchKeepDays(t *testing.T) {
+	srv := testenv.StartDNS(t, testenv.DNSOptions{Zone: watchZone1})
+	for _, c := range []struct {
+		args []string
+		kept bool
+	}{{nil, false}, {[]string{"--keep-days", "600"}, true}, {[]string{"--keep-days", "0"}, true}} {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "rcptguard.yaml")
+		if err := os.WriteFile(cfg, []byte("own_domains: [contoso.com]\ndata_dir: "+dir+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, err := watch.OpenSQLite(filepath.Join(dir, watch.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := watch.Entry{Domain: "c0nt0so.com", Of: "contoso.com", Technique: "homoglyph", Kind: watch.Lookalike,
+			Facts: dnsq.Facts{Status: dnsq.NotRegistered}}
+		if _, err := st.Record(context.Background(), time.Now().AddDate(0, 0, -500), []watch.Entry{old}); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		r := run(t, nil, append([]string{"squat", "--config", cfg, "--resolver", srv.Addr(), "--watch", "--progress", "never"}, c.args...)...)
+		if r.code == ExitUsage || r.stderr != "" {
+			t.Fatalf("%v: exit %d, stderr %q", c.args, r.code, r.stderr)
+		}
+		st, err = watch.OpenSQLite(filepath.Join(dir, watch.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, kept, err := st.Seen(context.Background(), old.Domain)
+		st.Close()
+		if err != nil || kept != c.kept {
+			t.Errorf("%v: a domain last answered 500 days ago kept: %v (%v), want %v", c.args, kept, err, c.kept)
+		}
+	}
+	if r := run(t, nil, "squat", "--watch", "--keep-days", "-1", "contoso.com"); r.code != ExitUsage || !strings.Contains(r.stderr, "--keep-days: -1 is not between 0 and 36500") {
+		t.Errorf("--keep-days -1: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

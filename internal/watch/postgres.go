@@ -249,3 +249,28 @@ func (t pgTx) addChanges(ctx context.Context, run int64, cs []changeRow) error {
 		run, seq, dom, watched, of, tech, kind, owner, farm, before, after)
 	return err
 }
+
+// pgPrunableRuns selects the runs Prune deletes (the cutoff is $1); as prunableRuns.
+const pgPrunableRuns = `SELECT id FROM watch_runs WHERE at < $1 AND NOT mail_owed
+	AND id < (SELECT max(id) FROM watch_runs)
+	AND id NOT IN (SELECT max(c.run) FROM watch_changes c JOIN watch_domains d ON d.domain = c.domain
+		WHERE c.owner GROUP BY c.domain)`
+
+func (t pgTx) prune(ctx context.Context, cutoff int64) (Pruned, error) {
+	var p Pruned
+	for _, step := range []struct {
+		query string
+		n     *int64
+	}{
+		{`DELETE FROM watch_domains WHERE greatest(first_seen, last_checked) < $1`, &p.Domains},
+		{`DELETE FROM watch_changes WHERE run IN (` + pgPrunableRuns + `)`, &p.Changes},
+		{`DELETE FROM watch_runs WHERE id IN (` + pgPrunableRuns + `)`, &p.Runs},
+	} {
+		tag, err := t.tx.Exec(ctx, step.query, cutoff)
+		if err != nil {
+			return Pruned{}, err
+		}
+		*step.n = tag.RowsAffected()
+	}
+	return p, nil
+}

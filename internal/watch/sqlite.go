@@ -260,6 +260,33 @@ func (t sqliteTx) addChanges(ctx context.Context, run int64, cs []changeRow) err
 	})
 }
 
+// prunableRuns selects the runs Prune deletes (the cutoff is its one argument).
+const prunableRuns = `SELECT id FROM watch_runs WHERE at < ? AND mail_owed = 0
+	AND id < (SELECT max(id) FROM watch_runs)
+	AND id NOT IN (SELECT max(c.run) FROM watch_changes c JOIN watch_domains d ON d.domain = c.domain
+		WHERE c.owner = 1 GROUP BY c.domain)`
+
+func (t sqliteTx) prune(ctx context.Context, cutoff int64) (Pruned, error) {
+	var p Pruned
+	for _, step := range []struct {
+		query string
+		n     *int64
+	}{
+		{`DELETE FROM watch_domains WHERE max(first_seen, last_checked) < ?`, &p.Domains},
+		{`DELETE FROM watch_changes WHERE run IN (` + prunableRuns + `)`, &p.Changes},
+		{`DELETE FROM watch_runs WHERE id IN (` + prunableRuns + `)`, &p.Runs},
+	} {
+		res, err := t.tx.ExecContext(ctx, step.query, cutoff)
+		if err != nil {
+			return Pruned{}, err
+		}
+		if *step.n, err = res.RowsAffected(); err != nil {
+			return Pruned{}, err
+		}
+	}
+	return p, nil
+}
+
 // insertChunks runs format (with %s for the VALUES rows) for n rows of width columns,
 // rowsPerStatement rows at a time; row appends row i's arguments.
 func insertChunks(ctx context.Context, tx *sql.Tx, format string, width, n int, row func(i int, args []any) []any) error {

@@ -47,6 +47,8 @@ type writer interface {
 	put(ctx context.Context, rows []dbRow) error
 	addRun(ctx context.Context, r Run) (int64, error)
 	addChanges(ctx context.Context, run int64, cs []changeRow) error
+	// prune deletes what Prune says, before cutoff (Unix microseconds).
+	prune(ctx context.Context, cutoff int64) (Pruned, error)
 }
 
 // Store is the watch's memory. It is safe for concurrent use, and several processes may
@@ -303,6 +305,34 @@ func farmsOf(receiving map[string]Seen, min int, shared providers.Shared) []Farm
 		return cmp.Or(cmp.Compare(b.Lookalikes, a.Lookalikes), cmp.Compare(a.Host, b.Host))
 	})
 	return out
+}
+
+// Pruned counts what Prune deleted.
+type Pruned struct {
+	Runs, Changes, Domains int64
+}
+
+// Prune deletes what the watch no longer needs from before cutoff, in one transaction:
+//   - the rows of domains neither answered for nor first seen since (no longer watched, or
+//     never answered since); a domain watched again starts a new baseline;
+//   - the runs recorded before it, with their changes.
+//
+// It keeps the last run, the runs that still owe their mail (OwedMail), and the run of
+// each watched domain's latest change of hands, which ChangedOwner reads while it stands.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time) (Pruned, error) {
+	if cutoff.IsZero() {
+		return Pruned{}, fmt.Errorf("watch: prune: %w: no time", ErrInvalid)
+	}
+	var p Pruned
+	err := s.b.update(ctx, func(w writer) error {
+		var err error
+		p, err = w.prune(ctx, micros(cutoff.UTC()))
+		return err
+	})
+	if err != nil {
+		return Pruned{}, fmt.Errorf("watch: prune: %w", err)
+	}
+	return p, nil
 }
 
 // LastRun returns the latest recorded run; ok is false before the first.

@@ -367,6 +367,67 @@ func testStore(t *testing.T, o opener) {
 			t.Errorf("Standing(3) with the parking operator shared = farms %v, changed hands %v, %v", st.Farms, st.ChangedHands, err)
 		}
 	})
+	t.Run("PruneKeepsWhatStillCounts", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t, "db")
+		ctx := context.Background()
+		if _, err := s.Prune(ctx, time.Time{}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Prune(zero time) = %v, want ErrInvalid", err)
+		}
+		farm := []Entry{look("army.ml", mail("mx.farm.example")), look("arny.mil", mail("mx.farm.example"))}
+		watched := func(fabrikam, armv dnsq.Facts) []Entry {
+			return append(slices.Clone(farm), known("fabrikam.com", fabrikam), look("armv.mil", armv))
+		}
+		// Run 1: the baseline, with a lookalike watched only then.
+		record(t, s, day(0), append(watched(mail("mx.fabrikam.com"), nx()), look("old.example", nx()))...)
+		// Run 2: fabrikam.com moves to the farm (a change of hands that stands).
+		wantChanges(t, "2", record(t, s, day(1), watched(mail("mx.farm.example"), nx())...), "fabrikam.com:mx-moved!")
+		// Run 3: armv.mil is registered (an ordinary change).
+		wantChanges(t, "3", record(t, s, day(2), watched(mail("mx.farm.example"), mail("mx.armv.example"))...),
+			"armv.mil:newly-registered armv.mil:now-receives")
+		// Run 4: armv.mil gone, recorded by --notify whose mail failed: it owes its mail.
+		if _, cs, err := s.RecordRun(ctx, day(3), watched(mail("mx.farm.example"), nx()), true); err != nil || len(cs) != 1 {
+			t.Fatalf("run 4: %v, %v", cs, err)
+		}
+		// Run 5, the last.
+		last, _, err := s.RecordRun(ctx, day(4), watched(mail("mx.farm.example"), nx()), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Prune(ctx, day(4))
+		if err != nil || p != (Pruned{Runs: 2, Changes: 2, Domains: 1}) {
+			t.Errorf("Prune = %+v, %v; want runs 1 and 3, run 3's two changes, old.example", p, err)
+		}
+		if _, ok, _ := s.Seen(ctx, "old.example"); ok {
+			t.Error("old.example is still watched")
+		}
+		if c, ok, err := s.ChangedOwner(ctx, "fabrikam.com"); !ok || err != nil || !c.At.Equal(day(1).Truncate(time.Microsecond)) {
+			t.Errorf("ChangedOwner(fabrikam.com) after pruning = %+v, %v, %v", c, ok, err)
+		}
+		if cs, err := s.OwedMail(ctx, last.ID+1); err != nil || len(cs) != 1 || cs[0].Domain != "armv.mil" || cs[0].Kind != Gone {
+			t.Errorf("OwedMail after pruning = %+v, %v", cs, err)
+		}
+		if r, ok, err := s.LastRun(ctx); !ok || err != nil || r.ID != last.ID {
+			t.Errorf("LastRun after pruning = %+v, %v, %v; want run %d", r, ok, err, last.ID)
+		}
+		if p, err := s.Prune(ctx, day(4)); err != nil || p != (Pruned{}) {
+			t.Errorf("Prune again = %+v, %v; want nothing", p, err)
+		}
+		// Once fabrikam.com is no longer watched, its change of hands goes with it; once
+		// the mail is sent, run 4 goes; the last run stays, however old.
+		if err := s.MailSent(ctx, last.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := s.Prune(ctx, day(400)); err != nil || p != (Pruned{Runs: 2, Changes: 2, Domains: 4}) {
+			t.Errorf("Prune(day 400) = %+v, %v; want runs 2 and 4, their changes, every domain", p, err)
+		}
+		if r, ok, err := s.LastRun(ctx); !ok || err != nil || r.ID != last.ID {
+			t.Errorf("LastRun after pruning everything = %+v, %v, %v", r, ok, err)
+		}
+		if _, ok, _ := s.ChangedOwner(ctx, "fabrikam.com"); ok {
+			t.Error("a change of hands of a domain no longer watched stands")
+		}
+	})
 	t.Run("DomainNamedTwiceIsWatchedOnce", func(t *testing.T) {
 		t.Parallel()
 		s := o.open(t, "db")
