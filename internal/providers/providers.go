@@ -2,8 +2,12 @@
 // variants (gmail.com and googlemail.com, hotmail.co.uk, ymail.com, ...), so that a lookalike
 // of a provider is caught with no configuration and a real variant is never flagged.
 //
-// It is data: a list embedded from providers.txt, parsed on request. It knows nothing of
-// lookalikes.
+// It also holds the shared mail hosts (mailhosts.txt): the operators whose MX hosts receive
+// the mail of very many unrelated domains (Google Workspace, Microsoft 365, mail gateways),
+// which squat and the guard never count as a catch-all farm.
+//
+// It is data: lists embedded from providers.txt and mailhosts.txt, parsed on request. It
+// knows nothing of lookalikes.
 package providers
 
 import (
