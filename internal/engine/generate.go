@@ -85,8 +85,13 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 		_, str := t.severity()
 		return lengthFactor(str, effectiveLen(t, pre, pos), false) > 0
 	}
+	// In a single label the edit's place does not matter (effectiveLen): no need to find it.
+	multiLabel := strings.Contains(pre, ".")
 	counts := func(q string, t Technique) bool {
 		pos := -1
+		if !multiLabel {
+			return countsAt(t, pos)
+		}
 		if e, ok := classify(pre, q); ok {
 			pos = e.pos
 		}
