@@ -72,7 +72,7 @@ tr.mail td:first-child{font-weight:600;color:#c0392b}
 </section>{{end}}
 {{if .Farms}}<section>
 <h2>Catch-all farms</h2>
-<p>Mail hosts that receive the mail of {{.FarmMin}} lookalikes or more.</p>
+<p>Mail hosts that receive the mail of {{.FarmMin}} lookalikes or more; shared mail hosts (Google Workspace, Microsoft 365, mail gateways) are never counted.</p>
 <table><tr><th>Farm</th><th>Lookalikes</th><th>MX hosts</th><th>Lookalikes served</th></tr>
 {{range .Farms}}<tr><td>{{.Host}}</td><td class="n">{{.Lookalikes}}</td><td>{{join .MXHosts ", "}}</td><td>{{join .Domains ", "}}</td></tr>{{end}}
 </table>
