@@ -77,19 +77,8 @@ func TestSquatFindingsReachTheGuard(t *testing.T) {
 // without one is no error.
 func TestSquatFindingsFromWatchDB(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.MkdirAll(data, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	st, err := watch.OpenSQLite(filepath.Join(data, watch.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = st.Record(context.Background(), time.Now(), []watch.Entry{
+	data := watchDB(t, dir, []watch.Entry{
 		{Domain: "contoso.co", Of: "contoso.com", Technique: "suffix-typo", Kind: watch.Lookalike, Facts: receives("mx.parked.example")}})
-	if cerr := st.Close(); err != nil || cerr != nil {
-		t.Fatal(err, cerr)
-	}
 	cfg := "own_domains: [contoso.com]\ndata_dir: " + data + "\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: off\n  intake: off\n"
 	d, _ := startDaemon(t, cfg)
 	if got := d.Guard.Load().Check("bob@contoso.co"); !strings.Contains(got.Reason, "contoso.co is registered and accepts mail at mx.parked.example") {
@@ -108,15 +97,6 @@ func TestSquatFindingsFromWatchDB(t *testing.T) {
 // the mail of three lookalikes is no farm for the guard; a host the administrators add to
 // dns.shared_mail_hosts stops being one after a reload, without a new squat run.
 func TestSquatFindingsSharedMailHosts(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.MkdirAll(data, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	st, err := watch.OpenSQLite(filepath.Join(data, watch.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var es []watch.Entry
 	for i, d := range []string{"contoso.co", "contosso.com", "c0ntoso.com", "contoso.cm", "contso.com", "cnotoso.com"} {
 		mx := "aspmx.l.google.com"
@@ -125,10 +105,8 @@ func TestSquatFindingsSharedMailHosts(t *testing.T) {
 		}
 		es = append(es, watch.Entry{Domain: d, Of: "contoso.com", Technique: "typo", Kind: watch.Lookalike, Facts: receives(mx)})
 	}
-	_, err = st.Record(context.Background(), time.Now(), es)
-	if cerr := st.Close(); err != nil || cerr != nil {
-		t.Fatal(err, cerr)
-	}
+	dir := t.TempDir()
+	data := watchDB(t, dir, es)
 	path := filepath.Join(dir, "rcptguard.yaml")
 	cfg := "own_domains: [contoso.com]\ndata_dir: " + data + "\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: off\n  intake: off\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
@@ -160,4 +138,23 @@ func TestSquatFindingsSharedMailHosts(t *testing.T) {
 		registered, farms, _ := d.Guard.Load().Evidence().Len()
 		return registered == 6 && farms == 0
 	})
+}
+
+// watchDB makes dir/data with a watch.db holding one run of es, as squat --watch leaves it
+// (closed), and returns the data folder.
+func watchDB(t *testing.T, dir string, es []watch.Entry) string {
+	t.Helper()
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := watch.OpenSQLite(filepath.Join(data, watch.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Record(context.Background(), time.Now(), es)
+	if cerr := st.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	return data
 }
