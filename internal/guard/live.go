@@ -126,12 +126,19 @@ func (g *Guard) lookup(ctx context.Context, d Decision) *liveFacts {
 		tell(LookupBudgetExhausted)
 		return nil
 	}
-	lctx, cancel := context.WithTimeout(ctx, left)
 	start := time.Now()
+	lctx, cancel := context.WithTimeout(ctx, left)
 	f := l.Resolver.Lookup(lctx, name)
-	b.spend(time.Since(start))
+	took := time.Since(start)
 	late := lctx.Err() != nil
 	cancel()
+	if late || took >= left {
+		// Cut by the budget (or the transaction ended): the budget is spent, exactly, so
+		// that the next recipient is not asked with a few microseconds left.
+		b.spend(left)
+	} else {
+		b.spend(took)
+	}
 	if f.Status == dnsq.Unknown || f.Err != nil {
 		if late || errors.Is(f.Err, context.DeadlineExceeded) || errors.Is(f.Err, dnsq.ErrTimeout) {
 			tell(LookupTimeout)

@@ -191,6 +191,33 @@ func TestLiveBudgetIsPerMessage(t *testing.T) {
 	}
 }
 
+// A lookup that the budget cuts short spends all of it, exactly: the next recipient is not
+// asked with the few microseconds that measuring the lookup left over (a lookup sure to
+// time out, counted as a timeout instead of an exhausted budget).
+func TestLiveLookupCutByTheBudgetSpendsItAll(t *testing.T) {
+	const budget = 50 * time.Millisecond
+	srv := testenv.StartDNS(t, testenv.DNSOptions{Zone: liveZone, Drop: []string{"gmial.com", "gmai.com"}})
+	// The resolver would wait far longer: only the budget ends the lookup.
+	res, err := dnsq.New(dnsq.Config{Servers: []string{srv.Addr()}, Timeout: 20 * budget, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &lookups{}
+	g := New(evidenceEngine(t), DefaultPolicy()).WithLive(LiveRule{Resolver: res, Budget: budget, OnLookup: rec.add})
+	for range 5 {
+		b := NewBudget()
+		ctx := WithBudget(context.Background(), b)
+		g.CheckFrom(ctx, "", "a@gmial.com")
+		if b.Spent() != budget {
+			t.Errorf("a lookup cut by the budget spent %s of %s", b.Spent(), budget)
+		}
+		g.CheckFrom(ctx, "", "b@gmai.com")
+		if got := rec.take(); !sameResults(got, LookupTimeout, LookupBudgetExhausted) {
+			t.Errorf("lookups %v, want a timeout then the budget exhausted", got)
+		}
+	}
+}
+
 // The second message to a domain is answered from the cache: DNS is not asked again. A
 // domain the engine did not flag, or one already refused, is never looked up.
 func TestLiveCacheAndOnlyFlaggedRecipients(t *testing.T) {
