@@ -45,18 +45,8 @@ func TestSquatFindingsReachTheGuard(t *testing.T) {
 	}
 	run(time.Now().Add(-time.Hour), "mx.fabrikam.com")
 
-	dir := t.TempDir()
-	path := filepath.Join(dir, "rcptguard.yaml")
-	cfg := "own_domains: [contoso.com]\ndata_dir: data\nquarantine:\n  postgres: " + dsn +
-		"\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: off\n  intake: off\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d := &Daemon{ConfigPath: path, SquatCheckEvery: 20 * time.Millisecond}
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	d, _ := startSquatDaemon(t, t.TempDir(), "own_domains: [contoso.com]\ndata_dir: data\nquarantine:\n  postgres: "+dsn+
+		"\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: off\n  intake: off\n")
 	check := func(rcpt string) string { return apiCheck(t, d, rcpt) }
 	if got := check("bob@contoso.co"); !strings.Contains(got, `"verdict":"hold"`) || !strings.Contains(got, "contoso.co is registered and accepts mail at mx1.farm.example") {
 		t.Errorf("a registered lookalike squat found before the start: %s", got)
@@ -107,16 +97,8 @@ func TestSquatFindingsSharedMailHosts(t *testing.T) {
 	}
 	dir := t.TempDir()
 	data := watchDB(t, dir, es)
-	path := filepath.Join(dir, "rcptguard.yaml")
 	cfg := "own_domains: [contoso.com]\ndata_dir: " + data + "\nlisten:\n  policy: off\n  milter: off\n  http: 127.0.0.1:0\n  web: off\n  intake: off\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d := &Daemon{ConfigPath: path, SquatCheckEvery: 20 * time.Millisecond}
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	d, path := startSquatDaemon(t, dir, cfg)
 	registered, farms, _ := d.Guard.Load().Evidence().Len()
 	if registered != 6 || farms != 1 {
 		t.Errorf("evidence: %d registered, %d farms; want 6 and 1 (mx.hoster.example, not Google's)", registered, farms)
@@ -157,4 +139,20 @@ func watchDB(t *testing.T, dir string, es []watch.Entry) string {
 		t.Fatal(err, cerr)
 	}
 	return data
+}
+
+// startSquatDaemon starts a daemon with the configuration cfg, written to dir, that looks
+// for new squat runs every 20 ms; it returns the daemon and the configuration's path.
+func startSquatDaemon(t *testing.T, dir, cfg string) (*Daemon, string) {
+	t.Helper()
+	path := filepath.Join(dir, "rcptguard.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ConfigPath: path, SquatCheckEvery: 20 * time.Millisecond}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	return d, path
 }
