@@ -26,3 +26,19 @@ func TestEffectiveLenIsTheEditedLabel(t *testing.T) {
 		t.Errorf("suffix typo: %d", got)
 	}
 }
+
+// TestEffectiveLenIgnoresThePlaceInOneLabel: in a single label the place of an edit never
+// changes its length, for any technique, which is why Permute does not look for the place
+// there (its names are then the same as with it).
+func TestEffectiveLenIgnoresThePlaceInOneLabel(t *testing.T) {
+	for _, target := range []string{"a", "ibm", "gmail", "wingtiptoy", "t-online", "münchen"} {
+		for _, tech := range Techniques() {
+			whole := effectiveLen(tech, target, -1)
+			for pos := 0; pos <= len([]rune(target))+1; pos++ {
+				if got := effectiveLen(tech, target, pos); got != whole {
+					t.Errorf("effectiveLen(%s, %q, %d) = %d, for the whole label %d", tech, target, pos, got, whole)
+				}
+			}
+		}
+	}
+}

@@ -88,10 +88,10 @@ func Permute(d address.Domain, ts []Technique) []Variant {
 	// In a single label the edit's place does not matter (effectiveLen): no need to find it.
 	multiLabel := strings.Contains(pre, ".")
 	counts := func(q string, t Technique) bool {
-		pos := -1
 		if !multiLabel {
-			return countsAt(t, pos)
+			return countsAt(t, -1)
 		}
+		pos := -1
 		if e, ok := classify(pre, q); ok {
 			pos = e.pos
 		}

@@ -48,19 +48,20 @@ func makePlan(prev map[string]Seen, entries []Entry, at time.Time, ownerMin int,
 		next[e.Domain] = s
 		p.rows = append(p.rows, s)
 	}
-	served := farmCounts(next)
+	served := farmCounts(next, shared)
 	for i, s := range p.rows {
 		before, had := prev[s.Domain]
 		if !had || before.Facts.Status == dnsq.Unknown || !answered[i] {
 			continue // the first answer is the baseline; a failed lookup changes nothing
 		}
-		p.changes = append(p.changes, compare(before, s, served, ownerMin, shared, at)...)
+		p.changes = append(p.changes, compare(before, s, served, ownerMin, at)...)
 	}
 	return p
 }
 
-// farmCounts counts, per MX host, the registered lookalikes among rows it receives mail for.
-func farmCounts(rows map[string]Seen) map[string]int {
+// farmCounts counts, per MX host, the registered lookalikes among rows it receives mail for;
+// a shared mail host is not counted: it is never a farm, nor a move to it a change of hands.
+func farmCounts(rows map[string]Seen, shared providers.Shared) map[string]int {
 	n := map[string]int{}
 	for _, s := range rows {
 		if s.Kind != Lookalike || !s.Facts.CanReceive() {
@@ -68,7 +69,7 @@ func farmCounts(rows map[string]Seen) map[string]int {
 		}
 		var hosts []string
 		for _, m := range s.Facts.MX {
-			if !slices.Contains(hosts, m.Host) {
+			if !slices.Contains(hosts, m.Host) && !shared.Has(m.Host) {
 				hosts = append(hosts, m.Host)
 				n[m.Host]++
 			}
@@ -84,7 +85,7 @@ func summary(f dnsq.Facts) Summary {
 }
 
 // compare lists what changed about one domain from before to after (both answered).
-func compare(before, after Seen, served map[string]int, ownerMin int, shared providers.Shared, at time.Time) []Change {
+func compare(before, after Seen, served map[string]int, ownerMin int, at time.Time) []Change {
 	b, a := summary(before.Facts), summary(after.Facts)
 	var kinds []ChangeKind
 	switch {
@@ -121,7 +122,7 @@ func compare(before, after Seen, served map[string]int, ownerMin int, shared pro
 			case Gone:
 			case MXMoved:
 				for _, h := range a.MX {
-					if !slices.Contains(b.MX, h) && served[h] >= max(ownerMin, 1) && !shared.Has(h) {
+					if !slices.Contains(b.MX, h) && served[h] >= max(ownerMin, 1) {
 						c.FarmHosts = append(c.FarmHosts, h)
 					}
 				}

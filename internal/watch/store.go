@@ -293,11 +293,11 @@ func receivingOf(rows []dbRow) (map[string]Seen, error) {
 }
 
 // farmsOf are the hosts serving at least min of the receiving lookalikes, most first;
-// never a shared mail host.
+// never a shared mail host (farmCounts).
 func farmsOf(receiving map[string]Seen, min int, shared providers.Shared) []Farm {
 	var out []Farm
-	for h, n := range farmCounts(receiving) {
-		if n >= max(min, 1) && !shared.Has(h) {
+	for h, n := range farmCounts(receiving, shared) {
+		if n >= max(min, 1) {
 			out = append(out, Farm{Host: h, Lookalikes: n})
 		}
 	}
